@@ -1,0 +1,2 @@
+export { initBackend, BACKENDS, type BackendName, type BackendChoice, type InitBackendOptions } from "./init";
+export { gradientsRegistered } from "./gradients";

@@ -1,0 +1,95 @@
+import * as tf from "@tensorflow/tfjs-core";
+import "@tensorflow/tfjs-backend-cpu";
+import "@tensorflow/tfjs-backend-wasm";
+import "./gradients";
+
+/** The backends Dale knows, fastest first. */
+export const BACKENDS = ["tensorflow-gpu", "tensorflow", "webgpu", "wasm", "cpu"] as const;
+export type BackendName = (typeof BACKENDS)[number];
+
+export interface InitBackendOptions {
+  /** Try this backend first; the rest follow in the usual order. `DALE_BACKEND` in the environment wins over it. */
+  prefer?: BackendName;
+  /** Print the choice and the reasons to the console. Default false. */
+  verbose?: boolean;
+}
+
+export interface BackendChoice {
+  /** The backend now active, as `tf.getBackend()` names it. */
+  backend: string;
+  /** Why each backend tried before it was skipped. */
+  skipped: { name: BackendName; reason: string }[];
+}
+
+/**
+ * Chooses the fastest tfjs backend that works here, activates it, and says why each faster one was skipped.
+ *
+ * Order: tfjs-node-gpu, tfjs-node (both optional peers, used only when installed), WebGPU, wasm, cpu.
+ * `DALE_BACKEND=<name>` forces one backend and fails loudly if it cannot start.
+ *
+ * @example
+ * import { initBackend } from "@dale/backend";
+ * const { backend, skipped } = await initBackend();
+ */
+export async function initBackend(options: InitBackendOptions = {}): Promise<BackendChoice> {
+  const forced = globalThis.process?.env?.DALE_BACKEND;
+  if (forced !== undefined && forced !== "") {
+    if (!(BACKENDS as readonly string[]).includes(forced)) {
+      throw new Error(`initBackend: DALE_BACKEND must be one of ${BACKENDS.join(", ")}, got "${forced}".`);
+    }
+    const reason = await tryBackend(forced as BackendName);
+    if (reason !== null) throw new Error(`initBackend: DALE_BACKEND=${forced} cannot start: ${reason}`);
+    return report({ backend: tf.getBackend(), skipped: [] }, options.verbose);
+  }
+  const order = options.prefer ? [options.prefer, ...BACKENDS.filter((b) => b !== options.prefer)] : [...BACKENDS];
+  const skipped: BackendChoice["skipped"] = [];
+  for (const name of order) {
+    const reason = await tryBackend(name);
+    if (reason === null) return report({ backend: tf.getBackend(), skipped }, options.verbose);
+    skipped.push({ name, reason });
+  }
+  throw new Error(`initBackend: no tfjs backend could start:\n${skipped.map((s) => `  ${s.name}: ${s.reason}`).join("\n")}`);
+}
+
+async function tryBackend(name: BackendName): Promise<string | null> {
+  try {
+    switch (name) {
+      case "tensorflow-gpu":
+      case "tensorflow": {
+        const pkg = name === "tensorflow-gpu" ? "@tensorflow/tfjs-node-gpu" : "@tensorflow/tfjs-node";
+        try {
+          await import(/* @vite-ignore */ pkg);
+        } catch (e) {
+          return `${pkg} is not installed or failed to load (${firstLine(e)})`;
+        }
+        break;
+      }
+      case "webgpu":
+        if (!(globalThis as { navigator?: { gpu?: unknown } }).navigator?.gpu) {
+          return "no navigator.gpu here (WebGPU kernels arrive with the compute work; see the package README)";
+        }
+        return "WebGPU kernels are not registered yet (see the package README)";
+      case "wasm":
+      case "cpu":
+        break;
+    }
+    const backendName = name === "tensorflow-gpu" ? "tensorflow" : name;
+    if (!(await tf.setBackend(backendName))) return `tf.setBackend("${backendName}") returned false`;
+    await tf.ready();
+    return null;
+  } catch (e) {
+    return firstLine(e);
+  }
+}
+
+function firstLine(e: unknown): string {
+  return (e instanceof Error ? e.message : String(e)).split("\n")[0] ?? "";
+}
+
+function report(choice: BackendChoice, verbose?: boolean): BackendChoice {
+  if (verbose) {
+    console.log(`[dale] tfjs backend: ${choice.backend}`);
+    for (const s of choice.skipped) console.log(`[dale]   skipped ${s.name}: ${s.reason}`);
+  }
+  return choice;
+}

@@ -1,0 +1,17 @@
+export { gbm, fitPrior, gbmFromJSON, type GBM, type GBMOptions, type PriorFit } from "./gbm";
+export { vpSDE, veSDE, vpFromJSON, type VPSDE, type VESDE } from "./additive";
+export { reverse, reverseLog, type ReverseSDE, type ReverseOptions } from "./reverse";
+export { lognormalPrior, normalPrior, priorFromJSON, type PriorParams } from "./prior";
+export {
+  constantSchedule,
+  linearSchedule,
+  customSchedule,
+  scheduleFromJSON,
+  type Schedule,
+  type ScheduleJSON,
+} from "./schedule";
+export { randomNormal, normalArray } from "./random";
+export { lognormalMoments } from "./moments";
+export { sdeFromJSON } from "./json";
+export { assertPositive, assertFloat, assertSameShape, timeTensor } from "./util";
+export type { SDE, SDEJSON, Marginal, Prior, PriorJSON, ScoreFn, Time } from "./types";
