@@ -7,5 +7,5 @@ import "@tensorflow/tfjs";
 
 /** True when tfjs can differentiate through the kernels Dale's losses use. */
 export function gradientsRegistered(): boolean {
-  return ["Mul", "Add", "Sum", "Exp", "Log", "Conv2D"].every((k) => tf.getGradient(k) !== undefined);
+  return ["Multiply", "Add", "Sum", "Exp", "Log", "Conv2D"].every((k) => tf.getGradient(k) !== undefined);
 }

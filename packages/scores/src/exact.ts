@@ -1,6 +1,5 @@
 import * as tf from "@tensorflow/tfjs-core";
-import { timeTensor, type GBM, type SDE, type VESDE, type VPSDE } from "@dale/sde";
-import { hyvarinen } from "./convert";
+import { timeTensor, type GBM, type SDE, type Time, type VESDE, type VPSDE } from "@dale/sde";
 import type { ExactDensity } from "./types";
 
 /**
@@ -41,7 +40,7 @@ export function lognormalMixtureScore(sde: GBM, mixture: DiagonalMixture): Exact
         const flat = tf.reshape(y, [x.shape[0] as number, -1]);
         return tf.sub(logSpace.logProb(y, t), tf.sum(flat, 1)); // minus log|dx/dy| = sum log x
       }),
-    hyvarinen: hyvarinen((x, t) => tf.tidy(() => tf.sub(logSpace.score(tf.log(x), t), 1))),
+    hyvarinen: tagHyvarinen((x, t) => tf.tidy(() => tf.sub(logSpace.score(tf.log(x), t), 1))),
     stein: (x, t) => tf.tidy(() => tf.div(tf.sub(logSpace.score(tf.log(x), t), 1), x)),
   };
 }
@@ -70,7 +69,7 @@ export function gaussianMixtureScore(sde: VPSDE | VESDE, mixture: DiagonalMixtur
   return {
     logProb: (x, t) => dens.logProb(x, t),
     stein: (x, t) => dens.score(x, t),
-    hyvarinen: hyvarinen((x, t) => tf.tidy(() => tf.mul(x, dens.score(x, t)))),
+    hyvarinen: tagHyvarinen((x, t) => tf.tidy(() => tf.mul(x, dens.score(x, t)))),
   };
 }
 
@@ -158,4 +157,8 @@ function checkMixture(m: DiagonalMixture, fn: string): Mixture {
     }
   }
   return { logW: Float32Array.from(m.weights, Math.log), means, vars, K, d };
+}
+
+function tagHyvarinen(fn: (x: tf.Tensor, t: Time) => tf.Tensor): ExactDensity["hyvarinen"] {
+  return Object.assign(fn, { kind: "hyvarinen" as const });
 }

@@ -10,7 +10,7 @@ export {
   type Schedule,
   type ScheduleJSON,
 } from "./schedule";
-export { randomNormal, normalArray } from "./random";
+export { randomNormal, normalArray, uniformArray } from "./random";
 export { lognormalMoments } from "./moments";
 export { sdeFromJSON } from "./json";
 export { assertPositive, assertFloat, assertSameShape, timeTensor } from "./util";

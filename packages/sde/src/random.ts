@@ -20,10 +20,29 @@ export function randomNormal(shape: readonly number[], seed: number, stream = 0)
 
 /** Fills a new Float32Array of length `n` with seeded standard-normal draws (see {@link randomNormal}). */
 export function normalArray(n: number, seed: number, stream = 0): Float32Array {
-  if (!Number.isInteger(seed)) throw new Error(`randomNormal: seed must be an integer, got ${seed}.`);
-  if (!Number.isInteger(stream)) throw new Error(`randomNormal: stream must be an integer, got ${stream}.`);
+  const next = xoshiro128(seed, stream, "randomNormal");
   const out = new Float32Array(n);
-  // splitmix32 expands (seed, stream) into the 128-bit xoshiro state.
+  const TWO_PI = 2 * Math.PI;
+  for (let i = 0; i < n; i += 2) {
+    const u = (next() + 1) / 4294967297; // in (0, 1): log(u) is finite
+    const radius = Math.sqrt(-2 * Math.log(u));
+    const angle = TWO_PI * (next() / 4294967296);
+    out[i] = radius * Math.cos(angle);
+    if (i + 1 < n) out[i + 1] = radius * Math.sin(angle);
+  }
+  return out;
+}
+
+/** Fills a new Float64Array of length `n` with seeded uniform draws on [0, 1), from the same generator. */
+export function uniformArray(n: number, seed: number, stream = 0): Float64Array {
+  const next = xoshiro128(seed, stream, "uniformArray");
+  return Float64Array.from({ length: n }, () => next() / 4294967296);
+}
+
+/** xoshiro128** (Blackman and Vigna), its 128-bit state expanded from (seed, stream) by splitmix32. */
+function xoshiro128(seed: number, stream: number, fn: string): () => number {
+  if (!Number.isInteger(seed)) throw new Error(`${fn}: seed must be an integer, got ${seed}.`);
+  if (!Number.isInteger(stream)) throw new Error(`${fn}: stream must be an integer, got ${stream}.`);
   let sm = (Math.imul(seed | 0, 0x9e3779b1) ^ Math.imul(stream | 0, 0x85ebca6b) ^ 0x5bd1e995) | 0;
   const splitmix = (): number => {
     sm = (sm + 0x9e3779b9) | 0;
@@ -37,34 +56,18 @@ export function normalArray(n: number, seed: number, stream = 0): Float32Array {
   let s2 = splitmix();
   let s3 = splitmix();
   if ((s0 | s1 | s2 | s3) === 0) s0 = 1;
-  const TWO_PI = 2 * Math.PI;
-  for (let i = 0; i < n; i += 2) {
-    // Two xoshiro128** outputs per Box-Muller pair.
-    let m = Math.imul(s1, 5);
-    const r1 = Math.imul((m << 7) | (m >>> 25), 9) >>> 0;
-    let t = s1 << 9;
+  return () => {
+    const m = Math.imul(s1, 5);
+    const r = Math.imul((m << 7) | (m >>> 25), 9) >>> 0;
+    const t = s1 << 9;
     s2 ^= s0;
     s3 ^= s1;
     s1 ^= s2;
     s0 ^= s3;
     s2 ^= t;
     s3 = (s3 << 11) | (s3 >>> 21);
-    m = Math.imul(s1, 5);
-    const r2 = Math.imul((m << 7) | (m >>> 25), 9) >>> 0;
-    t = s1 << 9;
-    s2 ^= s0;
-    s3 ^= s1;
-    s1 ^= s2;
-    s0 ^= s3;
-    s2 ^= t;
-    s3 = (s3 << 11) | (s3 >>> 21);
-    const u = (r1 + 1) / 4294967297; // in (0, 1): log(u) is finite
-    const radius = Math.sqrt(-2 * Math.log(u));
-    const angle = TWO_PI * (r2 / 4294967296);
-    out[i] = radius * Math.cos(angle);
-    if (i + 1 < n) out[i + 1] = radius * Math.sin(angle);
-  }
-  return out;
+    return r;
+  };
 }
 
 function sizeOf(shape: readonly number[], fn: string): number {

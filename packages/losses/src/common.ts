@@ -1,0 +1,86 @@
+import * as tf from "@tensorflow/tfjs-core";
+import { normalArray, uniformArray } from "@dale/sde";
+
+/**
+ * A score network as the losses see it: `(x, t)` with one time per sample, `t` of shape `[batch]`. It returns the
+ * Stein score grad_x log p_t(x) unless tagged `kind: "hyvarinen"`, in which case it returns x * grad_x log p_t(x)
+ * directly (often the better-conditioned output for multiplicative diffusion).
+ */
+export type BatchScoreFn = ((x: tf.Tensor, t: tf.Tensor) => tf.Tensor) & { readonly kind?: "stein" | "hyvarinen" };
+
+/** Per-sample losses (`"none"`, shape `[batch]`) or their mean (`"mean"`, a scalar, the default). */
+export type Reduction = "mean" | "none";
+
+/** Draws of the training randomness: per-sample times and the noise that perturbs x_0. */
+export interface Draws {
+  /** Per-sample times, `[batch]`. Default: uniform on [eps, T] from `seed`. */
+  t?: tf.Tensor;
+  /** Standard-normal noise of x_0's shape. Default: drawn from `seed`. */
+  noise?: tf.Tensor;
+  /** Seed of whatever is not given; required unless both `t` and `noise` are. Use a new one each training step. */
+  seed?: number;
+  /** Smallest time drawn by default. Default 1e-3 (the reference's t = 1 / N). */
+  eps?: number;
+}
+
+/**
+ * Per-sample training times. Continuous: uniform on [eps, T]. Discrete (`levels: N`): t = k / N * T with k uniform
+ * on {1, ..., N - 1}, as the reference implementation draws them.
+ */
+export function sampleTimes(batch: number, options: { T: number; seed: number; eps?: number; levels?: number }): tf.Tensor {
+  const { T, seed, eps = 1e-3, levels } = options;
+  const u = uniformArray(batch, seed, 1); // stream 0 is the noise
+  if (levels !== undefined) {
+    if (!Number.isInteger(levels) || levels < 2) throw new Error(`sampleTimes: levels must be an integer >= 2, got ${levels}.`);
+    return tf.tensor1d(Float32Array.from(u, (v) => (T * (1 + Math.min(levels - 2, Math.floor(v * (levels - 1))))) / levels));
+  }
+  if (!(eps > 0 && eps < T)) throw new Error(`sampleTimes: eps must be in (0, T), got ${eps}.`);
+  return tf.tensor1d(Float32Array.from(u, (v) => eps + (T - eps) * v));
+}
+
+/** Resolves the draws of one loss evaluation; tensors it creates are returned in `owned` for disposal. */
+export function resolveDraws(x0: tf.Tensor, T: number, draws: Draws, fn: string): { t: tf.Tensor; noise: tf.Tensor; owned: tf.Tensor[] } {
+  const batch = x0.shape[0];
+  if (x0.rank < 1 || batch === undefined) throw new Error(`${fn}: x0 must be [batch, ...], got shape [${x0.shape}].`);
+  if ((draws.t === undefined || draws.noise === undefined) && draws.seed === undefined) {
+    throw new Error(`${fn}: give a seed (a new one per training step), or both t and noise.`);
+  }
+  const owned: tf.Tensor[] = [];
+  let t = draws.t;
+  if (t === undefined) {
+    t = sampleTimes(batch, { T, seed: draws.seed as number, eps: draws.eps });
+    owned.push(t);
+  } else if (t.rank !== 1 || t.shape[0] !== batch) {
+    throw new Error(`${fn}: t must have shape [${batch}] (one time per sample), got [${t.shape}].`);
+  }
+  let noise = draws.noise;
+  if (noise === undefined) {
+    noise = tf.tensor(normalArray(x0.size, draws.seed as number, 0), x0.shape);
+    owned.push(noise);
+  } else if (!tf.util.arraysEqual(noise.shape, x0.shape)) {
+    throw new Error(`${fn}: noise must have x0's shape [${x0.shape}], got [${noise.shape}].`);
+  }
+  return { t, noise, owned };
+}
+
+/** Sums a per-element loss over all axes but the first, then reduces over the batch. */
+export function reduce(perElement: tf.Tensor, reduction: Reduction): tf.Tensor {
+  const axes = perElement.shape.map((_, i) => i).slice(1);
+  const perSample = axes.length > 0 ? tf.sum(perElement, axes) : perElement;
+  return reduction === "none" ? perSample : tf.mean(perSample);
+}
+
+/** `[batch]` values reshaped to broadcast against x: `[batch, 1, ..., 1]`. */
+export function perSample(values: Float32Array | number[], x: tf.Tensor): tf.Tensor {
+  return tf.tensor(values, [x.shape[0] as number, ...new Array<number>(x.rank - 1).fill(1)]);
+}
+
+/** x * model(x, t): the Hyvarinen score of the model, whichever output it declares. */
+export function modelHyvarinen(model: BatchScoreFn, x: tf.Tensor, t: tf.Tensor, fn: string): tf.Tensor {
+  const out = model(x, t);
+  if (!(out instanceof tf.Tensor) || !tf.util.arraysEqual(out.shape, x.shape)) {
+    throw new Error(`${fn}: model(x, t) must return a tensor of x's shape [${x.shape}], got ${out instanceof tf.Tensor ? `[${out.shape}]` : typeof out}.`);
+  }
+  return model.kind === "hyvarinen" ? out : tf.mul(x, out);
+}
+
