@@ -15,3 +15,5 @@ export {
 } from "./loop";
 export { referencePresets, type ReferencePreset, type ReferenceSchedule, type ReferenceDataset } from "./presets";
 export { toStein, hyvarinen } from "@dale/scores";
+// The SDE factories, so that installing @dale/samplers alone is enough to sample.
+export { gbm, vpSDE, veSDE, lognormalPrior, type GBM, type VPSDE, type VESDE, type ScoreFn } from "@dale/sde";

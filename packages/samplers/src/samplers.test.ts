@@ -1,0 +1,215 @@
+import * as tf from "@tensorflow/tfjs-core";
+import { gbm, normalArray, uniformArray, vpSDE } from "@dale/sde";
+import { gaussianMixtureScore, hyvarinen, lognormalMixtureScore } from "@dale/scores";
+import { describe, expect, it } from "vitest";
+import {
+  countNonPositive,
+  daleLangevin,
+  eulerMaruyama,
+  predictorCorrector,
+  probabilityFlow,
+  referencePresets,
+  signAgnostic,
+  toStein,
+  updateSchedule,
+  type StepInfo,
+} from "./index";
+
+// paper-notes section 6: log X_0 ~ 0.5 N(0.1, 0.05^2) + 0.5 N(0.6, 0.08^2), sigma = 0.8, mu = 0.32, T = 1.
+const MIXTURE = { weights: [0.5, 0.5], means: [[0.1], [0.6]], stds: [[0.05], [0.08]] };
+const sde = gbm({ sigma: 0.8, mu: 0.32, T: 1 });
+const exact = lognormalMixtureScore(sde, MIXTURE);
+// Exact statistics of the data: E[log X] = 0.35, sd = sqrt(0.5 (0.05^2 + 0.08^2) + 0.25^2),
+// P(log X < 0.35) = 0.5 Phi(5) + 0.5 Phi(-3.125).
+const REF = { mean: 0.35, std: Math.sqrt(0.5 * (0.0025 + 0.0064) + 0.0625), below: 0.5 * 0.9999997133 + 0.5 * 0.000889 };
+
+/** n draws of X_T from the exact p_T: log X_T ~ 0.5 N(0.1, 0.05^2 + 0.64) + 0.5 N(0.6, 0.08^2 + 0.64). */
+function exactPrior(n: number, seed: number): tf.Tensor {
+  const z = normalArray(n, seed, 0);
+  const u = uniformArray(n, seed, 1);
+  const v = sde.logVariance(1);
+  const y = Float32Array.from(z, (zi, i) =>
+    (u[i] as number) < 0.5 ? 0.1 + Math.sqrt(0.0025 + v) * zi : 0.6 + Math.sqrt(0.0064 + v) * zi,
+  );
+  return tf.exp(tf.tensor(y, [n, 1]));
+}
+
+function logStats(x: tf.Tensor) {
+  const y = Array.from(tf.tidy(() => tf.log(x)).dataSync()).filter(Number.isFinite);
+  const mean = y.reduce((a, b) => a + b, 0) / y.length;
+  const std = Math.sqrt(y.reduce((a, b) => a + (b - mean) ** 2, 0) / y.length);
+  const below = y.filter((v) => v < 0.35).length / y.length;
+  return { mean, std, below };
+}
+
+describe("GBM samplers reproduce the mixture with its exact score (paper-notes section 6)", () => {
+  const n = 50_000;
+  const xT = exactPrior(n, 2024);
+
+  for (const [name, sampler] of [
+    ["daleLangevin", daleLangevin],
+    ["signAgnostic", signAgnostic],
+  ] as const) {
+    it(`${name} at 1000 steps: log-mean, log-std and P(log X < 0.35) within 0.01`, async () => {
+      const x = await sampler(exact.stein, xT, { sde, steps: 1000, seed: 1 });
+      const s = logStats(x);
+      expect(Math.abs(s.mean - REF.mean)).toBeLessThan(0.01);
+      expect(Math.abs(s.std - REF.std)).toBeLessThan(0.01);
+      expect(Math.abs(s.below - REF.below)).toBeLessThan(0.01);
+      x.dispose();
+    });
+  }
+
+  it("probabilityFlow (Heun, 100 steps) does too, deterministically", async () => {
+    const x = await probabilityFlow(exact.stein, xT, { sde, steps: 100 });
+    const s = logStats(x);
+    expect(Math.abs(s.mean - REF.mean)).toBeLessThan(0.01);
+    expect(Math.abs(s.std - REF.std)).toBeLessThan(0.01);
+    expect(Math.abs(s.below - REF.below)).toBeLessThan(0.01);
+    const again = await probabilityFlow(exact.stein, xT, { sde, steps: 100 });
+    expect(tf.max(tf.abs(tf.sub(x, again))).dataSync()[0]).toBe(0);
+    tf.dispose([x, again]);
+  });
+
+  it("at 10 steps daleLangevin never leaves the positive orthant, while signAgnostic does", async () => {
+    const dale = await daleLangevin(exact.stein, xT, { sde, steps: 10, seed: 1 });
+    expect(countNonPositive(dale)).toBe(0);
+    expect(tf.all(tf.isFinite(dale)).dataSync()[0]).toBe(1);
+    const reports: StepInfo[] = [];
+    const agnostic = await signAgnostic(exact.stein, xT, { sde, steps: 10, seed: 1, callback: (i) => reports.push({ ...i }) });
+    const flipped = countNonPositive(agnostic);
+    expect(flipped).toBeGreaterThan(0);
+    expect(reports.at(-1)?.nonPositive).toBe(flipped);
+    expect(reports.map((r) => r.step)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    tf.dispose([dale, agnostic]);
+  });
+});
+
+describe("sampler contract", () => {
+  const small = () => exactPrior(64, 5);
+
+  it("is seeded: the same seed gives the same samples, another seed different ones", async () => {
+    const xT = small();
+    const a = await daleLangevin(exact.stein, xT, { sde, steps: 20, seed: 7 });
+    const b = await daleLangevin(exact.stein, xT, { sde, steps: 20, seed: 7 });
+    const c = await daleLangevin(exact.stein, xT, { sde, steps: 20, seed: 8 });
+    expect(Array.from(a.dataSync())).toEqual(Array.from(b.dataSync()));
+    expect(Array.from(a.dataSync())).not.toEqual(Array.from(c.dataSync()));
+    tf.dispose([xT, a, b, c]);
+  });
+
+  it("leaks no tensors over a 1,000-step run of every sampler, and never disposes xT", async () => {
+    const xT = small();
+    const before = tf.memory().numTensors;
+    for (const s of [daleLangevin, signAgnostic]) (await s(exact.stein, xT, { sde, steps: 1000 })).dispose();
+    (await probabilityFlow(exact.stein, xT, { sde, steps: 1000 })).dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    expect(xT.isDisposed).toBe(false);
+    xT.dispose();
+  });
+
+  it("stops on an AbortSignal between updates and leaks nothing", async () => {
+    const xT = small();
+    const controller = new AbortController();
+    const before = tf.memory().numTensors;
+    const run = daleLangevin(exact.stein, xT, {
+      sde,
+      steps: 1000,
+      signal: controller.signal,
+      callback: (i) => (i.step === 10 ? controller.abort(new Error("stop here")) : undefined),
+    });
+    await expect(run).rejects.toThrow("stop here");
+    expect(tf.memory().numTensors).toBe(before);
+    xT.dispose();
+  });
+
+  it("takes a Hyvarinen score only through toStein, and says so", async () => {
+    const xT = small();
+    const h = hyvarinen((x, t) => exact.hyvarinen(x, t));
+    // @ts-expect-error a Hyvarinen score is not a Stein score
+    await expect(daleLangevin(h, xT, { sde, steps: 5 })).rejects.toThrow(/got a "hyvarinen" score\. Wrap it: toStein/);
+    const viaH = await daleLangevin(toStein(h), xT, { sde, steps: 5, seed: 3 });
+    const viaS = await daleLangevin(exact.stein, xT, { sde, steps: 5, seed: 3 });
+    expect(tf.max(tf.abs(tf.sub(tf.log(viaH), tf.log(viaS)))).dataSync()[0]).toBeLessThan(1e-4);
+    tf.dispose([xT, viaH, viaS]);
+  });
+
+  it("rejects bad input with errors that name it", async () => {
+    const xT = small();
+    await expect(daleLangevin(exact.stein, tf.tensor([[1], [-1]]), { sde, steps: 5 })).rejects.toThrow(
+      /daleLangevin: xT must be strictly positive.*sde\.prior\.sample/,
+    );
+    await expect(daleLangevin((x) => tf.sum(x), xT, { sde, steps: 5 })).rejects.toThrow(
+      /score\(x, t\) must return a tensor of x's shape \[64,1\], got shape \[\]/,
+    );
+    await expect(signAgnostic(exact.stein, xT, { sde, steps: 0 })).rejects.toThrow(/steps must be an integer >= 1/);
+    await expect(signAgnostic(exact.stein, xT, { sde, steps: 5, anneal: 1.5 })).rejects.toThrow(/anneal must be in \(0, 1\]/);
+    xT.dispose();
+  });
+});
+
+describe("the reference schedule", () => {
+  it("repeats each level L times, anneals the noise after each level, then adds noise-free steps", () => {
+    const u = updateSchedule({ T: 1, steps: 4, delta: 1e-3, repeats: 2, anneal: 0.5, denoiseSteps: 3 });
+    expect(u).toHaveLength(4 * 2 + 3);
+    expect(u.map((x) => x.t)).toEqual([1, 1, 0.75, 0.75, 0.5, 0.5, 0.25, 0.25, 0, 0, 0]);
+    expect(u.map((x) => x.noiseScale)).toEqual([1, 1, 0.5, 0.5, 0.25, 0.25, 0.125, 0.125, 0, 0, 0]);
+    expect(u.every((x) => x.delta === 1e-3)).toBe(true);
+    const plain = updateSchedule({ T: 2, steps: 4 });
+    expect(plain.map((x) => x.delta)).toEqual([0.5, 0.5, 0.5, 0.5]);
+  });
+
+  it("holds the paper's per-dataset values and plugs straight into the samplers", async () => {
+    expect(referencePresets.mnist.daleLangevin).toMatchObject({ steps: 1000, delta: 6.1655e-4, repeats: 1, anneal: 0.995 });
+    expect(referencePresets.cifar10.signAgnostic).toMatchObject({ delta: 1.4384e-4, repeats: 5, denoiseSteps: 25 });
+    const reports: number[] = [];
+    const preset = { ...referencePresets.kmnist.daleLangevin, steps: 10 };
+    const xT = exactPrior(8, 1);
+    const x = await daleLangevin(exact.stein, xT, { sde, ...preset, callback: (i) => reports.push(i.step) });
+    expect(reports.at(-1)).toBe(10 * 3);
+    tf.dispose([x, xT]);
+  });
+});
+
+describe("additive samplers (VP-SDE) reproduce a 2-D Gaussian mixture with its exact score", () => {
+  const vp = vpSDE();
+  const mixture = {
+    weights: [0.3, 0.7],
+    means: [
+      [-1, 1],
+      [1, -0.5],
+    ],
+    stds: [
+      [0.3, 0.5],
+      [0.4, 0.2],
+    ],
+  };
+  const score = gaussianMixtureScore(vp, mixture);
+  // Exact moments of the data.
+  const mean = [0.3 * -1 + 0.7 * 1, 0.3 * 1 + 0.7 * -0.5];
+  const second = [0.3 * (1 + 0.09) + 0.7 * (1 + 0.16), 0.3 * (1 + 0.25) + 0.7 * (0.25 + 0.04)];
+  const n = 20_000;
+
+  const check = (x: tf.Tensor) => {
+    const m = tf.mean(x, 0).dataSync();
+    const m2 = tf.mean(tf.square(x), 0).dataSync();
+    for (let i = 0; i < 2; i++) {
+      expect(Math.abs((m[i] as number) - (mean[i] as number))).toBeLessThan(0.03);
+      expect(Math.abs((m2[i] as number) - (second[i] as number))).toBeLessThan(0.05);
+    }
+  };
+
+  it("Euler-Maruyama, 500 steps", async () => {
+    const xT = vp.prior.sample([n, 2], 3);
+    const x = await eulerMaruyama(score.stein, xT, { sde: vp, steps: 500, seed: 1 });
+    check(x);
+    tf.dispose([x, xT]);
+  });
+
+  it("predictor-corrector, 200 steps", async () => {
+    const xT = vp.prior.sample([n, 2], 4);
+    const x = await predictorCorrector(score.stein, xT, { sde: vp, steps: 200, seed: 1 });
+    check(x);
+    tf.dispose([x, xT]);
+  });
+});
