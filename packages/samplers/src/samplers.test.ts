@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs-core";
-import { gbm, normalArray, uniformArray, vpSDE } from "@dale/sde";
+import { gbm, normalArray, uniformArray, veSDE, vpSDE } from "@dale/sde";
 import { gaussianMixtureScore, hyvarinen, lognormalMixtureScore } from "@dale/scores";
 import { describe, expect, it } from "vitest";
 import {
@@ -202,6 +202,14 @@ describe("additive samplers (VP-SDE) reproduce a 2-D Gaussian mixture with its e
   it("Euler-Maruyama, 500 steps", async () => {
     const xT = vp.prior.sample([n, 2], 3);
     const x = await eulerMaruyama(score.stein, xT, { sde: vp, steps: 500, seed: 1 });
+    check(x);
+    tf.dispose([x, xT]);
+  });
+
+  it("Euler-Maruyama under the VE-SDE (sigma_max 5), 500 steps", async () => {
+    const ve = veSDE({ sigmaMax: 5 });
+    const xT = ve.prior.sample([n, 2], 5);
+    const x = await eulerMaruyama(gaussianMixtureScore(ve, mixture).stein, xT, { sde: ve, steps: 500, seed: 2 });
     check(x);
     tf.dispose([x, xT]);
   });
