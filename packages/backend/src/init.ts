@@ -2,6 +2,10 @@ import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
 import "@tensorflow/tfjs-backend-wasm";
 import "./gradients";
+import { registerConvGradKernels } from "./kernels/conv_grad";
+
+// Fast kernels serve plain tf.conv2d and its gradients on the backends that need them, whoever calls setBackend.
+registerConvGradKernels("wasm");
 
 /** The backends Dale knows, fastest first. */
 export const BACKENDS = ["tensorflow-gpu", "tensorflow", "webgpu", "wasm", "cpu"] as const;

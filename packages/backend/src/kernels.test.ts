@@ -1,0 +1,84 @@
+// Every kernel Dale registers is checked against tfjs' reference cpu backend on random inputs, forward and gradient,
+// over shapes, strides, paddings (and explicit paddings) in float32 tolerance.
+import * as tf from "@tensorflow/tfjs-core";
+import "@tensorflow/tfjs-backend-cpu";
+import "@tensorflow/tfjs-backend-wasm";
+import { describe, expect, it } from "vitest";
+import { registerConvGradKernels } from "./kernels/conv_grad";
+import "./gradients";
+
+type Case = {
+  x: [number, number, number, number];
+  f: [number, number, number, number];
+  strides: number | [number, number];
+  pad: "same" | "valid" | number | [[number, number], [number, number], [number, number], [number, number]];
+};
+
+const cases: Case[] = [
+  { x: [2, 8, 8, 3], f: [3, 3, 3, 4], strides: 1, pad: "same" },
+  { x: [2, 8, 8, 3], f: [3, 3, 3, 4], strides: 1, pad: "valid" },
+  { x: [3, 9, 7, 2], f: [3, 3, 2, 5], strides: 2, pad: "same" },
+  { x: [3, 9, 7, 2], f: [3, 3, 2, 5], strides: 2, pad: "valid" },
+  { x: [1, 10, 10, 4], f: [5, 5, 4, 2], strides: 1, pad: "same" },
+  { x: [2, 11, 8, 3], f: [2, 4, 3, 3], strides: [3, 2], pad: "valid" },
+  { x: [2, 7, 7, 2], f: [3, 3, 2, 2], strides: 1, pad: 1 },
+  { x: [2, 6, 6, 1], f: [1, 1, 1, 8], strides: 1, pad: "valid" },
+  { x: [2, 8, 6, 2], f: [3, 3, 2, 3], strides: 1, pad: [[0, 0], [2, 0], [1, 1], [0, 0]] },
+  { x: [4, 28, 28, 1], f: [3, 3, 1, 32], strides: 1, pad: "same" },
+];
+
+function rand(shape: number[], seed: number): tf.Tensor {
+  return tf.randomUniform(shape, -1, 1, "float32", seed);
+}
+
+async function onBackend<T>(name: string, f: () => T): Promise<T> {
+  await tf.setBackend(name);
+  return f();
+}
+
+const grads = (c: Case, seed: number) => () =>
+  tf.tidy(() => {
+    const x = rand(c.x, seed) as tf.Tensor4D;
+    const w = rand(c.f, seed + 1) as tf.Tensor4D;
+    const y = tf.conv2d(x, w, c.strides, c.pad);
+    const dy = rand(y.shape, seed + 2);
+    const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
+      tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.strides, c.pad), dy)),
+    )([x, w]);
+    return { y: y.arraySync(), dx: (dx as tf.Tensor).arraySync(), dw: (dw as tf.Tensor).arraySync() };
+  });
+
+function expectClose(a: unknown, b: unknown, tol: number): void {
+  const fa = (a as number[]).flat(Infinity as 4) as number[];
+  const fb = (b as number[]).flat(Infinity as 4) as number[];
+  expect(fa.length).toBe(fb.length);
+  let worst = 0;
+  for (let i = 0; i < fa.length; i++) {
+    worst = Math.max(worst, Math.abs((fa[i] as number) - (fb[i] as number)) / (1 + Math.abs(fb[i] as number)));
+  }
+  expect(worst).toBeLessThan(tol);
+}
+
+describe("conv gradient kernels on wasm match the cpu backend", () => {
+  registerConvGradKernels("wasm");
+
+  it.each(cases.map((c, i) => [JSON.stringify(c), c, i] as const))("%s", async (_, c, i) => {
+    const want = await onBackend("cpu", grads(c, 10 * i));
+    const got = await onBackend("wasm", grads(c, 10 * i));
+    expectClose(got.y, want.y, 1e-5);
+    expectClose(got.dx, want.dx, 1e-4);
+    expectClose(got.dw, want.dw, 1e-4);
+  });
+
+  it("leaks no tensors and no backend memory across a gradient", async () => {
+    await tf.setBackend("wasm");
+    const c = cases[2] as Case;
+    grads(c, 1)();
+    const before = tf.memory();
+    for (let k = 0; k < 3; k++) grads(c, 1)();
+    const after = tf.memory();
+    expect(after.numTensors).toBe(before.numTensors);
+    expect(after.numDataBuffers).toBe(before.numDataBuffers);
+    expect(after.numBytes).toBe(before.numBytes);
+  });
+});

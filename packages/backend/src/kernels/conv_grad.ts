@@ -1,0 +1,188 @@
+import * as tf from "@tensorflow/tfjs-core";
+
+type Info = tf.TensorInfo;
+type Backend = tf.KernelBackend;
+type Pad = "valid" | "same" | number | tf.backend_util.ExplicitPadding;
+type KernelCall = (name: string, inputs: Record<string, Info>, attrs?: Record<string, unknown>) => Info;
+
+/**
+ * Runs other kernels of the same backend from inside a kernel, and frees every intermediate it made.
+ * tfjs kernels compose the same way (a kernel calls `transpose({ inputs, backend, attrs })`); looking the kernels up
+ * in the registry lets one composition serve every backend that has Conv2D, Transpose and Reverse.
+ */
+function withKernels<T>(backend: Backend, backendName: string, body: (call: KernelCall, keep: (i: Info) => Info) => T): T {
+  const made: Info[] = [];
+  const kept = new Set<Info>();
+  const call: KernelCall = (name, inputs, attrs = {}) => {
+    const kernel = tf.getKernel(name, backendName);
+    if (kernel === undefined) throw new Error(`@dale/backend: the ${backendName} backend has no ${name} kernel.`);
+    const out = kernel.kernelFunc({ inputs, backend, attrs: attrs as tf.NamedAttrMap }) as Info;
+    made.push(out);
+    return out;
+  };
+  try {
+    return body(call, (i) => (kept.add(i), i));
+  } finally {
+    for (const info of made) if (!kept.has(info)) backend.disposeData(info.dataId);
+  }
+}
+
+/**
+ * Conv2DBackpropFilter as one forward Conv2D with the batch and channel axes swapped (NHWC, dilation 1):
+ *
+ *     dW[kh, kw, ci, co] = sum_{b, i, j} x[b, i s + kh - top, j s + kw - left, ci] dy[b, i, j, co]
+ *
+ * is a convolution of x^T = transpose(x, [3, 1, 2, 0]) (`[Ci, H, W, B]`, the input channels as the batch) with
+ * dy^T = transpose(dy, [1, 2, 0, 3]) (`[Ho, Wo, B, Co]`, the output gradient as the filter), stride 1 and dilation s,
+ * whose output `[Ci, Kh, Kw, Co]` is transposed back. The padding is explicit so that the output is exactly Kh x Kw;
+ * rows and columns of x that the forward convolution never read are sliced off first.
+ */
+export function conv2DBackpropFilterViaConv(backendName: string) {
+  return ({ inputs, backend, attrs }: { inputs: tf.NamedTensorInfoMap; backend: Backend; attrs: tf.NamedAttrMap }): Info => {
+    const { x, dy } = inputs as { x: Info; dy: Info };
+    const { strides, pad, dataFormat, dimRoundingMode, filterShape } = attrs as unknown as {
+      strides: [number, number] | number;
+      pad: Pad;
+      dataFormat: "NHWC" | "NCHW";
+      dimRoundingMode?: "floor" | "round" | "ceil";
+      filterShape: [number, number, number, number];
+    };
+    if (dataFormat !== undefined && dataFormat !== "NHWC") {
+      throw new Error(`@dale/backend Conv2DBackpropFilter: only NHWC is supported, got ${dataFormat}.`);
+    }
+    const info = tf.backend_util.computeConv2DInfo(
+      x.shape as [number, number, number, number],
+      filterShape,
+      strides,
+      1,
+      pad,
+      dimRoundingMode,
+    );
+    const [kh, kw, ci, co] = filterShape;
+    const { strideHeight: sh, strideWidth: sw, outHeight: ho, outWidth: wo, inHeight: h, inWidth: w } = info;
+    const { top, left } = info.padInfo;
+    // The conv below reads rows -top .. (kh - 1) + (ho - 1) sh - top of x; pad or crop the far side to match.
+    let bottom = kh - 1 + (ho - 1) * sh - top - (h - 1);
+    let right = kw - 1 + (wo - 1) * sw - left - (w - 1);
+    return withKernels(backend, backendName, (call, keep) => {
+      let xt = call("Transpose", { x }, { perm: [3, 1, 2, 0] }); // [ci, h, w, b]
+      if (bottom < 0 || right < 0) {
+        xt = call("Slice", { x: xt }, { begin: [0, 0, 0, 0], size: [ci, h + Math.min(0, bottom), w + Math.min(0, right), x.shape[0]] });
+        bottom = Math.max(0, bottom);
+        right = Math.max(0, right);
+      }
+      const dyt = call("Transpose", { x: dy }, { perm: [1, 2, 0, 3] }); // [ho, wo, b, co]
+      const dwt = call(
+        "Conv2D",
+        { x: xt, filter: dyt },
+        {
+          strides: [1, 1],
+          pad: [
+            [0, 0],
+            [top, bottom],
+            [left, right],
+            [0, 0],
+          ],
+          dataFormat: "NHWC",
+          dilations: [sh, sw],
+          dimRoundingMode: undefined,
+        },
+      ); // [ci, kh, kw, co]
+      if (dwt.shape[1] !== kh || dwt.shape[2] !== kw || dwt.shape[3] !== co) {
+        throw new Error(`@dale/backend Conv2DBackpropFilter: internal shape mismatch [${dwt.shape}] for filter [${filterShape}].`);
+      }
+      return keep(call("Transpose", { x: dwt }, { perm: [1, 2, 0, 3] }));
+    });
+  };
+}
+
+/**
+ * Conv2DBackpropInput for stride 1 as one forward Conv2D with the flipped, transposed filter:
+ *
+ *     dx[b, y, x, ci] = sum_{kh, kw, co} dy[b, y + top - kh, x + left - kw, co] W[kh, kw, ci, co]
+ *                     = conv2d(dy, W'), W'[kh, kw, co, ci] = W[Kh - 1 - kh, Kw - 1 - kw, ci, co],
+ *
+ * with padding Kh - 1 - top before and whatever makes the output H x W after. Strided convolutions fall back to the
+ * backend's own kernel (`fallback`).
+ */
+export function conv2DBackpropInputViaConv(backendName: string, fallback: tf.KernelFunc | undefined) {
+  return (args: { inputs: tf.NamedTensorInfoMap; backend: Backend; attrs: tf.NamedAttrMap }): Info => {
+    const { inputs, backend, attrs } = args;
+    const { dy, filter } = inputs as { dy: Info; filter: Info };
+    const { strides, pad, dataFormat, dimRoundingMode, inputShape } = attrs as unknown as {
+      strides: [number, number] | number;
+      pad: Pad;
+      dataFormat: "NHWC" | "NCHW";
+      dimRoundingMode?: "floor" | "round" | "ceil";
+      inputShape: [number, number, number, number];
+    };
+    const info = tf.backend_util.computeConv2DInfo(
+      inputShape,
+      filter.shape as [number, number, number, number],
+      strides,
+      1,
+      pad,
+      dimRoundingMode,
+      false,
+      dataFormat === "NCHW" ? "channelsFirst" : "channelsLast",
+    );
+    const [kh, kw] = filter.shape as [number, number, number, number];
+    const top = kh - 1 - info.padInfo.top;
+    const left = kw - 1 - info.padInfo.left;
+    const bottom = info.inHeight - info.outHeight - top + kh - 1;
+    const right = info.inWidth - info.outWidth - left + kw - 1;
+    const direct = info.strideHeight === 1 && info.strideWidth === 1 && dataFormat !== "NCHW";
+    if (!direct || top < 0 || left < 0 || bottom < 0 || right < 0) {
+      if (fallback === undefined) throw new Error(`@dale/backend: no Conv2DBackpropInput kernel for this case on ${backendName}.`);
+      return fallback(args) as Info;
+    }
+    return withKernels(backend, backendName, (call, keep) => {
+      const flipped = call("Reverse", { x: filter }, { dims: [0, 1] });
+      const wt = call("Transpose", { x: flipped }, { perm: [0, 1, 3, 2] }); // [kh, kw, co, ci]
+      return keep(
+        call(
+          "Conv2D",
+          { x: dy, filter: wt },
+          {
+            strides: [1, 1],
+            pad: [
+              [0, 0],
+              [top, bottom],
+              [left, right],
+              [0, 0],
+            ],
+            dataFormat: "NHWC",
+            dilations: [1, 1],
+            dimRoundingMode: undefined,
+          },
+        ),
+      );
+    });
+  };
+}
+
+const installed = new Set<string>();
+
+/**
+ * Registers Dale's convolution-gradient kernels for a backend: Conv2DBackpropFilter (absent from tfjs' wasm backend,
+ * slow on WebGPU) and Conv2DBackpropInput (slow on wasm), both as forward convolutions. Any network built from
+ * `tf.conv2d` then trains through them. Idempotent.
+ */
+export function registerConvGradKernels(backendName: string): void {
+  if (installed.has(backendName)) return;
+  const original = tf.getKernel("Conv2DBackpropInput", backendName)?.kernelFunc;
+  for (const name of ["Conv2DBackpropFilter", "Conv2DBackpropInput"]) {
+    if (tf.getKernel(name, backendName) !== undefined) tf.unregisterKernel(name, backendName);
+  }
+  tf.registerKernel({
+    kernelName: "Conv2DBackpropFilter",
+    backendName,
+    kernelFunc: conv2DBackpropFilterViaConv(backendName) as unknown as tf.KernelFunc,
+  });
+  tf.registerKernel({
+    kernelName: "Conv2DBackpropInput",
+    backendName,
+    kernelFunc: conv2DBackpropInputViaConv(backendName, original) as unknown as tf.KernelFunc,
+  });
+  installed.add(backendName);
+}
