@@ -1,3 +1,3 @@
 export { initBackend, BACKENDS, type BackendName, type BackendChoice, type InitBackendOptions } from "./init";
 export { gradientsRegistered } from "./gradients";
-export { registerConvGradKernels } from "./kernels/conv_grad";
+export { registerConvGradKernels, replacedConvGradKernels } from "./kernels/conv_grad";

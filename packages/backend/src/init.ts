@@ -68,11 +68,11 @@ async function tryBackend(name: BackendName): Promise<string | null> {
         }
         break;
       }
-      case "webgpu":
-        if (!(globalThis as { navigator?: { gpu?: unknown } }).navigator?.gpu) {
-          return "no navigator.gpu here (WebGPU kernels arrive with the compute work; see the package README)";
-        }
-        return "WebGPU kernels are not registered yet (see the package README)";
+      case "webgpu": {
+        const reason = await prepareWebGPU();
+        if (reason !== null) return reason;
+        break;
+      }
       case "wasm":
       case "cpu":
         break;
@@ -96,4 +96,39 @@ function report(choice: BackendChoice, verbose?: boolean): BackendChoice {
     for (const s of choice.skipped) console.log(`[dale]   skipped ${s.name}: ${s.reason}`);
   }
   return choice;
+}
+
+/**
+ * Makes WebGPU available to tfjs: `navigator.gpu` in a browser, or Dawn's `webgpu` package in Node (an optional peer,
+ * like `@tensorflow/tfjs-backend-webgpu`). Registers Dale's convolution-gradient kernels for it. Returns why it
+ * cannot, or null.
+ */
+async function prepareWebGPU(): Promise<string | null> {
+  const g = globalThis as { navigator?: { gpu?: GPULike } };
+  if (!g.navigator?.gpu && globalThis.process?.versions?.node) {
+    try {
+      const dawn = (await import(/* @vite-ignore */ "webgpu")) as { create: (o: string[]) => GPULike; globals: object };
+      Object.assign(globalThis, dawn.globals);
+      const gpu = dawn.create([]);
+      if (g.navigator) Object.defineProperty(g.navigator, "gpu", { value: gpu, configurable: true });
+      else Object.defineProperty(globalThis, "navigator", { value: { gpu }, configurable: true, writable: true });
+    } catch (e) {
+      return `Dawn's webgpu package is not installed or failed to load (${firstLine(e)})`;
+    }
+  }
+  const gpu = g.navigator?.gpu;
+  if (!gpu) return "no navigator.gpu here";
+  const adapter = await gpu.requestAdapter();
+  if (!adapter) return "navigator.gpu.requestAdapter() found no GPU adapter";
+  try {
+    await import(/* @vite-ignore */ "@tensorflow/tfjs-backend-webgpu");
+  } catch (e) {
+    return `@tensorflow/tfjs-backend-webgpu is not installed or failed to load (${firstLine(e)})`;
+  }
+  registerConvGradKernels("webgpu");
+  return null;
+}
+
+interface GPULike {
+  requestAdapter(): Promise<unknown>;
 }

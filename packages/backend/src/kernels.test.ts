@@ -3,7 +3,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
 import "@tensorflow/tfjs-backend-wasm";
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { registerConvGradKernels } from "./kernels/conv_grad";
 import "./gradients";
 
@@ -59,8 +59,8 @@ function expectClose(a: unknown, b: unknown, tol: number): void {
   expect(worst).toBeLessThan(tol);
 }
 
-describe("conv gradient kernels on wasm match the cpu backend", () => {
-  registerConvGradKernels("wasm");
+describe.each(["conv", "im2col"] as const)("conv gradient kernels on wasm (filter via %s) match the cpu backend", (filter) => {
+  beforeAll(() => registerConvGradKernels("wasm", { filter, force: true }));
 
   it.each(cases.map((c, i) => [JSON.stringify(c), c, i] as const))("%s", async (_, c, i) => {
     const want = await onBackend("cpu", grads(c, 10 * i));

@@ -3,7 +3,7 @@ import * as tf from "@tensorflow/tfjs-core";
 type Info = tf.TensorInfo;
 type Backend = tf.KernelBackend;
 type Pad = "valid" | "same" | number | tf.backend_util.ExplicitPadding;
-type KernelCall = (name: string, inputs: Record<string, Info>, attrs?: Record<string, unknown>) => Info;
+type KernelCall = (name: string, inputs: Record<string, Info> | Info[], attrs?: Record<string, unknown>) => Info;
 
 /**
  * Runs other kernels of the same backend from inside a kernel, and frees every intermediate it made.
@@ -16,7 +16,7 @@ function withKernels<T>(backend: Backend, backendName: string, body: (call: Kern
   const call: KernelCall = (name, inputs, attrs = {}) => {
     const kernel = tf.getKernel(name, backendName);
     if (kernel === undefined) throw new Error(`@dale/backend: the ${backendName} backend has no ${name} kernel.`);
-    const out = kernel.kernelFunc({ inputs, backend, attrs: attrs as tf.NamedAttrMap }) as Info;
+    const out = kernel.kernelFunc({ inputs: inputs as tf.NamedTensorInfoMap, backend, attrs: attrs as tf.NamedAttrMap }) as Info;
     made.push(out);
     return out;
   };
@@ -97,6 +97,69 @@ export function conv2DBackpropFilterViaConv(backendName: string) {
 }
 
 /**
+ * Conv2DBackpropFilter as one matrix product over im2col patches (NHWC, dilation 1):
+ *
+ *     dW[(kh, kw, ci), co] = sum_{(b, i, j)} P[(b, i, j), (kh, kw, ci)] dy[(b, i, j), co],
+ *     P[(b, i, j), (kh, kw, ci)] = xpad[b, i s + kh, j s + kw, ci]
+ *
+ * P is built from Kh Kw strided slices of the padded input, concatenated on the channel axis, so the product is one
+ * BatchMatMul with a long inner dimension (B Ho Wo): the shape split-K matrix kernels are made for.
+ */
+export function conv2DBackpropFilterViaIm2col(backendName: string) {
+  return ({ inputs, backend, attrs }: { inputs: tf.NamedTensorInfoMap; backend: Backend; attrs: tf.NamedAttrMap }): Info => {
+    const { x, dy } = inputs as { x: Info; dy: Info };
+    const { strides, pad, dataFormat, dimRoundingMode, filterShape } = attrs as unknown as {
+      strides: [number, number] | number;
+      pad: Pad;
+      dataFormat: "NHWC" | "NCHW";
+      dimRoundingMode?: "floor" | "round" | "ceil";
+      filterShape: [number, number, number, number];
+    };
+    if (dataFormat !== undefined && dataFormat !== "NHWC") {
+      throw new Error(`@dale/backend Conv2DBackpropFilter: only NHWC is supported, got ${dataFormat}.`);
+    }
+    const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filterShape, strides, 1, pad, dimRoundingMode);
+    const [kh, kw, ci, co] = filterShape;
+    const { strideHeight: sh, strideWidth: sw, outHeight: ho, outWidth: wo, inHeight: h, inWidth: w, batchSize: b } = info;
+    const { top, left } = info.padInfo;
+    const bottom = Math.max(0, kh - 1 + (ho - 1) * sh - top - (h - 1));
+    const right = Math.max(0, kw - 1 + (wo - 1) * sw - left - (w - 1));
+    return withKernels(backend, backendName, (call, keep) => {
+      const xp =
+        top || bottom || left || right
+          ? call("PadV2", { x }, { paddings: [[0, 0], [top, bottom], [left, right], [0, 0]], constantValue: 0 })
+          : x;
+      const patches: Info[] = [];
+      for (let i = 0; i < kh; i++) {
+        for (let j = 0; j < kw; j++) {
+          patches.push(
+            call(
+              "StridedSlice",
+              { x: xp },
+              {
+                begin: [0, i, j, 0],
+                end: [b, i + (ho - 1) * sh + 1, j + (wo - 1) * sw + 1, ci],
+                strides: [1, sh, sw, 1],
+                beginMask: 0,
+                endMask: 0,
+                ellipsisMask: 0,
+                newAxisMask: 0,
+                shrinkAxisMask: 0,
+              },
+            ),
+          );
+        }
+      }
+      const p = patches.length === 1 ? (patches[0] as Info) : call("Concat", patches, { axis: 3 });
+      const p3 = call("Reshape", { x: p }, { shape: [1, b * ho * wo, kh * kw * ci] });
+      const dy3 = call("Reshape", { x: dy }, { shape: [1, b * ho * wo, co] });
+      const dw = call("BatchMatMul", { a: p3, b: dy3 }, { transposeA: true, transposeB: false });
+      return keep(call("Reshape", { x: dw }, { shape: [kh, kw, ci, co] }));
+    });
+  };
+}
+
+/**
  * Conv2DBackpropInput for stride 1 as one forward Conv2D with the flipped, transposed filter:
  *
  *     dx[b, y, x, ci] = sum_{kh, kw, co} dy[b, y + top - kh, x + left - kw, co] W[kh, kw, ci, co]
@@ -161,28 +224,42 @@ export function conv2DBackpropInputViaConv(backendName: string, fallback: tf.Ker
   };
 }
 
-const installed = new Set<string>();
+const installed = new Map<string, { input?: tf.KernelFunc; filter?: tf.KernelFunc }>();
+
+/** The backend's own convolution-gradient kernels that {@link registerConvGradKernels} replaced (for benchmarks). */
+export function replacedConvGradKernels(backendName: string): { input?: tf.KernelFunc; filter?: tf.KernelFunc } {
+  return installed.get(backendName) ?? {};
+}
 
 /**
  * Registers Dale's convolution-gradient kernels for a backend: Conv2DBackpropFilter (absent from tfjs' wasm backend,
  * slow on WebGPU) and Conv2DBackpropInput (slow on wasm), both as forward convolutions. Any network built from
- * `tf.conv2d` then trains through them. Idempotent.
+ * `tf.conv2d` then trains through them. Idempotent unless `force` (which switches the filter strategy).
+ * The filter gradient is a forward convolution with batch and channels swapped (`"conv"`, the default) or one matrix
+ * product over im2col patches (`"im2col"`); which is faster depends on the backend.
  */
-export function registerConvGradKernels(backendName: string): void {
-  if (installed.has(backendName)) return;
-  const original = tf.getKernel("Conv2DBackpropInput", backendName)?.kernelFunc;
+export function registerConvGradKernels(
+  backendName: string,
+  options: { filter?: "conv" | "im2col"; force?: boolean } = {},
+): void {
+  const previous = installed.get(backendName);
+  if (previous && !options.force) return;
+  const original = previous ? previous.input : tf.getKernel("Conv2DBackpropInput", backendName)?.kernelFunc;
+  const originalFilter = previous ? previous.filter : tf.getKernel("Conv2DBackpropFilter", backendName)?.kernelFunc;
   for (const name of ["Conv2DBackpropFilter", "Conv2DBackpropInput"]) {
     if (tf.getKernel(name, backendName) !== undefined) tf.unregisterKernel(name, backendName);
   }
   tf.registerKernel({
     kernelName: "Conv2DBackpropFilter",
     backendName,
-    kernelFunc: conv2DBackpropFilterViaConv(backendName) as unknown as tf.KernelFunc,
+    kernelFunc: (options.filter === "im2col"
+      ? conv2DBackpropFilterViaIm2col(backendName)
+      : conv2DBackpropFilterViaConv(backendName)) as unknown as tf.KernelFunc,
   });
   tf.registerKernel({
     kernelName: "Conv2DBackpropInput",
     backendName,
     kernelFunc: conv2DBackpropInputViaConv(backendName, original) as unknown as tf.KernelFunc,
   });
-  installed.add(backendName);
+  installed.set(backendName, { input: original, filter: originalFilter });
 }
