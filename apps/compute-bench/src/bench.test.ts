@@ -1,0 +1,173 @@
+import { spawnSync } from "node:child_process";
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import * as tf from "@tensorflow/tfjs-core";
+import { describe, expect, it } from "vitest";
+import type { BenchReport } from "./bench";
+import { DEFAULT_PYTHON, benchCommand, buildRefCnn, measureTfjs, findTorchScript, formatTable, median, parseCli, refCnnParamCount, runBench, runTorchBench, stepsFor, torchParamCounts } from "./index";
+
+/** Why the PyTorch tests cannot run here, or null when `import torch` works. */
+function torchUnavailable(): string | null {
+  const r = spawnSync(DEFAULT_PYTHON, ["-c", "import torch"], { encoding: "utf8" });
+  if (r.error) return `${DEFAULT_PYTHON} cannot run (${r.error.message})`;
+  if (r.status !== 0) return `torch is not importable by ${DEFAULT_PYTHON}: ${r.stderr.trim().split("\n").pop() ?? ""}`;
+  return null;
+}
+const noTorch = torchUnavailable();
+if (noTorch !== null) console.warn(`[compute-bench] skipping the PyTorch tests: ${noTorch} (apt-get install -y python3-torch)`);
+
+describe("timing", () => {
+  it("takes the median and chooses the step count from the target time", () => {
+    expect(median([5, 1, 3])).toBe(3);
+    expect(median([4, 1, 3, 2])).toBe(2.5);
+    expect(stepsFor(5, 100, 3, 50)).toBe(50);
+    expect(stepsFor(5, 1000, 3, 50)).toBe(5);
+    expect(stepsFor(5, 10_000, 3, 50)).toBe(3);
+  });
+});
+
+describe("tfjs measurement", () => {
+  it("records a failing step as an error instead of throwing, and cleans up", async () => {
+    // As on a backend without the kernel: take Conv2DBackpropFilter away for the duration of the test.
+    const backend = tf.getBackend();
+    const kernel = tf.getKernel("Conv2DBackpropFilter", backend);
+    if (kernel !== undefined) tf.unregisterKernel("Conv2DBackpropFilter", backend);
+    try {
+      const m = await measureTfjs("small", "train", 1, { seconds: 0.01, warmup: 1, minSteps: 1, maxSteps: 1 });
+      expect(m.error).toMatch(/Conv2DBackpropFilter/);
+      expect(m.msMedian).toBeUndefined();
+      // tfjs' engine does not free the tensors its tape saved for a backward pass that threw; they are reported.
+      expect(m.leakedTensors).toBeGreaterThanOrEqual(0);
+    } finally {
+      if (kernel !== undefined) tf.registerKernel(kernel);
+    }
+    const ok = await measureTfjs("small", "forward", 1, { seconds: 0.01, warmup: 1, minSteps: 3, maxSteps: 3 });
+    expect(ok).toMatchObject({ steps: 3, tensorGrowth: 0, leakedTensors: 0 });
+  });
+});
+
+describe("command line", () => {
+  it("has the documented defaults and drops pnpm's --", () => {
+    const o = parseCli(["--", "--"], "user");
+    expect(o).toMatchObject({ nets: ["small"], batch: 64, phases: ["train", "forward"], threads: [1, 2], seconds: 5, torch: true, installTorch: false });
+    const p = parseCli(["--nets", "small,wide", "--batch", "8", "--phases", "forward", "--threads", "1", "--seconds", "3", "--no-torch", "--json-out", "x.json"], "user");
+    expect(p).toMatchObject({ nets: ["small", "wide"], batch: 8, phases: ["forward"], threads: [1], seconds: 3, torch: false, jsonOut: "x.json" });
+  });
+
+  it("names the option in its errors", () => {
+    const parse = (args: string[]) => parseCli(args, "user", benchCommand().exitOverride().configureOutput({ writeErr: () => undefined }));
+    expect(() => parse(["--nets", "huge"])).toThrow(/--nets <list>.*"huge" is not one of small, wide/);
+    expect(() => parse(["--batch", "0"])).toThrow(/--batch <n>.*between 1 and 4096/);
+    expect(() => parse(["--seconds", "x"])).toThrow(/--seconds <s>/);
+  });
+});
+
+describe("report", () => {
+  it("prints a row per net and phase with ratios, and lists the errors", () => {
+    const report = {
+      backend: "wasm",
+      tfjsVersion: "4.22.0",
+      machine: { cpu: "CPU", cores: 2 },
+      options: { seconds: 5, warmup: 3 },
+      torch: { ok: true, version: "1.13", python: "3.11", cuda: { used: false }, configs: ["cpu-1t"] },
+      rows: [
+        { net: "small", batch: 64, phase: "train", tfjs: { error: "Kernel 'X' not registered" }, torch: { "cpu-1t": { msMedian: 50 } }, ratio: { "cpu-1t": null } },
+        { net: "small", batch: 64, phase: "forward", tfjs: { msMedian: 40 }, torch: { "cpu-1t": { msMedian: 20 } }, ratio: { "cpu-1t": 2 } },
+      ],
+    } as unknown as BenchReport;
+    const text = formatTable(report);
+    expect(text).toContain("| net           | batch | phase   | tfjs wasm ms | torch cpu-1t ms | tfjs/torch cpu-1t |");
+    expect(text).toMatch(/\| ref-cnn-small \| +64 \| forward \| +40\.0 \| +20\.0 \| +2\.00 \|/);
+    expect(text).toMatch(/\| train +\| +error \| +50\.0 \| +- \|/);
+    expect(text).toContain("error: ref-cnn-small train batch 64, tfjs wasm: Kernel 'X' not registered");
+  });
+});
+
+describe("PyTorch missing", () => {
+  it("comes back as a clear failure, not an exception", async () => {
+    // `python3 -S` skips site-packages, where Debian's python3-torch lives: a Python without torch.
+    const dir = mkdtempSync(join(tmpdir(), "compute-bench-"));
+    try {
+      const python = join(dir, "python-without-torch");
+      writeFileSync(python, `#!/bin/sh\nexec ${DEFAULT_PYTHON} -S "$@"\n`);
+      chmodSync(python, 0o755);
+      const r = await runTorchBench({
+        nets: ["small"], batch: 1, phases: ["forward"], threads: [1], seconds: 0.01, warmup: 1, minSteps: 1, maxSteps: 1,
+        python, log: () => undefined,
+      });
+      expect(r.ok).toBe(false);
+      if (!r.ok) {
+        expect(r.reason).toBe("torch-not-importable");
+        expect(r.message).toMatch(/PyTorch is not importable by .*python-without-torch \(ModuleNotFoundError: No module named 'torch'\).*apt-get install -y python3-torch.*--install-torch/);
+      }
+      const gone = await runTorchBench({
+        nets: ["small"], batch: 1, phases: ["forward"], threads: [1], seconds: 0.01, warmup: 1, minSteps: 1, maxSteps: 1,
+        python: join(dir, "no-such-python"), log: () => undefined,
+      });
+      expect(gone).toMatchObject({ ok: false, reason: "spawn-failed" });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe.skipIf(noTorch !== null)(`PyTorch side${noTorch !== null ? ` (skipped: ${noTorch})` : ""}`, () => {
+  it("bench_torch.py builds nets with the same parameter counts", async () => {
+    const counts = await torchParamCounts(DEFAULT_PYTHON, findTorchScript());
+    expect(counts).toEqual({ small: refCnnParamCount("small"), wide: refCnnParamCount("wide") });
+  });
+
+  it("bench_torch.py computes the same function as the tfjs net for the same weights and input", async () => {
+    const net = buildRefCnn("small", { seed: 7 });
+    const x = tf.randomNormal<tf.Rank.R4>([2, 28, 28, 1], 0, 1, "float32", 3);
+    const y = net.forward(x);
+    const dir = mkdtempSync(join(tmpdir(), "compute-bench-"));
+    try {
+      const spec = join(dir, "spec.json");
+      const weights = await Promise.all(net.vars.map(async (v) => Array.from(await v.data())));
+      writeFileSync(spec, JSON.stringify({ kind: "small", batch: 2, weights, x: Array.from(await x.data()) }));
+      const r = spawnSync(DEFAULT_PYTHON, [findTorchScript(), "--forward-from", spec], { encoding: "utf8", maxBuffer: 1 << 26 });
+      expect(r.status, r.stderr).toBe(0);
+      const torchY = (JSON.parse(r.stdout) as { y: number[] }).y;
+      const ours = await y.data();
+      expect(torchY.length).toBe(ours.length);
+      let maxErr = 0;
+      let maxAbs = 0;
+      ours.forEach((v, i) => {
+        maxErr = Math.max(maxErr, Math.abs(v - (torchY[i] as number)));
+        maxAbs = Math.max(maxAbs, Math.abs(v));
+      });
+      expect(maxAbs).toBeGreaterThan(0.1);
+      expect(maxErr).toBeLessThan(1e-4 * Math.max(1, maxAbs));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      tf.dispose([x, y]);
+      net.dispose();
+    }
+  });
+
+  it("runBench times tfjs and torch and merges them into rows with ratios", async () => {
+    const lines: string[] = [];
+    const report = await runBench({
+      nets: ["small"],
+      batch: 1,
+      phases: ["forward"],
+      threads: [1],
+      seconds: 0.01,
+      torch: true,
+      installTorch: false,
+      log: (l) => lines.push(l),
+    });
+    expect(report.torch.ok).toBe(true);
+    expect(report.torch.configs).toEqual(["cpu-1t"]);
+    const row = report.rows[0];
+    expect(row?.tfjs.error).toBeUndefined();
+    expect(row?.tfjs.steps).toBe(3);
+    expect(row?.tfjs.leakedTensors).toBe(0);
+    expect(row?.tfjs.tensorGrowth).toBe(0);
+    expect(row?.torch["cpu-1t"]?.msMedian).toBeGreaterThan(0);
+    expect(row?.ratio["cpu-1t"]).toBeCloseTo((row?.tfjs.msMedian as number) / (row?.torch["cpu-1t"]?.msMedian as number), 10);
+    expect(lines.some((l) => l.startsWith("[torch] small forward batch 1 cpu-1t"))).toBe(true);
+  });
+});

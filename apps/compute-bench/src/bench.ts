@@ -1,0 +1,256 @@
+// The bench itself: tfjs on the chosen backend, then PyTorch in a child process, merged into one report.
+import os from "node:os";
+import * as tf from "@tensorflow/tfjs-core";
+import { initBackend, type BackendName } from "@dale/backend";
+import { REF_CNN_IMAGE, buildRefCnn, refCnnParamCount, type RefCnnKind } from "./nets";
+import { TIMING_DEFAULTS, timeSteps, type Timing } from "./timing";
+import { DEFAULT_PYTHON, runTorchBench, type TorchFailure, type TorchReport } from "./torch";
+
+/** What is timed: one Adam step on the MSE (forward, backward, update), or the forward pass alone. */
+export const PHASES = ["train", "forward"] as const;
+export type Phase = (typeof PHASES)[number];
+
+export interface BenchOptions {
+  nets: RefCnnKind[];
+  batch: number;
+  phases: Phase[];
+  /** PyTorch CPU thread counts, one configuration each. */
+  threads: number[];
+  /** Target time of the timed steps of one measurement, in seconds. */
+  seconds: number;
+  /** Run the PyTorch side. */
+  torch: boolean;
+  /** `apt-get install -y python3-torch` when torch is not importable. */
+  installTorch: boolean;
+  /** Interpreter for python/bench_torch.py. Default /usr/bin/python3. */
+  python?: string;
+  /** Path of bench_torch.py; found next to the package by default. */
+  torchScript?: string;
+  /** Backend tried first by `initBackend` (DALE_BACKEND still wins). */
+  prefer?: BackendName;
+  warmup?: number;
+  minSteps?: number;
+  maxSteps?: number;
+  /** Which entry point ran the bench (`main`, `gpu`), recorded in the report. */
+  entry?: string;
+  /** Progress lines. Default: this process's stderr. */
+  log?: (line: string) => void;
+}
+
+/** One tfjs measurement, or the error that stopped it. */
+export interface TfjsMeasurement extends Partial<Timing> {
+  /**
+   * Tensors left after the measurement and its clean-up, against before it: 0 when nothing leaks. After a failed
+   * training step it counts what tfjs' gradient tape saved for the backward pass and never freed.
+   */
+  leakedTensors?: number;
+  /** Change of `tf.memory().numTensors` from the first to the last timed step (0 when steps dispose what they make). */
+  tensorGrowth?: number;
+  error?: string;
+}
+
+export interface TorchCell {
+  msMedian?: number;
+  msMin?: number;
+  msMean?: number;
+  steps?: number;
+  error?: string;
+}
+
+export interface BenchRow {
+  net: RefCnnKind;
+  batch: number;
+  phase: Phase;
+  params: number;
+  tfjs: TfjsMeasurement;
+  /** By PyTorch configuration name (`cpu-1t`, `cpu-2t`, `cuda-tf32`, `cuda-fp32`). */
+  torch: Record<string, TorchCell>;
+  /** tfjs ms / torch ms by configuration; null where either side has no figure. */
+  ratio: Record<string, number | null>;
+}
+
+export interface BenchReport {
+  schema: "dale-compute-bench/1";
+  date: string;
+  entry: string;
+  machine: { cpu: string; cores: number; platform: string; arch: string; node: string; memoryGiB: number };
+  backend: string;
+  backendSkipped: { name: string; reason: string }[];
+  tfjsVersion: string;
+  /** The wasm backend's build features (Node gets the single-threaded SIMD build). */
+  wasm?: { simd: boolean; multithread: boolean };
+  torch:
+    | { ok: true; version: string; python: string; defaultThreads: number; cuda: TorchReport["cuda"]; configs: string[] }
+    | { ok: false; reason: string; message: string; configs: string[] };
+  options: { nets: RefCnnKind[]; batch: number; phases: Phase[]; threads: number[]; seconds: number; warmup: number; minSteps: number; maxSteps: number };
+  rows: BenchRow[];
+}
+
+function errorMessage(e: unknown): string {
+  const m = e instanceof Error ? e.message : String(e);
+  return m.split("\n")[0] ?? m;
+}
+
+/**
+ * Times one phase of one net on the active tfjs backend. Each step ends by reading a scalar (the loss, or the sum
+ * of the forward output), so it returns only when the backend has finished. A failure (e.g. a kernel the backend
+ * lacks) comes back as `{ error }`.
+ */
+export async function measureTfjs(
+  kind: RefCnnKind,
+  phase: Phase,
+  batch: number,
+  timing: { seconds: number; warmup: number; minSteps: number; maxSteps: number },
+): Promise<TfjsMeasurement> {
+  const start = tf.memory().numTensors;
+  const { height, width, channels } = REF_CNN_IMAGE;
+  const net = buildRefCnn(kind);
+  const x = tf.randomNormal<tf.Rank.R4>([batch, height, width, channels], 0, 1, "float32", 101);
+  const target = tf.randomNormal<tf.Rank.R4>([batch, height, width, channels], 0, 1, "float32", 102);
+  const optimizer = phase === "train" ? tf.train.adam(1e-3) : null;
+  const counts: number[] = [];
+  let result: TfjsMeasurement;
+  try {
+    const step =
+      optimizer !== null
+        ? async () => {
+            const loss = net.lossAndStep(x, target, optimizer);
+            try {
+              await loss.data();
+            } finally {
+              loss.dispose();
+            }
+            counts.push(tf.memory().numTensors);
+          }
+        : async () => {
+            const s = tf.tidy(() => tf.sum(net.forward(x)));
+            try {
+              await s.data();
+            } finally {
+              s.dispose();
+            }
+            counts.push(tf.memory().numTensors);
+          };
+    const t = await timeSteps(step, timing);
+    const timed = counts.slice(timing.warmup);
+    result = { ...t, tensorGrowth: (timed[timed.length - 1] ?? 0) - (timed[0] ?? 0) };
+  } catch (e) {
+    result = { error: errorMessage(e) };
+  } finally {
+    optimizer?.dispose();
+    net.dispose();
+    x.dispose();
+    target.dispose();
+  }
+  return { ...result, leakedTensors: tf.memory().numTensors - start };
+}
+
+function torchCell(m: TorchReport["results"][number] | undefined): TorchCell {
+  if (m === undefined) return { error: "not measured" };
+  if (m.error !== undefined) return { error: m.error };
+  return { msMedian: m.ms_median, msMin: m.ms_min, msMean: m.ms_mean, steps: m.steps };
+}
+
+async function wasmFeatures(backend: string): Promise<BenchReport["wasm"]> {
+  if (backend !== "wasm") return undefined;
+  try {
+    return {
+      simd: Boolean(await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT")),
+      multithread: Boolean(await tf.env().getAsync("WASM_HAS_MULTITHREAD_SUPPORT")),
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Runs the whole bench: chooses the tfjs backend with `initBackend`, times every net and phase there, then runs
+ * python/bench_torch.py for the same nets, phases and timing (unless `torch` is false) and merges both into rows
+ * with tfjs / torch ratios. Failed measurements are recorded as errors; only a backend that cannot start throws.
+ */
+export async function runBench(options: BenchOptions): Promise<BenchReport> {
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const timing = {
+    seconds: options.seconds,
+    warmup: options.warmup ?? TIMING_DEFAULTS.warmup,
+    minSteps: options.minSteps ?? TIMING_DEFAULTS.minSteps,
+    maxSteps: options.maxSteps ?? TIMING_DEFAULTS.maxSteps,
+  };
+  const choice = await initBackend({ verbose: true, ...(options.prefer ? { prefer: options.prefer } : {}) });
+  const backend = choice.backend;
+
+  const tfjs = new Map<string, TfjsMeasurement>();
+  for (const net of options.nets) {
+    for (const phase of options.phases) {
+      log(`[bench] tfjs/${backend}: ref-cnn-${net} ${phase} batch ${options.batch} ...`);
+      const m = await measureTfjs(net, phase, options.batch, timing);
+      tfjs.set(`${net}/${phase}`, m);
+      log(
+        m.error !== undefined
+          ? `[bench] tfjs/${backend}: ref-cnn-${net} ${phase}: error: ${m.error}`
+          : `[bench] tfjs/${backend}: ref-cnn-${net} ${phase}: ${m.msMedian?.toFixed(2)} ms/step (median of ${m.steps})`,
+      );
+      if (m.leakedTensors) log(`[bench] warning: ${m.leakedTensors} tensors left after ref-cnn-${net} ${phase}`);
+    }
+  }
+
+  let torch: TorchReport | TorchFailure;
+  if (options.torch) {
+    log(`[bench] PyTorch: ${options.python ?? DEFAULT_PYTHON} bench_torch.py, threads ${options.threads.join(",")} ...`);
+    torch = await runTorchBench({
+      nets: options.nets,
+      batch: options.batch,
+      phases: options.phases,
+      threads: options.threads,
+      ...timing,
+      installTorch: options.installTorch,
+      log,
+      ...(options.python !== undefined ? { python: options.python } : {}),
+      ...(options.torchScript !== undefined ? { script: options.torchScript } : {}),
+    });
+    if (!torch.ok) log(`[bench] PyTorch skipped: ${torch.message}`);
+  } else {
+    torch = { ok: false, reason: "disabled", message: "--no-torch" };
+  }
+  const configs = torch.ok ? torch.configs.map((c) => c.name) : [];
+
+  const rows: BenchRow[] = [];
+  for (const net of options.nets) {
+    for (const phase of options.phases) {
+      const t = tfjs.get(`${net}/${phase}`) as TfjsMeasurement;
+      const row: BenchRow = { net, batch: options.batch, phase, params: refCnnParamCount(net), tfjs: t, torch: {}, ratio: {} };
+      for (const cfg of configs) {
+        const cell = torchCell(
+          torch.ok ? torch.results.find((r) => r.net === net && r.phase === phase && r.config === cfg) : undefined,
+        );
+        row.torch[cfg] = cell;
+        row.ratio[cfg] = t.msMedian !== undefined && cell.msMedian !== undefined && cell.msMedian > 0 ? t.msMedian / cell.msMedian : null;
+      }
+      rows.push(row);
+    }
+  }
+
+  const cpus = os.cpus();
+  return {
+    schema: "dale-compute-bench/1",
+    date: new Date().toISOString(),
+    entry: options.entry ?? "main",
+    machine: {
+      cpu: cpus[0]?.model.trim() ?? "unknown",
+      cores: cpus.length,
+      platform: `${os.platform()} ${os.release()}`,
+      arch: os.arch(),
+      node: process.version,
+      memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
+    },
+    backend,
+    backendSkipped: choice.skipped,
+    tfjsVersion: tf.version_core,
+    ...(await wasmFeatures(backend).then((w) => (w ? { wasm: w } : {}))),
+    torch: torch.ok
+      ? { ok: true, version: torch.torch_version, python: torch.python, defaultThreads: torch.default_threads, cuda: torch.cuda, configs }
+      : { ok: false, reason: torch.reason, message: torch.message, configs },
+    options: { nets: options.nets, batch: options.batch, phases: options.phases, threads: options.threads, ...timing },
+    rows,
+  };
+}

@@ -1,0 +1,136 @@
+// The command line: options into `BenchOptions`, then `runBench`, the table and the BENCH_JSON line.
+import { mkdir, writeFile } from "node:fs/promises";
+import { dirname, resolve } from "node:path";
+import { Command, InvalidArgumentError } from "commander";
+import { PHASES, runBench, type BenchOptions, type Phase } from "./bench";
+import { REF_CNN_KINDS, type RefCnnKind } from "./nets";
+import { benchJsonLine, formatTable } from "./report";
+import { DEFAULT_PYTHON } from "./torch";
+
+/** What the CLI parsed: the bench's options plus where to write the JSON. */
+export interface CliOptions extends BenchOptions {
+  jsonOut?: string;
+}
+
+export const DEFAULTS = { nets: "small", batch: 64, phases: "train,forward", threads: "1,2", seconds: 5 } as const;
+
+function parseList<T extends string>(value: string, allowed: readonly T[], what: string): T[] {
+  const parts = value.split(",").map((s) => s.trim());
+  if (parts.some((s) => s === "")) throw new InvalidArgumentError(`expected a comma-separated list of ${what}, got "${value}".`);
+  const bad = parts.find((p) => !(allowed as readonly string[]).includes(p));
+  if (bad !== undefined) throw new InvalidArgumentError(`"${bad}" is not one of ${allowed.join(", ")}.`);
+  return [...new Set(parts)] as T[];
+}
+
+function parseInteger(value: string, what: string, min: number, max: number): number {
+  const t = value.trim();
+  if (!/^\d+$/.test(t)) throw new InvalidArgumentError(`${what} must be an integer, got "${value}".`);
+  const v = Number(t);
+  if (v < min || v > max) throw new InvalidArgumentError(`${what} must be between ${min} and ${max}, got ${v}.`);
+  return v;
+}
+
+/** `--nets`: small, wide or both. */
+export const parseNets = (v: string): RefCnnKind[] => parseList(v, REF_CNN_KINDS, "nets");
+/** `--phases`: train, forward or both. */
+export const parsePhases = (v: string): Phase[] => parseList(v, PHASES, "phases");
+/** `--batch`: an integer in [1, 4096]. */
+export const parseBatch = (v: string): number => parseInteger(v, "the batch size", 1, 4096);
+
+/** `--threads`: distinct integers in [1, 256], e.g. "1,2". */
+export function parseThreads(value: string): number[] {
+  const parts = value.split(",").map((s) => s.trim());
+  if (parts.some((s) => s === "")) throw new InvalidArgumentError(`expected a comma-separated list of thread counts, got "${value}".`);
+  return [...new Set(parts.map((p) => parseInteger(p, "every thread count", 1, 256)))];
+}
+
+/** `--seconds`: a number in (0, 600]. */
+export function parseSeconds(value: string): number {
+  const v = Number(value.trim());
+  if (value.trim() === "" || !Number.isFinite(v) || v <= 0 || v > 600) {
+    throw new InvalidArgumentError(`the target time must be a number of seconds in (0, 600], got "${value}".`);
+  }
+  return v;
+}
+
+function parseNonEmpty(value: string): string {
+  if (value.trim() === "") throw new InvalidArgumentError("must not be empty.");
+  return value;
+}
+
+/** The bench's command line, without parsing it (commander's `Command`). */
+export function benchCommand(name = "compute-bench"): Command {
+  return new Command(name)
+    .description(
+      "Times a training step (Adam on MSE) and a forward pass of the reference conv nets ref-cnn-small/-wide in tfjs on " +
+        "the chosen backend and in PyTorch (python/bench_torch.py) on this machine; prints a table with tfjs/torch ratios " +
+        "and one BENCH_JSON line.",
+    )
+    .option("--nets <list>", `reference nets: ${REF_CNN_KINDS.join(", ")}`, parseNets, parseNets(DEFAULTS.nets))
+    .option("--batch <n>", "batch size", parseBatch, DEFAULTS.batch)
+    .option("--phases <list>", `what to time: ${PHASES.join(", ")}`, parsePhases, parsePhases(DEFAULTS.phases))
+    .option("--threads <list>", "PyTorch CPU thread counts, one configuration each", parseThreads, parseThreads(DEFAULTS.threads))
+    .option("--seconds <s>", "target time of the timed steps per measurement (3 to 50 steps)", parseSeconds, DEFAULTS.seconds)
+    .option("--no-torch", "skip PyTorch")
+    .option("--install-torch", "apt-get install -y python3-torch if torch is not importable")
+    .option("--python <path>", "Python interpreter for bench_torch.py", parseNonEmpty, DEFAULT_PYTHON)
+    .option("--torch-script <path>", "path of bench_torch.py (found next to the package by default)", parseNonEmpty)
+    .option("--json-out <file>", "also write the report as pretty JSON to this file (relative to where pnpm ran)", parseNonEmpty)
+    .showHelpAfterError("(run with --help for usage)")
+    .allowExcessArguments(false);
+}
+
+/**
+ * Parses argv (`process.argv` by default, or user arguments with `{ from: "user" }`). Invalid values end the process
+ * with commander's message naming the option; pass a command with `exitOverride()` to get an exception instead.
+ */
+export function parseCli(argv: readonly string[] = process.argv, from: "node" | "user" = "node", command: Command = benchCommand()): CliOptions {
+  const args = [...argv];
+  // `pnpm bench:compute -- --nets small` reaches us as `main.js -- -- --nets small` (the root script ends in `--`, and
+  // pnpm hands its own `--` on as well); leading `--`s mean nothing here, so drop them.
+  const first = from === "node" ? 2 : 0;
+  while (args[first] === "--") args.splice(first, 1);
+  command.parse(args, { from });
+  const o = command.opts<{
+    nets: RefCnnKind[];
+    batch: number;
+    phases: Phase[];
+    threads: number[];
+    seconds: number;
+    torch: boolean;
+    installTorch?: boolean;
+    python: string;
+    torchScript?: string;
+    jsonOut?: string;
+  }>();
+  return {
+    nets: o.nets,
+    batch: o.batch,
+    phases: o.phases,
+    threads: o.threads,
+    seconds: o.seconds,
+    torch: o.torch,
+    installTorch: o.installTorch === true,
+    python: o.python,
+    ...(o.torchScript !== undefined ? { torchScript: o.torchScript } : {}),
+    ...(o.jsonOut !== undefined ? { jsonOut: o.jsonOut } : {}),
+  };
+}
+
+/**
+ * The whole CLI: parse, run, print the table and `BENCH_JSON {...}` to stdout (progress goes to stderr), write
+ * --json-out. `overrides` lets another entry point (the GPU one) change the bench's options, e.g. `prefer`.
+ */
+export async function benchMain(argv: readonly string[] = process.argv, overrides: Partial<BenchOptions> = {}): Promise<void> {
+  const { jsonOut, ...options } = parseCli(argv);
+  const report = await runBench({ ...options, ...overrides });
+  console.log(formatTable(report));
+  console.log(benchJsonLine(report));
+  if (jsonOut !== undefined) {
+    // Relative to where the command was typed: pnpm runs the script in apps/compute-bench but keeps that in INIT_CWD.
+    const path = resolve(process.env.INIT_CWD ?? process.cwd(), jsonOut);
+    await mkdir(dirname(path), { recursive: true });
+    await writeFile(path, `${JSON.stringify(report, null, 2)}\n`);
+    console.error(`[bench] wrote ${path}`);
+  }
+}
