@@ -1,7 +1,7 @@
 // The bench itself: tfjs on the chosen backend, then PyTorch in a child process, merged into one report.
 import os from "node:os";
 import * as tf from "@tensorflow/tfjs-core";
-import { initBackend, type BackendName } from "@dale/backend";
+import { adam, initBackend, type BackendName } from "@dale/backend";
 import { REF_CNN_IMAGE, buildRefCnn, refCnnParamCount, type RefCnnKind } from "./nets";
 import { TIMING_DEFAULTS, timeSteps, type Timing } from "./timing";
 import { DEFAULT_PYTHON, runTorchBench, type TorchFailure, type TorchReport } from "./torch";
@@ -31,6 +31,8 @@ export interface BenchOptions {
   warmup?: number;
   minSteps?: number;
   maxSteps?: number;
+  /** Adam implementation: Dale's (constants kept on the device; the default) or tfjs' `tf.train.adam`. */
+  optimizer?: "dale" | "tfjs";
   /** Which entry point ran the bench (`main`, `gpu`), recorded in the report. */
   entry?: string;
   /** Progress lines. Default: this process's stderr. */
@@ -82,7 +84,7 @@ export interface BenchReport {
   torch:
     | { ok: true; version: string; python: string; defaultThreads: number; cuda: TorchReport["cuda"]; configs: string[] }
     | { ok: false; reason: string; message: string; configs: string[] };
-  options: { nets: RefCnnKind[]; batch: number; phases: Phase[]; threads: number[]; seconds: number; warmup: number; minSteps: number; maxSteps: number };
+  options: { nets: RefCnnKind[]; batch: number; phases: Phase[]; threads: number[]; seconds: number; warmup: number; minSteps: number; maxSteps: number; optimizer: "dale" | "tfjs" };
   rows: BenchRow[];
 }
 
@@ -101,13 +103,14 @@ export async function measureTfjs(
   phase: Phase,
   batch: number,
   timing: { seconds: number; warmup: number; minSteps: number; maxSteps: number },
+  optimizerKind: "dale" | "tfjs" = "dale",
 ): Promise<TfjsMeasurement> {
   const start = tf.memory().numTensors;
   const { height, width, channels } = REF_CNN_IMAGE;
   const net = buildRefCnn(kind);
   const x = tf.randomNormal<tf.Rank.R4>([batch, height, width, channels], 0, 1, "float32", 101);
   const target = tf.randomNormal<tf.Rank.R4>([batch, height, width, channels], 0, 1, "float32", 102);
-  const optimizer = phase === "train" ? tf.train.adam(1e-3) : null;
+  const optimizer = phase === "train" ? (optimizerKind === "tfjs" ? tf.train.adam(1e-3) : adam(1e-3)) : null;
   const counts: number[] = [];
   let result: TfjsMeasurement;
   try {
@@ -183,7 +186,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
   for (const net of options.nets) {
     for (const phase of options.phases) {
       log(`[bench] tfjs/${backend}: ref-cnn-${net} ${phase} batch ${options.batch} ...`);
-      const m = await measureTfjs(net, phase, options.batch, timing);
+      const m = await measureTfjs(net, phase, options.batch, timing, options.optimizer ?? "dale");
       tfjs.set(`${net}/${phase}`, m);
       log(
         m.error !== undefined
@@ -250,7 +253,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     torch: torch.ok
       ? { ok: true, version: torch.torch_version, python: torch.python, defaultThreads: torch.default_threads, cuda: torch.cuda, configs }
       : { ok: false, reason: torch.reason, message: torch.message, configs },
-    options: { nets: options.nets, batch: options.batch, phases: options.phases, threads: options.threads, ...timing },
+    options: { nets: options.nets, batch: options.batch, phases: options.phases, threads: options.threads, optimizer: options.optimizer ?? "dale", ...timing },
     rows,
   };
 }

@@ -53,6 +53,11 @@ export function parseSeconds(value: string): number {
   return v;
 }
 
+function parseOptimizer(value: string): "dale" | "tfjs" {
+  if (value !== "dale" && value !== "tfjs") throw new InvalidArgumentError('must be "dale" or "tfjs".');
+  return value;
+}
+
 function parseNonEmpty(value: string): string {
   if (value.trim() === "") throw new InvalidArgumentError("must not be empty.");
   return value;
@@ -71,6 +76,7 @@ export function benchCommand(name = "compute-bench"): Command {
     .option("--phases <list>", `what to time: ${PHASES.join(", ")}`, parsePhases, parsePhases(DEFAULTS.phases))
     .option("--threads <list>", "PyTorch CPU thread counts, one configuration each", parseThreads, parseThreads(DEFAULTS.threads))
     .option("--seconds <s>", "target time of the timed steps per measurement (3 to 50 steps)", parseSeconds, DEFAULTS.seconds)
+    .option("--optimizer <name>", "Adam implementation: dale (constants kept on the device) or tfjs (tf.train.adam)", parseOptimizer, "dale")
     .option("--no-torch", "skip PyTorch")
     .option("--install-torch", "apt-get install -y python3-torch if torch is not importable")
     .option("--python <path>", "Python interpreter for bench_torch.py", parseNonEmpty, DEFAULT_PYTHON)
@@ -102,6 +108,7 @@ export function parseCli(argv: readonly string[] = process.argv, from: "node" | 
     python: string;
     torchScript?: string;
     jsonOut?: string;
+    optimizer: "dale" | "tfjs";
   }>();
   return {
     nets: o.nets,
@@ -112,6 +119,7 @@ export function parseCli(argv: readonly string[] = process.argv, from: "node" | 
     torch: o.torch,
     installTorch: o.installTorch === true,
     python: o.python,
+    optimizer: o.optimizer,
     ...(o.torchScript !== undefined ? { torchScript: o.torchScript } : {}),
     ...(o.jsonOut !== undefined ? { jsonOut: o.jsonOut } : {}),
   };

@@ -1,3 +1,4 @@
 export { initBackend, BACKENDS, type BackendName, type BackendChoice, type InitBackendOptions } from "./init";
 export { gradientsRegistered } from "./gradients";
 export { registerConvGradKernels, replacedConvGradKernels } from "./kernels/conv_grad";
+export { Adam, adam } from "./adam";

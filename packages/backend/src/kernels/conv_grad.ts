@@ -1,4 +1,5 @@
 import * as tf from "@tensorflow/tfjs-core";
+import { conv2DBackpropFilterWebGPU } from "./webgpu_filter_grad";
 
 type Info = tf.TensorInfo;
 type Backend = tf.KernelBackend;
@@ -235,12 +236,13 @@ export function replacedConvGradKernels(backendName: string): { input?: tf.Kerne
  * Registers Dale's convolution-gradient kernels for a backend: Conv2DBackpropFilter (absent from tfjs' wasm backend,
  * slow on WebGPU) and Conv2DBackpropInput (slow on wasm), both as forward convolutions. Any network built from
  * `tf.conv2d` then trains through them. Idempotent unless `force` (which switches the filter strategy).
- * The filter gradient is a forward convolution with batch and channels swapped (`"conv"`, the default) or one matrix
- * product over im2col patches (`"im2col"`); which is faster depends on the backend.
+ * The filter gradient is a forward convolution with batch and channels swapped (`"conv"`, the default on wasm), one
+ * matrix product over im2col patches (`"im2col"`), or, on WebGPU, Dale's split-K implicit-GEMM WGSL kernel
+ * (`"wgsl"`, the default there).
  */
 export function registerConvGradKernels(
   backendName: string,
-  options: { filter?: "conv" | "im2col"; force?: boolean } = {},
+  options: { filter?: "conv" | "im2col" | "wgsl"; force?: boolean } = {},
 ): void {
   const previous = installed.get(backendName);
   if (previous && !options.force) return;
@@ -252,9 +254,7 @@ export function registerConvGradKernels(
   tf.registerKernel({
     kernelName: "Conv2DBackpropFilter",
     backendName,
-    kernelFunc: (options.filter === "im2col"
-      ? conv2DBackpropFilterViaIm2col(backendName)
-      : conv2DBackpropFilterViaConv(backendName)) as unknown as tf.KernelFunc,
+    kernelFunc: filterKernel(backendName, options.filter ?? (backendName === "webgpu" ? "wgsl" : "conv")),
   });
   tf.registerKernel({
     kernelName: "Conv2DBackpropInput",
@@ -262,4 +262,16 @@ export function registerConvGradKernels(
     kernelFunc: conv2DBackpropInputViaConv(backendName, original) as unknown as tf.KernelFunc,
   });
   installed.set(backendName, { input: original, filter: originalFilter });
+}
+
+function filterKernel(backendName: string, strategy: "conv" | "im2col" | "wgsl"): tf.KernelFunc {
+  switch (strategy) {
+    case "conv":
+      return conv2DBackpropFilterViaConv(backendName) as unknown as tf.KernelFunc;
+    case "im2col":
+      return conv2DBackpropFilterViaIm2col(backendName) as unknown as tf.KernelFunc;
+    case "wgsl":
+      if (backendName !== "webgpu") throw new Error(`registerConvGradKernels: filter "wgsl" needs the webgpu backend, not ${backendName}.`);
+      return conv2DBackpropFilterWebGPU as unknown as tf.KernelFunc;
+  }
 }
