@@ -5,24 +5,8 @@
 // 3. Times of conv forward, input gradient and filter gradient: tfjs-webgpu's own kernels against Dale's.
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
+import { cases, type Case } from "../src/__fixtures__/conv_cases";
 import { initBackend, registerConvGradKernels, replacedConvGradKernels } from "../src/index";
-
-type Pad = "same" | "valid" | number | [[number, number], [number, number], [number, number], [number, number]];
-type Case = { x: [number, number, number, number]; f: [number, number, number, number]; strides: number | [number, number]; pad: Pad };
-const cases: Case[] = [
-  { x: [2, 8, 8, 3], f: [3, 3, 3, 4], strides: 1, pad: "same" },
-  { x: [2, 8, 8, 3], f: [3, 3, 3, 4], strides: 1, pad: "valid" },
-  { x: [3, 9, 7, 2], f: [3, 3, 2, 5], strides: 2, pad: "same" },
-  { x: [3, 9, 7, 2], f: [3, 3, 2, 5], strides: 2, pad: "valid" },
-  { x: [1, 10, 10, 4], f: [5, 5, 4, 2], strides: 1, pad: "same" },
-  { x: [2, 11, 8, 3], f: [2, 4, 3, 3], strides: [3, 2], pad: "valid" },
-  { x: [2, 7, 7, 2], f: [3, 3, 2, 2], strides: 1, pad: 1 },
-  { x: [2, 6, 6, 1], f: [1, 1, 1, 8], strides: 1, pad: "valid" },
-  { x: [2, 8, 6, 2], f: [3, 3, 2, 3], strides: 1, pad: [[0, 0], [2, 0], [1, 1], [0, 0]] },
-  { x: [4, 28, 28, 1], f: [3, 3, 1, 32], strides: 1, pad: "same" },
-  { x: [8, 32, 32, 64], f: [3, 3, 64, 64], strides: 1, pad: "same" },
-];
-
 
 async function grads(c: Case, seed: number) {
   const out = tf.tidy(() => {

@@ -1,4 +1,5 @@
 import * as tf from "@tensorflow/tfjs-core";
+import { filterGradProblem } from "./filter_grad_problem";
 import { conv2DBackpropFilterWebGPU } from "./webgpu_filter_grad";
 
 type Info = tf.TensorInfo;
@@ -40,25 +41,7 @@ function withKernels<T>(backend: Backend, backendName: string, body: (call: Kern
  */
 export function conv2DBackpropFilterViaConv(backendName: string) {
   return ({ inputs, backend, attrs }: { inputs: tf.NamedTensorInfoMap; backend: Backend; attrs: tf.NamedAttrMap }): Info => {
-    const { x, dy } = inputs as { x: Info; dy: Info };
-    const { strides, pad, dataFormat, dimRoundingMode, filterShape } = attrs as unknown as {
-      strides: [number, number] | number;
-      pad: Pad;
-      dataFormat: "NHWC" | "NCHW";
-      dimRoundingMode?: "floor" | "round" | "ceil";
-      filterShape: [number, number, number, number];
-    };
-    if (dataFormat !== undefined && dataFormat !== "NHWC") {
-      throw new Error(`@dale/backend Conv2DBackpropFilter: only NHWC is supported, got ${dataFormat}.`);
-    }
-    const info = tf.backend_util.computeConv2DInfo(
-      x.shape as [number, number, number, number],
-      filterShape,
-      strides,
-      1,
-      pad,
-      dimRoundingMode,
-    );
+    const { x, dy, filterShape, info } = filterGradProblem(inputs, attrs);
     const [kh, kw, ci, co] = filterShape;
     const { strideHeight: sh, strideWidth: sw, outHeight: ho, outWidth: wo, inHeight: h, inWidth: w } = info;
     const { top, left } = info.padInfo;
@@ -108,18 +91,7 @@ export function conv2DBackpropFilterViaConv(backendName: string) {
  */
 export function conv2DBackpropFilterViaIm2col(backendName: string) {
   return ({ inputs, backend, attrs }: { inputs: tf.NamedTensorInfoMap; backend: Backend; attrs: tf.NamedAttrMap }): Info => {
-    const { x, dy } = inputs as { x: Info; dy: Info };
-    const { strides, pad, dataFormat, dimRoundingMode, filterShape } = attrs as unknown as {
-      strides: [number, number] | number;
-      pad: Pad;
-      dataFormat: "NHWC" | "NCHW";
-      dimRoundingMode?: "floor" | "round" | "ceil";
-      filterShape: [number, number, number, number];
-    };
-    if (dataFormat !== undefined && dataFormat !== "NHWC") {
-      throw new Error(`@dale/backend Conv2DBackpropFilter: only NHWC is supported, got ${dataFormat}.`);
-    }
-    const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filterShape, strides, 1, pad, dimRoundingMode);
+    const { x, dy, filterShape, info } = filterGradProblem(inputs, attrs);
     const [kh, kw, ci, co] = filterShape;
     const { strideHeight: sh, strideWidth: sw, outHeight: ho, outWidth: wo, inHeight: h, inWidth: w, batchSize: b } = info;
     const { top, left } = info.padInfo;

@@ -1,4 +1,5 @@
 import * as tf from "@tensorflow/tfjs-core";
+import { filterGradProblem } from "./filter_grad_problem";
 
 /** The slice of tfjs-backend-webgpu's backend that a custom program needs (kept structural: it is an optional peer). */
 interface WebGPUBackendLike extends tf.KernelBackend {
@@ -121,18 +122,7 @@ export function conv2DBackpropFilterWebGPU({
   backend: tf.KernelBackend;
   attrs: tf.NamedAttrMap;
 }): tf.TensorInfo {
-  const { x, dy } = inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
-  const { strides, pad, dataFormat, dimRoundingMode, filterShape } = attrs as unknown as {
-    strides: [number, number] | number;
-    pad: "valid" | "same" | number | tf.backend_util.ExplicitPadding;
-    dataFormat: "NHWC" | "NCHW";
-    dimRoundingMode?: "floor" | "round" | "ceil";
-    filterShape: [number, number, number, number];
-  };
-  if (dataFormat !== undefined && dataFormat !== "NHWC") {
-    throw new Error(`@dale/backend Conv2DBackpropFilter: only NHWC is supported, got ${dataFormat}.`);
-  }
-  const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filterShape, strides, 1, pad, dimRoundingMode);
+  const { x, dy, filterShape, info } = filterGradProblem(inputs, attrs);
   const [kh, kw, ci, co] = filterShape;
   const m = kh * kw * ci;
   const n = co;
