@@ -1,0 +1,210 @@
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { homedir } from "node:os";
+import { basename, dirname, join } from "node:path";
+import { parseSha256Sums, sha256Of, verifyFile } from "./hash";
+import { CIFAR_RECORDS_PER_BATCH, gunzipFile, parseCifarBatch, parseIdxImages, parseIdxLabels } from "./formats";
+import type { Dataset, DatasetName, Split } from "./types";
+
+export interface LoadOptions {
+  split: Split;
+  /** The folder that contains `mnist/`, `fashion-mnist/`, `kmnist/`, `cifar10/`. Default: `$DALE_DATA_DIR`, then the cache. */
+  dir?: string;
+  /** Fetch missing files from the official mirror into `cacheDir` (never by default). */
+  download?: boolean;
+  /** Where downloads go, and the last folder searched. Default `~/.cache/dale/datasets`. */
+  cacheDir?: string;
+  /** Keep only the first `limit` records (CIFAR-10 train reads only the batches it needs). */
+  limit?: number;
+  /**
+   * @internal For tests: a mirror base URL to fetch from instead of the official one, and sha256 values (by file name)
+   * to check downloads against.
+   */
+  _download?: { baseUrl?: string; sha256?: Record<string, string> };
+}
+
+export const DATASET_NAMES: readonly DatasetName[] = ["mnist", "fashion-mnist", "kmnist", "cifar10"];
+
+export const MIRRORS: Record<DatasetName, string> = {
+  mnist: "https://ossci-datasets.s3.amazonaws.com/mnist/",
+  "fashion-mnist": "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
+  kmnist: "http://codh.rois.ac.jp/kmnist/dataset/kmnist/",
+  cifar10: "https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz",
+};
+
+export function defaultCacheDir(): string {
+  return join(homedir(), ".cache", "dale", "datasets");
+}
+
+const FN = "loadDataset";
+
+/** The files a split is made of, in load order. */
+export function datasetFiles(name: DatasetName, split: Split): string[] {
+  if (name === "cifar10") {
+    return split === "train" ? [1, 2, 3, 4, 5].map((i) => `data_batch_${i}.bin.gz`) : ["test_batch.bin.gz"];
+  }
+  const prefix = split === "train" ? "train" : "t10k";
+  return [`${prefix}-images-idx3-ubyte.gz`, `${prefix}-labels-idx1-ubyte.gz`];
+}
+
+/**
+ * Loads a dataset split from local files (checked against SHA256SUMS or the built-in checksum table), downloading it
+ * into the cache first only when `download: true`.
+ *
+ * @example
+ * const test = await loadDataset("mnist", { split: "test" }); // uses $DALE_DATA_DIR/mnist/
+ * test.count; // 10000
+ */
+export async function loadDataset(name: DatasetName, options: LoadOptions): Promise<Dataset> {
+  if (!DATASET_NAMES.includes(name)) {
+    throw new Error(`${FN}: name must be one of ${DATASET_NAMES.map((n) => `"${n}"`).join(", ")}, got ${JSON.stringify(name)}.`);
+  }
+  if (options === null || typeof options !== "object") throw new Error(`${FN}: options must be an object with a split, got ${String(options)}.`);
+  const { split, limit } = options;
+  if (split !== "train" && split !== "test") throw new Error(`${FN}: options.split must be "train" or "test", got ${JSON.stringify(split)}.`);
+  if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) {
+    throw new Error(`${FN}: options.limit must be a positive integer, got ${limit}.`);
+  }
+  const files = datasetFiles(name, split);
+  const cacheDir = options.cacheDir ?? defaultCacheDir();
+  const roots = options.dir !== undefined ? [options.dir] : [...(process.env.DALE_DATA_DIR ? [process.env.DALE_DATA_DIR] : []), cacheDir];
+  const uniqueRoots = [...new Set(roots)];
+
+  let folder = uniqueRoots.map((root) => join(root, name)).find((f) => files.every((file) => existsSync(join(f, file))));
+  if (folder === undefined && options.download === true) {
+    folder = await downloadSplit(name, files, join(cacheDir, name), options._download);
+  }
+  if (folder === undefined) throw missingError(name, split, files, uniqueRoots);
+
+  if (name === "cifar10") return loadCifar(folder, files, split, limit);
+  return loadIdx(name, folder, files, split, limit);
+}
+
+function readChecked(file: string, dataset: string): Uint8Array {
+  const gz = readFileSync(file);
+  verifyFile(FN, file, gz, dataset);
+  return gunzipFile(FN, file, gz);
+}
+
+function loadIdx(name: DatasetName, folder: string, files: string[], split: Split, limit: number | undefined): Dataset {
+  const imagesFile = join(folder, files[0]!);
+  const labelsFile = join(folder, files[1]!);
+  const img = parseIdxImages(FN, imagesFile, readChecked(imagesFile, name));
+  const labels = parseIdxLabels(FN, labelsFile, readChecked(labelsFile, name));
+  if (labels.length !== img.count) {
+    throw new Error(`${FN}: ${labelsFile} holds ${labels.length} labels but ${imagesFile} holds ${img.count} images; expected the same count.`);
+  }
+  for (let i = 0; i < labels.length; i++) {
+    if (labels[i]! > 9) throw new Error(`${FN}: ${labelsFile} label ${i} is ${labels[i]}; expected 0..9.`);
+  }
+  const count = Math.min(img.count, limit ?? img.count);
+  const size = img.height * img.width;
+  return {
+    // Whole file: views into the decompressed buffer; with a limit, copies so the rest can be freed.
+    images: count === img.count ? img.pixels : img.pixels.slice(0, count * size),
+    labels: count === img.count ? labels : labels.slice(0, count),
+    count,
+    height: img.height,
+    width: img.width,
+    channels: 1,
+    name,
+    split,
+    source: folder,
+  };
+}
+
+function loadCifar(folder: string, files: string[], split: Split, limit: number | undefined): Dataset {
+  const parts: { images: Uint8Array; labels: Uint8Array; count: number }[] = [];
+  let total = 0;
+  for (const f of files) {
+    if (limit !== undefined && total >= limit) break;
+    const file = join(folder, f);
+    const batch = parseCifarBatch(FN, file, readChecked(file, "cifar10"), CIFAR_RECORDS_PER_BATCH);
+    parts.push(batch);
+    total += batch.count;
+  }
+  const count = Math.min(total, limit ?? total);
+  const images = new Uint8Array(count * 3072);
+  const labels = new Uint8Array(count);
+  let at = 0;
+  for (const part of parts) {
+    const take = Math.min(part.count, count - at);
+    if (take <= 0) break;
+    images.set(part.images.subarray(0, take * 3072), at * 3072);
+    labels.set(part.labels.subarray(0, take), at);
+    at += take;
+  }
+  return { images, labels, count, height: 32, width: 32, channels: 3, name: "cifar10", split, source: folder };
+}
+
+function missingError(name: DatasetName, split: Split, files: string[], roots: string[]): Error {
+  const lines = [`${FN}: ${name} ${split} split not found. Looked for:`];
+  for (const root of roots) for (const f of files) lines.push(`  ${join(root, name, f)}${existsSync(join(root, name, f)) ? " (present)" : " (missing)"}`);
+  lines.push(`Directories tried: ${roots.map((r) => join(r, name)).join(", ")}.`);
+  if (name === "kmnist" && split === "train") {
+    lines.push(
+      "Note: our shared KMNIST copy lacks train-images-idx3-ubyte.gz (the 60000 training images; upstream md5 bdb82020997e1d708af4cf47b453dcf7, 18165135 bytes): only the test split and the training labels are there.",
+    );
+  }
+  lines.push(
+    `Provide the files by setting DALE_DATA_DIR to the folder that contains ${name}/, passing { dir }, or passing { download: true } to fetch them from ${MIRRORS[name]} into the cache${name === "cifar10" ? " (not implemented for CIFAR-10 yet)" : ""}.`,
+  );
+  return new Error(lines.join("\n"));
+}
+
+async function downloadSplit(
+  name: DatasetName,
+  files: string[],
+  folder: string,
+  internal: LoadOptions["_download"],
+): Promise<string> {
+  if (name === "cifar10" && internal?.baseUrl === undefined) {
+    throw new Error(
+      `${FN}: download of CIFAR-10 is not implemented yet: the official archive ${MIRRORS.cifar10} is a tar.gz and this package does not extract tar. Download and extract it yourself, gzip each data_batch_N.bin and test_batch.bin to <dir>/cifar10/<file>.gz, and pass { dir } or set DALE_DATA_DIR.`,
+    );
+  }
+  const base = internal?.baseUrl ?? MIRRORS[name];
+  mkdirSync(folder, { recursive: true });
+  for (const f of files) {
+    const dest = join(folder, f);
+    if (existsSync(dest)) continue;
+    await downloadFile(new URL(f, base.endsWith("/") ? base : `${base}/`).href, dest, name, internal?.sha256);
+  }
+  return folder;
+}
+
+/**
+ * Fetches `url` with the global fetch into a temporary file beside `dest`, checks its hash (the override, else the
+ * built-in table for `dataset`), then renames it into place, so `dest` only ever holds a verified file.
+ */
+export async function downloadFile(url: string, dest: string, dataset: string, sha256?: Record<string, string>): Promise<void> {
+  let response: Response;
+  try {
+    response = await fetch(url);
+  } catch (error) {
+    throw new Error(`${FN}: download of ${url} failed (${error instanceof Error ? error.message : String(error)}).`);
+  }
+  if (!response.ok) throw new Error(`${FN}: download of ${url} failed: HTTP ${response.status} ${response.statusText}.`);
+  const bytes = new Uint8Array(await response.arrayBuffer());
+  const tmp = `${dest}.part-${process.pid}-${Date.now()}`;
+  writeFileSync(tmp, bytes);
+  try {
+    const file = basename(dest);
+    verifyFile(FN, dest, bytes, dataset, sha256?.[file] ? { [file]: sha256[file]! } : undefined);
+    renameSync(tmp, dest);
+    recordHash(dest, sha256Of(bytes));
+  } catch (error) {
+    rmSync(tmp, { force: true });
+    throw error;
+  }
+}
+
+/** Adds (or replaces) a downloaded file's verified hash in the SHA256SUMS beside it, so later loads check against it. */
+function recordHash(file: string, hash: string): void {
+  const sumsPath = join(dirname(file), "SHA256SUMS");
+  const sums = existsSync(sumsPath) ? parseSha256Sums(readFileSync(sumsPath, "utf8")) : new Map<string, string>();
+  sums.set(basename(file), hash);
+  const text = [...sums].sort(([a], [b]) => (a < b ? -1 : 1)).map(([name, h]) => `${h}  ${name}\n`).join("");
+  const tmp = `${sumsPath}.part-${process.pid}-${Date.now()}`;
+  writeFileSync(tmp, text);
+  renameSync(tmp, sumsPath);
+}
