@@ -2,9 +2,10 @@ import { defineConfig } from "tsup";
 
 // An application, not a library: ESM entry points, no declarations. Dependencies stay external (resolved from
 // node_modules at run time), which keeps tfjs' wasm files where they expect to be. `gpu-entry` is the same CLI with
-// WebGPU preferred; ../shared/gpu/pack.sh bundles src/gpu-entry.ts itself for the GPU machine.
+// WebGPU preferred; ../shared/gpu/pack.sh bundles src/gpu-entry.ts itself for the GPU machine. `shard` is the module
+// that the worker threads of `--workers` import (dataParallel from @dale/backend).
 export default defineConfig({
-  entry: ["src/main.ts", "src/gpu-entry.ts"],
+  entry: ["src/main.ts", "src/gpu-entry.ts", "src/shard.ts"],
   format: ["esm"],
   dts: false,
   sourcemap: true,

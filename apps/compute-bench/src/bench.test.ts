@@ -171,3 +171,19 @@ describe.skipIf(noTorch !== null)(`PyTorch side${noTorch !== null ? ` (skipped: 
     expect(lines.some((l) => l.startsWith("[torch] small forward batch 1 cpu-1t"))).toBe(true);
   });
 });
+
+describe("--workers", () => {
+  // The workers import the built dist/shard.js: turbo's test task builds the app first (or run `npx tsup`).
+  it("parses --workers and times a data-parallel training step with 1 worker", async () => {
+    expect(parseCli([], "user").workers).toBe(0);
+    const o = parseCli(["--workers", "1", "--batch", "4", "--phases", "train", "--no-torch", "--seconds", "0.01"], "user");
+    expect(o.workers).toBe(1);
+    const report = await runBench({ ...o, warmup: 1, minSteps: 2, maxSteps: 2, log: () => undefined });
+    expect(report.options.workers).toBe(1);
+    const row = report.rows[0];
+    expect(row?.tfjs.error).toBeUndefined();
+    expect(row?.tfjs.msMedian).toBeGreaterThan(0);
+    expect(row?.tfjs).toMatchObject({ steps: 2, leakedTensors: 0, tensorGrowth: 0 });
+    expect(formatTable(report)).toContain(`tfjs ${report.backend}, 1 worker ms`);
+  });
+});

@@ -1,7 +1,7 @@
 // The bench itself: tfjs on the chosen backend, then PyTorch in a child process, merged into one report.
 import os from "node:os";
 import * as tf from "@tensorflow/tfjs-core";
-import { adam, initBackend, type BackendName } from "@dale/backend";
+import { adam, dataParallel, initBackend, type BackendName } from "@dale/backend";
 import { REF_CNN_IMAGE, buildRefCnn, refCnnParamCount, type RefCnnKind } from "./nets";
 import { TIMING_DEFAULTS, timeSteps, type Timing } from "./timing";
 import { DEFAULT_PYTHON, runTorchBench, type TorchFailure, type TorchReport } from "./torch";
@@ -33,6 +33,11 @@ export interface BenchOptions {
   maxSteps?: number;
   /** Adam implementation: Dale's (constants kept on the device; the default) or tfjs' `tf.train.adam`. */
   optimizer?: "dale" | "tfjs";
+  /**
+   * Extra worker threads for tfjs (data parallelism with `dataParallel` from @dale/backend; the batch is split among
+   * the main thread and the workers). Default 0: everything on the main thread.
+   */
+  workers?: number;
   /** Which entry point ran the bench (`main`, `gpu`), recorded in the report. */
   entry?: string;
   /** Progress lines. Default: this process's stderr. */
@@ -84,7 +89,7 @@ export interface BenchReport {
   torch:
     | { ok: true; version: string; python: string; defaultThreads: number; cuda: TorchReport["cuda"]; configs: string[] }
     | { ok: false; reason: string; message: string; configs: string[] };
-  options: { nets: RefCnnKind[]; batch: number; phases: Phase[]; threads: number[]; seconds: number; warmup: number; minSteps: number; maxSteps: number; optimizer: "dale" | "tfjs" };
+  options: { nets: RefCnnKind[]; batch: number; phases: Phase[]; threads: number[]; seconds: number; warmup: number; minSteps: number; maxSteps: number; optimizer: "dale" | "tfjs"; workers?: number };
   rows: BenchRow[];
 }
 
@@ -104,7 +109,9 @@ export async function measureTfjs(
   batch: number,
   timing: { seconds: number; warmup: number; minSteps: number; maxSteps: number },
   optimizerKind: "dale" | "tfjs" = "dale",
+  workers = 0,
 ): Promise<TfjsMeasurement> {
+  if (workers > 0) return measureTfjsParallel(kind, phase, batch, timing, optimizerKind, workers);
   const start = tf.memory().numTensors;
   const { height, width, channels } = REF_CNN_IMAGE;
   const net = buildRefCnn(kind);
@@ -148,6 +155,76 @@ export async function measureTfjs(
   return { ...result, leakedTensors: tf.memory().numTensors - start };
 }
 
+/** The shard module the workers import: the built dist/shard.js (also when this file runs from source, in tests). */
+export function shardModuleUrl(): URL {
+  return /\.[cm]?tsx?$/.test(import.meta.url) ? new URL("../dist/shard.js", import.meta.url) : new URL("./shard.js", import.meta.url);
+}
+
+/**
+ * `measureTfjs` with `workers` extra threads: the batch is split by `dataParallel` (@dale/backend). A training step
+ * is `lossAndGrads` then the optimiser's `applyGradients` on the main thread's (master) weights; a forward pass is
+ * `forward` then reading the sum of the output.
+ */
+async function measureTfjsParallel(
+  kind: RefCnnKind,
+  phase: Phase,
+  batch: number,
+  timing: { seconds: number; warmup: number; minSteps: number; maxSteps: number },
+  optimizerKind: "dale" | "tfjs",
+  workers: number,
+): Promise<TfjsMeasurement> {
+  const start = tf.memory().numTensors;
+  const { height, width, channels } = REF_CNN_IMAGE;
+  let dp: Awaited<ReturnType<typeof dataParallel>> | null = null;
+  const x = tf.randomNormal<tf.Rank.R4>([batch, height, width, channels], 0, 1, "float32", 101);
+  const target = tf.randomNormal<tf.Rank.R4>([batch, height, width, channels], 0, 1, "float32", 102);
+  const optimizer = phase === "train" ? (optimizerKind === "tfjs" ? tf.train.adam(1e-3) : adam(1e-3)) : null;
+  const counts: number[] = [];
+  let result: TfjsMeasurement;
+  try {
+    const p = await dataParallel({ module: shardModuleUrl(), args: { kind, seed: 0 }, workers });
+    dp = p;
+    const step =
+      optimizer !== null
+        ? async () => {
+            const { loss, grads } = await p.lossAndGrads([x, target]);
+            try {
+              // tf.AdamOptimizer types its argument as variables; tf.Optimizer (and minimize) take any tensors.
+              (optimizer as tf.Optimizer).applyGradients(grads);
+            } finally {
+              tf.dispose(grads);
+            }
+            if (!Number.isFinite(loss)) throw new Error(`the loss is ${loss}`);
+            counts.push(tf.memory().numTensors);
+          }
+        : async () => {
+            const y = await p.forward([x]);
+            const s = tf.tidy(() => tf.sum(y));
+            try {
+              await s.data();
+            } finally {
+              y.dispose();
+              s.dispose();
+            }
+            counts.push(tf.memory().numTensors);
+          };
+    const t = await timeSteps(step, timing);
+    const timed = counts.slice(timing.warmup);
+    result = { ...t, tensorGrowth: (timed[timed.length - 1] ?? 0) - (timed[0] ?? 0) };
+  } catch (e) {
+    result = { error: errorMessage(e) };
+  } finally {
+    optimizer?.dispose();
+    if (dp !== null) {
+      await dp.dispose();
+      tf.dispose(dp.vars);
+    }
+    x.dispose();
+    target.dispose();
+  }
+  return { ...result, leakedTensors: tf.memory().numTensors - start };
+}
+
 function torchCell(m: TorchReport["results"][number] | undefined): TorchCell {
   if (m === undefined) return { error: "not measured" };
   if (m.error !== undefined) return { error: m.error };
@@ -185,8 +262,8 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
   const tfjs = new Map<string, TfjsMeasurement>();
   for (const net of options.nets) {
     for (const phase of options.phases) {
-      log(`[bench] tfjs/${backend}: ref-cnn-${net} ${phase} batch ${options.batch} ...`);
-      const m = await measureTfjs(net, phase, options.batch, timing, options.optimizer ?? "dale");
+      log(`[bench] tfjs/${backend}: ref-cnn-${net} ${phase} batch ${options.batch}${options.workers ? `, ${options.workers} worker thread(s)` : ""} ...`);
+      const m = await measureTfjs(net, phase, options.batch, timing, options.optimizer ?? "dale", options.workers ?? 0);
       tfjs.set(`${net}/${phase}`, m);
       log(
         m.error !== undefined
@@ -253,7 +330,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     torch: torch.ok
       ? { ok: true, version: torch.torch_version, python: torch.python, defaultThreads: torch.default_threads, cuda: torch.cuda, configs }
       : { ok: false, reason: torch.reason, message: torch.message, configs },
-    options: { nets: options.nets, batch: options.batch, phases: options.phases, threads: options.threads, optimizer: options.optimizer ?? "dale", ...timing },
+    options: { nets: options.nets, batch: options.batch, phases: options.phases, threads: options.threads, optimizer: options.optimizer ?? "dale", workers: options.workers ?? 0, ...timing },
     rows,
   };
 }

@@ -44,6 +44,9 @@ export function parseThreads(value: string): number[] {
   return [...new Set(parts.map((p) => parseInteger(p, "every thread count", 1, 256)))];
 }
 
+/** `--workers`: an integer in [0, 256]. */
+export const parseWorkers = (v: string): number => parseInteger(v, "the number of workers", 0, 256);
+
 /** `--seconds`: a number in (0, 600]. */
 export function parseSeconds(value: string): number {
   const v = Number(value.trim());
@@ -77,6 +80,7 @@ export function benchCommand(name = "compute-bench"): Command {
     .option("--threads <list>", "PyTorch CPU thread counts, one configuration each", parseThreads, parseThreads(DEFAULTS.threads))
     .option("--seconds <s>", "target time of the timed steps per measurement (3 to 50 steps)", parseSeconds, DEFAULTS.seconds)
     .option("--optimizer <name>", "Adam implementation: dale (constants kept on the device) or tfjs (tf.train.adam)", parseOptimizer, "dale")
+    .option("--workers <n>", "extra worker threads for tfjs (data parallelism; 0: main thread only)", parseWorkers, 0)
     .option("--no-torch", "skip PyTorch")
     .option("--install-torch", "apt-get install -y python3-torch if torch is not importable")
     .option("--python <path>", "Python interpreter for bench_torch.py", parseNonEmpty, DEFAULT_PYTHON)
@@ -109,6 +113,7 @@ export function parseCli(argv: readonly string[] = process.argv, from: "node" | 
     torchScript?: string;
     jsonOut?: string;
     optimizer: "dale" | "tfjs";
+    workers: number;
   }>();
   return {
     nets: o.nets,
@@ -120,6 +125,7 @@ export function parseCli(argv: readonly string[] = process.argv, from: "node" | 
     installTorch: o.installTorch === true,
     python: o.python,
     optimizer: o.optimizer,
+    workers: o.workers,
     ...(o.torchScript !== undefined ? { torchScript: o.torchScript } : {}),
     ...(o.jsonOut !== undefined ? { jsonOut: o.jsonOut } : {}),
   };

@@ -10,7 +10,9 @@ const ratio = (v: number | null | undefined) => (v === null || v === undefined ?
  */
 export function formatTable(report: BenchReport): string {
   const configs = report.torch.configs;
-  const headers = ["net", "batch", "phase", `tfjs ${report.backend} ms`];
+  const workers = report.options.workers;
+  const threads = workers === undefined ? "" : `, ${workers} worker${workers === 1 ? "" : "s"}`;
+  const headers = ["net", "batch", "phase", `tfjs ${report.backend}${threads} ms`];
   for (const c of configs) headers.push(`torch ${c} ms`, `tfjs/torch ${c}`);
   const isLeft = (j: number) => j === 0 || j === 2; // net and phase align left, figures right
   const cells = report.rows.map((r) => {

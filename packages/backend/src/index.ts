@@ -2,3 +2,4 @@ export { initBackend, BACKENDS, type BackendName, type BackendChoice, type InitB
 export { gradientsRegistered } from "./gradients";
 export { registerConvGradKernels, replacedConvGradKernels } from "./kernels/conv_grad";
 export { Adam, adam } from "./adam";
+export { dataParallel, type DataParallel, type DataParallelOptions, type DataParallelShard } from "./parallel";
