@@ -1,7 +1,7 @@
 // The bench itself: tfjs on the chosen backend, then PyTorch in a child process, merged into one report.
 import os from "node:os";
 import * as tf from "@tensorflow/tfjs-core";
-import { adam, dataParallel, initBackend, type BackendName } from "@dale/backend";
+import { adam, dataParallel, initBackend, unregisterConvGradKernels, type BackendName } from "@dale/backend";
 import { REF_CNN_IMAGE, buildRefCnn, refCnnParamCount, type RefCnnKind } from "./nets";
 import { TIMING_DEFAULTS, timeSteps, type Timing } from "./timing";
 import { DEFAULT_PYTHON, runTorchBench, type TorchFailure, type TorchReport } from "./torch";
@@ -31,6 +31,8 @@ export interface BenchOptions {
   warmup?: number;
   minSteps?: number;
   maxSteps?: number;
+  /** Convolution-gradient kernels: Dale's (default) or tfjs' own, for before/after figures. */
+  kernels?: "dale" | "tfjs";
   /** Adam implementation: Dale's (constants kept on the device; the default) or tfjs' `tf.train.adam`. */
   optimizer?: "dale" | "tfjs";
   /**
@@ -89,7 +91,7 @@ export interface BenchReport {
   torch:
     | { ok: true; version: string; python: string; defaultThreads: number; cuda: TorchReport["cuda"]; configs: string[] }
     | { ok: false; reason: string; message: string; configs: string[] };
-  options: { nets: RefCnnKind[]; batch: number; phases: Phase[]; threads: number[]; seconds: number; warmup: number; minSteps: number; maxSteps: number; optimizer: "dale" | "tfjs"; workers?: number };
+  options: { nets: RefCnnKind[]; batch: number; phases: Phase[]; threads: number[]; seconds: number; warmup: number; minSteps: number; maxSteps: number; optimizer: "dale" | "tfjs"; kernels?: "dale" | "tfjs"; workers?: number };
   rows: BenchRow[];
 }
 
@@ -257,6 +259,8 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     maxSteps: options.maxSteps ?? TIMING_DEFAULTS.maxSteps,
   };
   const choice = await initBackend({ verbose: true, ...(options.prefer ? { prefer: options.prefer } : {}) });
+  // "Before" figures: tfjs' own convolution-gradient kernels instead of Dale's.
+  if (options.kernels === "tfjs") unregisterConvGradKernels(choice.backend);
   const backend = choice.backend;
 
   const tfjs = new Map<string, TfjsMeasurement>();
@@ -330,7 +334,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     torch: torch.ok
       ? { ok: true, version: torch.torch_version, python: torch.python, defaultThreads: torch.default_threads, cuda: torch.cuda, configs }
       : { ok: false, reason: torch.reason, message: torch.message, configs },
-    options: { nets: options.nets, batch: options.batch, phases: options.phases, threads: options.threads, optimizer: options.optimizer ?? "dale", workers: options.workers ?? 0, ...timing },
+    options: { nets: options.nets, batch: options.batch, phases: options.phases, threads: options.threads, optimizer: options.optimizer ?? "dale", kernels: options.kernels ?? "dale", workers: options.workers ?? 0, ...timing },
     rows,
   };
 }

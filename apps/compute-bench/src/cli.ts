@@ -56,6 +56,11 @@ export function parseSeconds(value: string): number {
   return v;
 }
 
+function parseKernels(value: string): "dale" | "tfjs" {
+  if (value !== "dale" && value !== "tfjs") throw new InvalidArgumentError('must be "dale" or "tfjs".');
+  return value;
+}
+
 function parseOptimizer(value: string): "dale" | "tfjs" {
   if (value !== "dale" && value !== "tfjs") throw new InvalidArgumentError('must be "dale" or "tfjs".');
   return value;
@@ -79,6 +84,7 @@ export function benchCommand(name = "compute-bench"): Command {
     .option("--phases <list>", `what to time: ${PHASES.join(", ")}`, parsePhases, parsePhases(DEFAULTS.phases))
     .option("--threads <list>", "PyTorch CPU thread counts, one configuration each", parseThreads, parseThreads(DEFAULTS.threads))
     .option("--seconds <s>", "target time of the timed steps per measurement (3 to 50 steps)", parseSeconds, DEFAULTS.seconds)
+    .option("--kernels <name>", "conv-gradient kernels: dale (@dale/backend's) or tfjs (the backend's own, for 'before' figures)", parseKernels, "dale")
     .option("--optimizer <name>", "Adam implementation: dale (constants kept on the device) or tfjs (tf.train.adam)", parseOptimizer, "dale")
     .option("--workers <n>", "extra worker threads for tfjs (data parallelism; 0: main thread only)", parseWorkers, 0)
     .option("--no-torch", "skip PyTorch")
@@ -114,6 +120,7 @@ export function parseCli(argv: readonly string[] = process.argv, from: "node" | 
     jsonOut?: string;
     optimizer: "dale" | "tfjs";
     workers: number;
+    kernels: "dale" | "tfjs";
   }>();
   return {
     nets: o.nets,
@@ -125,6 +132,7 @@ export function parseCli(argv: readonly string[] = process.argv, from: "node" | 
     installTorch: o.installTorch === true,
     python: o.python,
     optimizer: o.optimizer,
+    kernels: o.kernels,
     workers: o.workers,
     ...(o.torchScript !== undefined ? { torchScript: o.torchScript } : {}),
     ...(o.jsonOut !== undefined ? { jsonOut: o.jsonOut } : {}),

@@ -4,7 +4,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
 import "@tensorflow/tfjs-backend-wasm";
 import { beforeAll, describe, expect, it } from "vitest";
-import { registerConvGradKernels } from "./kernels/conv_grad";
+import { registerConvGradKernels, unregisterConvGradKernels } from "./kernels/conv_grad";
 import "./gradients";
 import { cases, type Case } from "./__fixtures__/conv_cases";
 
@@ -61,5 +61,16 @@ describe.each(["conv", "im2col"] as const)("conv gradient kernels on wasm (filte
     expect(after.numTensors).toBe(before.numTensors);
     expect(after.numDataBuffers).toBe(before.numDataBuffers);
     expect(after.numBytes).toBe(before.numBytes);
+  });
+});
+
+describe("unregisterConvGradKernels", () => {
+  it("puts tfjs' own kernels back (wasm then has no Conv2DBackpropFilter) and registering again restores Dale's", async () => {
+    await tf.setBackend("wasm");
+    unregisterConvGradKernels("wasm");
+    expect(tf.getKernel("Conv2DBackpropFilter", "wasm")).toBeUndefined();
+    expect(tf.getKernel("Conv2DBackpropInput", "wasm")).toBeDefined();
+    registerConvGradKernels("wasm");
+    expect(tf.getKernel("Conv2DBackpropFilter", "wasm")).toBeDefined();
   });
 });

@@ -247,3 +247,20 @@ function filterKernel(backendName: string, strategy: "conv" | "im2col" | "wgsl")
       return conv2DBackpropFilterWebGPU as unknown as tf.KernelFunc;
   }
 }
+
+/**
+ * Puts back the backend's own convolution-gradient kernels that {@link registerConvGradKernels} replaced (for
+ * before/after benchmarks). A kernel the backend never had (wasm's Conv2DBackpropFilter) is left unregistered.
+ */
+export function unregisterConvGradKernels(backendName: string): void {
+  const previous = installed.get(backendName);
+  if (previous === undefined) return;
+  for (const [name, fn] of [
+    ["Conv2DBackpropInput", previous.input],
+    ["Conv2DBackpropFilter", previous.filter],
+  ] as const) {
+    if (tf.getKernel(name, backendName) !== undefined) tf.unregisterKernel(name, backendName);
+    if (fn !== undefined) tf.registerKernel({ kernelName: name, backendName, kernelFunc: fn });
+  }
+  installed.delete(backendName);
+}
