@@ -56,22 +56,7 @@ export function conv2DBackpropFilterViaConv(backendName: string) {
         right = Math.max(0, right);
       }
       const dyt = call("Transpose", { x: dy }, { perm: [1, 2, 0, 3] }); // [ho, wo, b, co]
-      const dwt = call(
-        "Conv2D",
-        { x: xt, filter: dyt },
-        {
-          strides: [1, 1],
-          pad: [
-            [0, 0],
-            [top, bottom],
-            [left, right],
-            [0, 0],
-          ],
-          dataFormat: "NHWC",
-          dilations: [sh, sw],
-          dimRoundingMode: undefined,
-        },
-      ); // [ci, kh, kw, co]
+      const dwt = call("Conv2D", { x: xt, filter: dyt }, stride1Conv([top, bottom, left, right], [sh, sw])); // [ci, kh, kw, co]
       if (dwt.shape[1] !== kh || dwt.shape[2] !== kw || dwt.shape[3] !== co) {
         throw new Error(`@dale/backend Conv2DBackpropFilter: internal shape mismatch [${dwt.shape}] for filter [${filterShape}].`);
       }
@@ -175,25 +160,25 @@ export function conv2DBackpropInputViaConv(backendName: string, fallback: tf.Ker
     return withKernels(backend, backendName, (call, keep) => {
       const flipped = call("Reverse", { x: filter }, { dims: [0, 1] });
       const wt = call("Transpose", { x: flipped }, { perm: [0, 1, 3, 2] }); // [kh, kw, co, ci]
-      return keep(
-        call(
-          "Conv2D",
-          { x: dy, filter: wt },
-          {
-            strides: [1, 1],
-            pad: [
-              [0, 0],
-              [top, bottom],
-              [left, right],
-              [0, 0],
-            ],
-            dataFormat: "NHWC",
-            dilations: [1, 1],
-            dimRoundingMode: undefined,
-          },
-        ),
-      );
+      return keep(call("Conv2D", { x: dy, filter: wt }, stride1Conv([top, bottom, left, right], [1, 1])));
     });
+  };
+}
+
+/** Attributes of a stride-1 NHWC Conv2D with explicit padding [top, bottom, left, right] and the given dilations. */
+function stride1Conv(pads: [number, number, number, number], dilations: [number, number]): Record<string, unknown> {
+  const [top, bottom, left, right] = pads;
+  return {
+    strides: [1, 1],
+    pad: [
+      [0, 0],
+      [top, bottom],
+      [left, right],
+      [0, 0],
+    ],
+    dataFormat: "NHWC",
+    dilations,
+    dimRoundingMode: undefined,
   };
 }
 
