@@ -3,6 +3,8 @@
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
 import "@tensorflow/tfjs-backend-wasm";
+import { execFileSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
 import { registerConvGradKernels, unregisterConvGradKernels } from "./kernels/conv_grad";
 import "./gradients";
@@ -72,5 +74,24 @@ describe("unregisterConvGradKernels", () => {
     expect(tf.getKernel("Conv2DBackpropInput", "wasm")).toBeDefined();
     registerConvGradKernels("wasm");
     expect(tf.getKernel("Conv2DBackpropFilter", "wasm")).toBeDefined();
+  });
+});
+
+describe("registration before the backend starts", () => {
+  it("keeps wasm's strided Conv2DBackpropInput fallback working in a fresh process", () => {
+    // vitest's setup starts wasm before this package is imported; a user's script does it the other way round.
+    const script = `
+      import * as tf from "@tensorflow/tfjs-core";
+      import { initBackend } from "@dale/backend";
+      await initBackend({ prefer: "wasm" });
+      const x = tf.randomNormal([2, 8, 8, 3]); const w = tf.randomNormal([3, 3, 3, 4]);
+      const [dx, dw] = tf.grads((a, b) => tf.sum(tf.conv2d(a, b, 2, "same")))([x, w]);
+      console.log(tf.getBackend(), dx.shape.join("x"), dw.shape.join("x"));
+    `;
+    const out = execFileSync(process.execPath, ["--input-type=module", "-e", script], {
+      cwd: fileURLToPath(new URL("..", import.meta.url)),
+      encoding: "utf8",
+    });
+    expect(out.trim().split("\n").at(-1)).toBe("wasm 2x8x8x3 3x3x3x4");
   });
 });

@@ -182,7 +182,7 @@ function stride1Conv(pads: [number, number, number, number], dilations: [number,
   };
 }
 
-const installed = new Map<string, { input?: tf.KernelFunc; filter?: tf.KernelFunc }>();
+const installed = new Map<string, { input?: tf.KernelFunc; filter?: tf.KernelFunc; inputConfig?: tf.KernelConfig }>();
 
 /** The backend's own convolution-gradient kernels that {@link registerConvGradKernels} replaced (for benchmarks). */
 export function replacedConvGradKernels(backendName: string): { input?: tf.KernelFunc; filter?: tf.KernelFunc } {
@@ -205,6 +205,10 @@ export function registerConvGradKernels(
   if (previous && !options.force) return;
   const original = previous ? previous.input : tf.getKernel("Conv2DBackpropInput", backendName)?.kernelFunc;
   const originalFilter = previous ? previous.filter : tf.getKernel("Conv2DBackpropFilter", backendName)?.kernelFunc;
+  // Keep the original's setup: wasm binds its C function there when the backend starts, and the strided fallback
+  // calls it. Without it, registering before the backend starts leaves the fallback unbound.
+  const originalConfig = previous ? previous.inputConfig : tf.getKernel("Conv2DBackpropInput", backendName);
+
   for (const name of ["Conv2DBackpropFilter", "Conv2DBackpropInput"]) {
     if (tf.getKernel(name, backendName) !== undefined) tf.unregisterKernel(name, backendName);
   }
@@ -217,8 +221,10 @@ export function registerConvGradKernels(
     kernelName: "Conv2DBackpropInput",
     backendName,
     kernelFunc: conv2DBackpropInputViaConv(backendName, original) as unknown as tf.KernelFunc,
+    ...(originalConfig?.setupFunc ? { setupFunc: originalConfig.setupFunc } : {}),
+    ...(originalConfig?.disposeFunc ? { disposeFunc: originalConfig.disposeFunc } : {}),
   });
-  installed.set(backendName, { input: original, filter: originalFilter });
+  installed.set(backendName, { input: original, filter: originalFilter, inputConfig: originalConfig });
 }
 
 function filterKernel(backendName: string, strategy: "conv" | "im2col" | "wgsl"): tf.KernelFunc {
@@ -245,7 +251,8 @@ export function unregisterConvGradKernels(backendName: string): void {
     ["Conv2DBackpropFilter", previous.filter],
   ] as const) {
     if (tf.getKernel(name, backendName) !== undefined) tf.unregisterKernel(name, backendName);
-    if (fn !== undefined) tf.registerKernel({ kernelName: name, backendName, kernelFunc: fn });
+    if (name === "Conv2DBackpropInput" && previous.inputConfig) tf.registerKernel(previous.inputConfig);
+    else if (fn !== undefined) tf.registerKernel({ kernelName: name, backendName, kernelFunc: fn });
   }
   installed.delete(backendName);
 }
