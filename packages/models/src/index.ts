@@ -1,0 +1,48 @@
+export {
+  toLossModel,
+  toSamplerScore,
+  fromFunction,
+  modelVariables,
+  noiseToHyvarinen,
+  hyvarinenToNoise,
+  type ScoreModel,
+  type OutputKind,
+  type ModelConfig,
+  type FunctionModelConfig,
+  type FromFunctionOptions,
+  type ApplyOptions,
+  type BatchScoreFn,
+} from "./score-model";
+export {
+  createUNet,
+  unetPresets,
+  resolveUNetConfig,
+  groupNorm,
+  groupsFor,
+  silu,
+  timestepEmbedding,
+  upsampleNearest2x,
+  type UNet,
+  type UNetConfig,
+  type CreateUNetOptions,
+} from "./unet";
+export { Ema } from "./ema";
+export {
+  saveCheckpoint,
+  loadCheckpoint,
+  type Checkpoint,
+  type CheckpointState,
+  type CheckpointManifest,
+  type CheckpointFile,
+  type NamedTensor,
+  type OptimizerLike,
+} from "./checkpoint";
+export {
+  encodeSafetensors,
+  decodeSafetensors,
+  float32ToFloat16,
+  float16ToFloat32,
+  type SafetensorsDtype,
+  type SafetensorsFile,
+  type RawTensor,
+} from "./safetensors";

@@ -1,0 +1,220 @@
+import * as tf from "@tensorflow/tfjs-core";
+import type { GBM, ScoreFn } from "@dale/sde";
+import type { UNetConfig } from "./unet";
+
+/**
+ * What a network's output means (paper-notes section 2):
+ * - `"stein"`: the Stein score s(x, t) = grad_x log p_t(x);
+ * - `"hyvarinen"`: the Hyvarinen score h(x, t) = x * grad_x log p_t(x);
+ * - `"noise"`: a noise prediction in log space, z_hat, the natural reading of M-DSM (paper-notes section 5): with
+ *   v(t) = sde.logVariance(t), log x_t = log x_0 + m(t) + sqrt(v(t)) Z and the network predicts z_hat ~ Z, so
+ *   h = -1 - z_hat / sqrt(v(t)).
+ */
+export type OutputKind = "stein" | "hyvarinen" | "noise";
+
+/** The constructor config of a model, stored with it so that a checkpoint can rebuild it. */
+export type ModelConfig = ({ kind: "unet" } & Required<UNetConfig>) | FunctionModelConfig;
+
+/** The config of a model wrapped by {@link fromFunction}: it cannot be rebuilt from the config alone. */
+export interface FunctionModelConfig {
+  kind: "function";
+  output: OutputKind;
+  /** A free-form name, stored in checkpoints. */
+  name?: string;
+}
+
+/** Options of one forward pass. */
+export interface ApplyOptions {
+  /** Training mode: dropout is active (when the model has any). Default false. */
+  training?: boolean;
+  /** Seed of the dropout masks in training mode. Default 0. */
+  seed?: number;
+}
+
+/**
+ * A score network: `apply(x, t)` with one time per sample (`t` float32 `[batch]`), returning a tensor of x's shape
+ * whose meaning `output` declares. `variables` are its trainable weights; `namedVariables` (when present) gives them
+ * stable names, which checkpoints use.
+ */
+export interface ScoreModel {
+  apply(x: tf.Tensor, t: tf.Tensor, options?: ApplyOptions): tf.Tensor;
+  readonly output: OutputKind;
+  readonly variables: tf.Variable[];
+  readonly config: ModelConfig;
+  namedVariables?(): Record<string, tf.Variable>;
+}
+
+/**
+ * A score network as `@dale/losses` sees it (structurally its `BatchScoreFn`): `(x, t[batch])`, returning the Stein
+ * score unless tagged `kind: "hyvarinen"`.
+ */
+export type BatchScoreFn = ((x: tf.Tensor, t: tf.Tensor) => tf.Tensor) & { readonly kind?: "stein" | "hyvarinen" };
+
+/** The names of a model's variables: `namedVariables()` when it has one, else each variable's own name. */
+export function modelVariables(model: ScoreModel): Record<string, tf.Variable> {
+  if (model.namedVariables) return model.namedVariables();
+  const out: Record<string, tf.Variable> = {};
+  for (const v of model.variables) {
+    if (v.name in out) throw new Error(`modelVariables: two variables are named "${v.name}".`);
+    out[v.name] = v;
+  }
+  return out;
+}
+
+/**
+ * sqrt(v(t)) per sample, shaped `[batch, 1, ..., 1]` to broadcast against x (v(t) = sde.logVariance(t)).
+ * Reads t (a `[batch]` tensor) back to JS, since v is a JS function of t.
+ */
+function logStd(sde: GBM, t: tf.Tensor, x: tf.Tensor, fn: string): tf.Tensor {
+  const values = t.dataSync();
+  const s = new Float32Array(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const v = sde.logVariance(values[i] as number);
+    if (!(v > 0)) throw new Error(`${fn}: a "noise" model needs v(t) = sde.logVariance(t) > 0, got v(${values[i]}) = ${v}.`);
+    s[i] = Math.sqrt(v);
+  }
+  return tf.tensor(s, [values.length, ...new Array<number>(x.rank - 1).fill(1)]);
+}
+
+function checkInputs(x: tf.Tensor, t: tf.Tensor, fn: string): void {
+  if (!(x instanceof tf.Tensor) || x.rank < 1) throw new Error(`${fn}: x must be a tensor [batch, ...].`);
+  if (!(t instanceof tf.Tensor) || t.rank !== 1 || t.shape[0] !== x.shape[0]) {
+    throw new Error(`${fn}: t must have shape [${x.shape[0]}] (one time per sample), got ${t instanceof tf.Tensor ? `[${t.shape}]` : typeof t}.`);
+  }
+}
+
+/** Runs the model and checks that it returned a tensor of x's shape. */
+function run(model: ScoreModel, x: tf.Tensor, t: tf.Tensor, fn: string): tf.Tensor {
+  const out = model.apply(x, t);
+  if (!(out instanceof tf.Tensor) || !tf.util.arraysEqual(out.shape, x.shape)) {
+    throw new Error(`${fn}: model.apply(x, t) must return a tensor of x's shape [${x.shape}], got ${out instanceof tf.Tensor ? `[${out.shape}]` : typeof out}.`);
+  }
+  return out;
+}
+
+/**
+ * The Hyvarinen score of a "noise" model (paper-notes section 5): h = -1 - z_hat / sqrt(v(t)).
+ * Exposed for tests and custom losses; `t` is `[batch]`.
+ */
+export function noiseToHyvarinen(zHat: tf.Tensor, t: tf.Tensor, sde: GBM): tf.Tensor {
+  return tf.tidy(() => tf.sub(tf.neg(tf.div(zHat, logStd(sde, t, zHat, "noiseToHyvarinen"))), 1));
+}
+
+/**
+ * The inverse of {@link noiseToHyvarinen}: z = -sqrt(v(t)) (h + 1), the noise target of a Hyvarinen score.
+ */
+export function hyvarinenToNoise(h: tf.Tensor, t: tf.Tensor, sde: GBM): tf.Tensor {
+  return tf.tidy(() => tf.neg(tf.mul(logStd(sde, t, h, "hyvarinenToNoise"), tf.add(h, 1))));
+}
+
+/**
+ * Adapts a model to `@dale/losses`: a `BatchScoreFn` `(x, t[batch])`. A `"stein"` model is returned as a plain (Stein)
+ * function, a `"hyvarinen"` model tagged `kind: "hyvarinen"`, and a `"noise"` model as a Hyvarinen function computing
+ * h = -1 - z_hat / sqrt(v(t)), so that the M-DSM loss trains z_hat towards the noise. Each call runs in `tf.tidy`.
+ *
+ * @example
+ * const loss = mdsmLoss(sde, toLossModel(model, sde), x0, { seed: step });
+ */
+export function toLossModel(model: ScoreModel, sde: GBM): BatchScoreFn {
+  const fn = "toLossModel";
+  switch (model.output) {
+    case "stein":
+      return (x: tf.Tensor, t: tf.Tensor) => tf.tidy(() => (checkInputs(x, t, fn), run(model, x, t, fn)));
+    case "hyvarinen":
+      return Object.assign((x: tf.Tensor, t: tf.Tensor) => tf.tidy(() => (checkInputs(x, t, fn), run(model, x, t, fn))), {
+        kind: "hyvarinen" as const,
+      });
+    case "noise":
+      return Object.assign(
+        (x: tf.Tensor, t: tf.Tensor) =>
+          tf.tidy(() => {
+            checkInputs(x, t, fn);
+            return tf.sub(tf.neg(tf.div(run(model, x, t, fn), logStd(sde, t, x, fn))), 1);
+          }),
+        { kind: "hyvarinen" as const },
+      );
+    default:
+      return assertNever(model.output, fn);
+  }
+}
+
+/**
+ * Adapts a model to the samplers: a Stein score `(x, t: number)`. The scalar t is broadcast to `[batch]`; a Hyvarinen
+ * output h becomes h / x, and a noise output z_hat becomes (-1 - z_hat / sqrt(v(t))) / x. Each call runs in `tf.tidy`.
+ *
+ * @example
+ * const samples = daleLangevin(toSamplerScore(ema.model, sde), xT, { ... });
+ */
+export function toSamplerScore(model: ScoreModel, sde: GBM): ScoreFn {
+  const fn = "toSamplerScore";
+  return (x: tf.Tensor, t: number) =>
+    tf.tidy(() => {
+      if (typeof t !== "number" || !Number.isFinite(t)) throw new Error(`${fn}: t must be a finite number, got ${t}.`);
+      if (!(x instanceof tf.Tensor) || x.rank < 1) throw new Error(`${fn}: x must be a tensor [batch, ...].`);
+      const tt = tf.fill([x.shape[0] as number], t, "float32");
+      const out = run(model, x, tt, fn);
+      switch (model.output) {
+        case "stein":
+          return out;
+        case "hyvarinen":
+          return tf.div(out, x);
+        case "noise":
+          return tf.div(tf.sub(tf.neg(tf.div(out, logStd(sde, tt, x, fn))), 1), x);
+        default:
+          return assertNever(model.output, fn);
+      }
+    });
+}
+
+/** Options of {@link fromFunction}. */
+export interface FromFunctionOptions {
+  /** What the function returns. */
+  output: OutputKind;
+  /**
+   * The trainable weights the function reads: a list (named by each variable's own name) or a record of stable names.
+   * For a tfjs-layers model: `model.trainableWeights.map((w) => w.read() as tf.Variable)`.
+   */
+  variables?: tf.Variable[] | Record<string, tf.Variable>;
+  /** A name stored in the config (and so in checkpoints). */
+  name?: string;
+}
+
+/**
+ * Wraps a user's own network, any `(x, t[batch]) => tensor` (plain tfjs ops, or a tfjs-layers model's `predict` in a
+ * closure), as a {@link ScoreModel}, so that it plugs into the adapters, the EMA and the checkpoints (k-diffusion's
+ * `external.py` in spirit: a small wrapper, not a flag on the model).
+ *
+ * @example
+ * const w = tf.variable(tf.zeros([1]), true, "w");
+ * const model = fromFunction((x, t) => tf.mul(x, w), { output: "hyvarinen", variables: { w } });
+ */
+export function fromFunction(
+  fn: (x: tf.Tensor, t: tf.Tensor) => tf.Tensor,
+  options: FromFunctionOptions,
+): ScoreModel {
+  if (typeof fn !== "function") throw new Error("fromFunction: fn must be a function (x, t) => tensor.");
+  const { output } = options;
+  if (output !== "stein" && output !== "hyvarinen" && output !== "noise") {
+    throw new Error(`fromFunction: output must be "stein", "hyvarinen" or "noise", got ${String(output)}.`);
+  }
+  const given = options.variables ?? [];
+  const named: Record<string, tf.Variable> = Array.isArray(given) ? {} : { ...given };
+  if (Array.isArray(given)) {
+    for (const v of given) {
+      if (v.name in named) throw new Error(`fromFunction: two variables are named "${v.name}"; pass a record instead.`);
+      named[v.name] = v;
+    }
+  }
+  const config: FunctionModelConfig = { kind: "function", output, ...(options.name !== undefined ? { name: options.name } : {}) };
+  return {
+    apply: (x, t) => tf.tidy(() => fn(x, t)),
+    output,
+    variables: Object.values(named),
+    config,
+    namedVariables: () => ({ ...named }),
+  };
+}
+
+function assertNever(value: never, fn: string): never {
+  throw new Error(`${fn}: unknown output kind ${String(value)}.`);
+}
