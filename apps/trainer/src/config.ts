@@ -1,0 +1,90 @@
+import { z } from "zod";
+
+/** The datasets `dale-train` reads: the four of `@dale/data` and the 4000-digit subset shipped inside it. */
+export const DATASETS = ["mnist", "fashion-mnist", "kmnist", "cifar10", "builtin-mnist"] as const;
+export const PROCESSES = ["gbm", "vp", "ve"] as const;
+export type DatasetChoice = (typeof DATASETS)[number];
+export type ProcessName = (typeof PROCESSES)[number];
+
+const posInt = z.number().int().positive();
+const nonNegInt = z.number().int().nonnegative();
+
+/**
+ * Everything that determines a training run's result. It is stored in the checkpoint, so that `--resume` continues the
+ * same run; `steps` (the target) and the output/logging settings may change on resume.
+ */
+export const trainConfigSchema = z
+  .object({
+    dataset: z.enum(DATASETS),
+    dataDir: z.string().optional(),
+    process: z.enum(PROCESSES),
+    /** A `unetPresets` name, or null when `modelModule` builds the network. */
+    model: z.string().nullable(),
+    /** Absolute path of the user's ES module exporting `createModel(config)`. */
+    modelModule: z.string().nullable(),
+    steps: posInt,
+    batch: posInt,
+    lr: z.number().positive().finite(),
+    ema: z.number().min(0).lt(1),
+    seed: nonNegInt.max(2 ** 31 - 1),
+    checkpointEvery: nonNegInt,
+    sampleEvery: nonNegInt,
+    sampleCount: posInt,
+    sampleSteps: posInt,
+    logEvery: posInt,
+  })
+  .strict()
+  .refine((c) => (c.model === null) !== (c.modelModule === null), { message: "give exactly one of --model and --model-module" });
+export type TrainConfig = z.infer<typeof trainConfigSchema>;
+
+/** How pixels in [0, 1] were mapped for the SDE, so that samples can be mapped back. */
+export const transformSchema = z.discriminatedUnion("kind", [
+  /** x + shift (the reference: [1, 2]); back with clip(x, shift, shift + 1) - shift. */
+  z.object({ kind: z.literal("positive"), shift: z.number() }),
+  /** 2 x - 1 into [-1, 1]; back with (x + 1) / 2, clipped to [0, 1]. */
+  z.object({ kind: z.literal("symmetric") }),
+]);
+export type Transform = z.infer<typeof transformSchema>;
+
+/** What `createModel(config)` of a `--model-module` receives. */
+export const modelInitSchema = z.object({
+  imageSize: z.tuple([posInt, posInt]),
+  channels: posInt,
+  seed: nonNegInt,
+  process: z.enum(PROCESSES),
+});
+export type ModelInit = z.infer<typeof modelInitSchema>;
+
+/** The trainer's part of checkpoint.json (`extra`), validated when a checkpoint is loaded. */
+export const extraSchema = z.object({
+  app: z.literal("dale-trainer"),
+  version: z.literal(1),
+  config: trainConfigSchema,
+  /** `sde.toJSON()`: the process with its fitted prior. */
+  sde: z.object({ kind: z.enum(PROCESSES) }).passthrough(),
+  transform: transformSchema,
+  modelInit: modelInitSchema,
+  data: z.object({
+    name: z.string(),
+    split: z.enum(["train", "test"]),
+    count: posInt,
+    height: posInt,
+    width: posInt,
+    channels: posInt,
+    source: z.string(),
+    note: z.string().optional(),
+  }),
+  /**
+   * Position in the data and in the random streams. Every draw is derived from (seed, step): the batch of step k
+   * (1-based) is slice (k - 1) mod stepsPerEpoch of the permutation of epoch floor((k - 1) / stepsPerEpoch).
+   */
+  position: z.object({ step: nonNegInt, epoch: nonNegInt, batchInEpoch: nonNegInt, stepsPerEpoch: posInt }),
+  /** Number of rows of loss.csv that belong to this checkpoint (one per step). */
+  lossRows: nonNegInt,
+});
+export type TrainerExtra = z.infer<typeof extraSchema>;
+
+/** Formats a zod error as one line per issue, naming the field. */
+export function formatZodError(error: z.ZodError, what: string): string {
+  return `${what}:\n${error.issues.map((i) => `  ${i.path.length > 0 ? i.path.join(".") : "(root)"}: ${i.message}`).join("\n")}`;
+}

@@ -1,0 +1,346 @@
+// dale-train: trains a score network on an image dataset with M-DSM (GBM) or DSM (VP/VE), with exact resume.
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdir, rename, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import * as tf from "@tensorflow/tfjs-core";
+import { adam, initBackend } from "@dale/backend";
+import { toTensor } from "@dale/data";
+import { dsmLoss, mdsmLoss } from "@dale/losses";
+import { Ema, loadCheckpoint, modelVariables, toLossModel, type ScoreModel } from "@dale/models";
+import { fitPrior, gbm, sdeFromJSON, veSDE, vpSDE, type GBM, type SDE, type SDEJSON, type VESDE, type VPSDE } from "@dale/sde";
+import cliProgress from "cli-progress";
+import { Command } from "commander";
+import { lossSpec, renderPng, type LossRow } from "./chart";
+import { fail, int, num, oneOf, userArgv, userPath } from "./cli-util";
+import { DATASETS, extraSchema, formatZodError, PROCESSES, trainConfigSchema, type ModelInit, type TrainConfig, type TrainerExtra } from "./config";
+import { BatchOrder, loadTrainingData, trainingBatch, transformFor } from "./data";
+import { gridPng } from "./grid";
+import { additiveBatchScore, buildModel, PRESET_NAMES, samplerScore } from "./model";
+import { defaultSampler, sampleImages } from "./sampling";
+import { CheckpointStore } from "./store";
+
+/** Exit code of a run stopped by a non-finite loss. */
+export const EXIT_NAN = 2;
+/** Images used to fit the GBM prior (the first ones of the training set). */
+const PRIOR_FIT_IMAGES = 5000;
+/** The most leaked tensors per step tolerated before warning (counts are compared with the first step's). */
+const LEAK_TOLERANCE = 0;
+
+class NonFiniteLoss extends Error {}
+
+function command(): Command {
+  return new Command("dale-train")
+    .description("Trains a Dale score network on an image dataset; writes checkpoints, sample grids, loss.csv and loss.png into --out.")
+    .option("--dataset <name>", `one of ${DATASETS.join(", ")}`, oneOf("--dataset", DATASETS), "builtin-mnist")
+    .option("--data-dir <dir>", "folder holding mnist/, fashion-mnist/, kmnist/, cifar10/ (default $DALE_DATA_DIR, then the cache)")
+    .option("--process <kind>", "gbm (multiplicative), vp or ve (additive baselines)", oneOf("--process", PROCESSES), "gbm")
+    .option("--model <preset>", `U-Net preset: ${PRESET_NAMES.join(", ")} (mnistSmall for real runs, tiny for tests)`)
+    .option("--model-module <path>", "ES module exporting createModel(config) that returns a ScoreModel (fromFunction from @dale/models)")
+    .option("--steps <n>", "train until this step", int("--steps", 1), 1000)
+    .option("--batch <n>", "batch size", int("--batch", 1, 65536), 32)
+    .option("--lr <rate>", "Adam learning rate", num("--lr", (v) => v > 0, "a positive number"), 2e-4)
+    .option("--ema <decay>", "EMA decay of the weights used for sampling", num("--ema", (v) => v >= 0 && v < 1, "in [0, 1)"), 0.999)
+    .option("--seed <n>", "seed of the initial weights, the batch order and every random draw", int("--seed", 0, 2 ** 31 - 1), 0)
+    .option("--out <dir>", "output folder", "out/train")
+    .option("--resume", "continue from <out>/checkpoint (starts fresh, with a note, when there is none)", false)
+    .option("--checkpoint-every <steps>", "save a checkpoint every this many steps (and at the end); 0: only at the end", int("--checkpoint-every", 0), 500)
+    .option("--sample-every <steps>", "write samples-<step>.png every this many steps (and at the end); 0: only at the end", int("--sample-every", 0), 0)
+    .option("--sample-count <n>", "images per sample grid", int("--sample-count", 1, 10000), 64)
+    .option("--sample-steps <n>", "sampler steps for the grids", int("--sample-steps", 1, 100000), 100)
+    .option("--log-every <steps>", "one log line every this many steps when stderr is not a terminal", int("--log-every", 1), 50);
+}
+
+interface RawOptions {
+  dataset: TrainConfig["dataset"];
+  dataDir?: string;
+  process: TrainConfig["process"];
+  model?: string;
+  modelModule?: string;
+  steps: number;
+  batch: number;
+  lr: number;
+  ema: number;
+  seed: number;
+  out: string;
+  resume: boolean;
+  checkpointEvery: number;
+  sampleEvery: number;
+  sampleCount: number;
+  sampleSteps: number;
+  logEvery: number;
+}
+
+/** Options that may change on resume; every other one is part of the run's identity. */
+const MUTABLE = ["steps", "dataDir", "checkpointEvery", "sampleEvery", "sampleCount", "sampleSteps", "logEvery"] as const;
+
+function configFrom(raw: RawOptions): TrainConfig {
+  const parsed = trainConfigSchema.safeParse({
+    dataset: raw.dataset,
+    ...(raw.dataDir !== undefined ? { dataDir: userPath(raw.dataDir) } : {}),
+    process: raw.process,
+    model: raw.modelModule !== undefined ? (raw.model ?? null) : (raw.model ?? "tiny"),
+    modelModule: raw.modelModule !== undefined ? userPath(raw.modelModule) : null,
+    steps: raw.steps,
+    batch: raw.batch,
+    lr: raw.lr,
+    ema: raw.ema,
+    seed: raw.seed,
+    checkpointEvery: raw.checkpointEvery,
+    sampleEvery: raw.sampleEvery,
+    sampleCount: raw.sampleCount,
+    sampleSteps: raw.sampleSteps,
+    logEvery: raw.logEvery,
+  });
+  if (!parsed.success) throw new Error(formatZodError(parsed.error, "invalid options"));
+  return parsed.data;
+}
+
+function readLossCsv(path: string): LossRow[] {
+  if (!existsSync(path)) return [];
+  return readFileSync(path, "utf8")
+    .split("\n")
+    .slice(1)
+    .filter((l) => l.trim() !== "")
+    .map((l) => {
+      const [step, loss] = l.split(",");
+      return { step: Number(step), loss: Number(loss) };
+    });
+}
+
+async function main(): Promise<void> {
+  const program = command();
+  program.parse(userArgv());
+  const raw = program.opts<RawOptions>();
+  const given = (name: string) => program.getOptionValueSource(name) === "cli";
+  const out = userPath(raw.out);
+  const store = new CheckpointStore(out);
+  const lossCsv = join(out, "loss.csv");
+  await mkdir(out, { recursive: true });
+
+  const { backend } = await initBackend();
+
+  // 1. Configuration: fresh, or the stored one with the mutable options replaced.
+  let config = configFrom(raw);
+  let resumeDir: string | null = null;
+  let stored: TrainerExtra | null = null;
+  if (raw.resume) {
+    store.cleanStale();
+    resumeDir = store.current();
+    if (resumeDir === null) console.error(`[train] --resume: no checkpoint in ${out} yet; starting from step 0.`);
+    else {
+      const manifest = JSON.parse(readFileSync(join(resumeDir, "checkpoint.json"), "utf8")) as { extra?: unknown };
+      const parsed = extraSchema.safeParse(manifest.extra);
+      if (!parsed.success) throw new Error(formatZodError(parsed.error, `${resumeDir}/checkpoint.json was not written by dale-train`));
+      stored = parsed.data;
+      const merged: Record<string, unknown> = { ...stored.config };
+      for (const key of MUTABLE) if (given(key) || key === "steps") merged[key] = config[key];
+      for (const key of Object.keys(config) as (keyof TrainConfig)[]) {
+        if ((MUTABLE as readonly string[]).includes(key)) continue;
+        const cliKey = key === "model" ? "model" : key;
+        if (given(cliKey) && JSON.stringify(config[key]) !== JSON.stringify(stored.config[key])) {
+          throw new Error(`--resume: --${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} ${JSON.stringify(config[key])} differs from the checkpoint's ${JSON.stringify(stored.config[key])}; a resumed run keeps its settings.`);
+        }
+      }
+      config = trainConfigSchema.parse(merged);
+    }
+  } else if (store.current() !== null) {
+    throw new Error(`${out} already holds a checkpoint; pass --resume to continue it, or choose another --out.`);
+  }
+
+  // 2. Data.
+  const { dataset, note } = await loadTrainingData(config.dataset, config.dataDir);
+  const transform = transformFor(config.process);
+  const order = new BatchOrder(dataset.count, config.batch, config.seed);
+  console.error(
+    `[train] backend ${backend}; ${config.dataset}: ${dataset.count} images ${dataset.height}x${dataset.width}x${dataset.channels} (${dataset.source}); process ${config.process}; ` +
+      `model ${config.modelModule ?? config.model}; batch ${config.batch}; lr ${config.lr}; seed ${config.seed}; out ${out}`,
+  );
+  if (note) console.error(`[train] note: ${note}`);
+
+  // 3. The process (GBM's prior fitted to the data), or the stored one on resume.
+  let sde: SDE;
+  if (stored) sde = sdeFromJSON(stored.sde as unknown as SDEJSON);
+  else if (config.process === "gbm") {
+    const n = Math.min(dataset.count, PRIOR_FIT_IMAGES);
+    const x = trainingBatchAll(dataset, n, transform);
+    const per = dataset.channels === 1 ? "all" : "channel";
+    const prior = fitPrior(gbm(), x, { per });
+    x.dispose();
+    sde = gbm().withPrior(prior);
+    console.error(`[train] GBM prior fitted per ${per} on ${n} images: loc ${JSON.stringify(prior.loc)}, scale ${JSON.stringify(prior.scale)}`);
+  } else sde = config.process === "vp" ? vpSDE() : veSDE();
+
+  // 4. Model, EMA, optimizer (restored on resume).
+  const init: ModelInit = { imageSize: [dataset.height, dataset.width], channels: dataset.channels, seed: config.seed, process: config.process };
+  let model: ScoreModel = await buildModel({ preset: config.model, module: config.modelModule, init });
+  const optimizer = adam(config.lr);
+  let ema: Ema;
+  let start = 0;
+  if (resumeDir) {
+    const ckpt = await loadCheckpoint(resumeDir, { model, optimizer });
+    model = ckpt.model;
+    ema = ckpt.ema ?? new Ema(modelVariables(model), config.ema);
+    start = ckpt.step;
+    const saved = join(resumeDir, "loss.csv");
+    const rows = readLossCsv(saved).filter((r) => r.step <= start);
+    writeFileSync(`${lossCsv}.tmp`, `step,loss\n${rows.map((r) => `${r.step},${r.loss}`).join("\n")}${rows.length ? "\n" : ""}`);
+    await rename(`${lossCsv}.tmp`, lossCsv);
+    console.error(`[train] resumed from ${store.describe()} at step ${start}.`);
+  } else {
+    ema = new Ema(modelVariables(model), config.ema);
+    writeFileSync(lossCsv, "step,loss\n");
+  }
+  const nParams = model.variables.reduce((a, v) => a + v.size, 0);
+  console.error(`[train] ${nParams.toLocaleString("en")} parameters; steps ${start} -> ${config.steps}; ${order.stepsPerEpoch} steps per epoch.`);
+
+  const extraAt = (step: number): TrainerExtra => {
+    const pos = order.position(Math.max(1, step + 1));
+    return {
+      app: "dale-trainer",
+      version: 1,
+      config,
+      sde: sde.toJSON() as unknown as TrainerExtra["sde"],
+      transform,
+      modelInit: init,
+      data: {
+        name: config.dataset,
+        split: dataset.split,
+        count: dataset.count,
+        height: dataset.height,
+        width: dataset.width,
+        channels: dataset.channels,
+        source: dataset.source,
+        ...(note ? { note } : {}),
+      },
+      position: { step, epoch: pos.epoch, batchInEpoch: pos.batchInEpoch, stepsPerEpoch: order.stepsPerEpoch },
+      lossRows: step,
+    };
+  };
+  let lastCheckpoint: { step: number; path: string } | null = resumeDir ? { step: start, path: store.describe() } : null;
+  const save = async (step: number) => {
+    await store.save({ model, ema, optimizer, step, extra: extraAt(step) }, lossCsv);
+    lastCheckpoint = { step, path: store.describe() };
+  };
+  const score = samplerScore(model, sde);
+  const writeSamples = async (step: number) => {
+    const pixels = await ema.apply(() =>
+      sampleImages({
+        score,
+        sde,
+        sampler: defaultSampler(sde),
+        schedule: { steps: config.sampleSteps },
+        transform,
+        shape: [dataset.height, dataset.width, dataset.channels],
+        n: config.sampleCount,
+        batch: Math.min(config.sampleCount, 64),
+        seed: config.seed,
+      }),
+    );
+    const path = join(out, `samples-${step}.png`);
+    await writeFile(path, gridPng(pixels, [config.sampleCount, dataset.height, dataset.width, dataset.channels]));
+    return path;
+  };
+
+  // 5. The loss of one step, a pure function of (weights, seed, step).
+  const gbmLoss = sde.kind === "gbm" ? toLossModel(model, sde as GBM) : null;
+  const additive = sde.kind === "gbm" ? null : additiveBatchScore(model, sde as VPSDE | VESDE);
+  const lossOf = (x0: tf.Tensor, seed: number): tf.Scalar =>
+    (gbmLoss
+      ? mdsmLoss(gbmLoss, x0, { sde: sde as GBM, seed, eps: 1e-3 })
+      : dsmLoss(additive as (x: tf.Tensor, t: tf.Tensor) => tf.Tensor, x0, { sde: sde as VPSDE | VESDE, seed, eps: 1e-3 })) as tf.Scalar;
+
+  // 6. Progress: a bar on a terminal, else one line every --log-every steps.
+  const live = process.stderr.isTTY === true;
+  const bar = live
+    ? new cliProgress.SingleBar(
+        { format: "[train] {bar} {value}/{total} | loss {loss} | {speed} steps/s | ETA {eta_formatted}", stream: process.stderr, hideCursor: true, etaBuffer: 50 },
+        cliProgress.Presets.shades_classic,
+      )
+    : null;
+  bar?.start(config.steps, start, { loss: "-", speed: "-" });
+  const t0 = performance.now();
+  let window: number[] = [];
+  let baseline: number | null = null;
+  let warnedLeak = false;
+
+  try {
+    for (let step = start + 1; step <= config.steps; step++) {
+      const x0 = trainingBatch(dataset, order, step, transform, config.seed);
+      const stepSeed = config.seed * 1_000_003 + step;
+      const { value, grads } = tf.variableGrads(() => lossOf(x0, stepSeed), model.variables);
+      const loss = (await value.data())[0] as number;
+      x0.dispose();
+      value.dispose();
+      if (!Number.isFinite(loss)) {
+        tf.dispose(Object.values(grads));
+        throw new NonFiniteLoss(
+          `the loss is not finite (${loss}) at step ${step}; stopping without saving this state. ` +
+            (lastCheckpoint ? `The last good checkpoint is ${lastCheckpoint.path} at step ${lastCheckpoint.step}.` : "No checkpoint was written yet."),
+        );
+      }
+      optimizer.applyGradients(grads);
+      tf.dispose(Object.values(grads));
+      ema.update();
+      appendFileSync(lossCsv, `${step},${loss}\n`);
+      window.push(loss);
+
+      // Tensor count: flat after the first step (Adam's moments are created then); warn once if it grows.
+      const count = tf.memory().numTensors;
+      if (baseline === null) baseline = count;
+      else if (count > baseline + LEAK_TOLERANCE && !warnedLeak) {
+        warnedLeak = true;
+        bar?.stop();
+        console.error(`[train] warning: tensor count grew from ${baseline} to ${count} by step ${step}; something is not disposed.`);
+      }
+
+      const elapsed = (performance.now() - t0) / 1000;
+      const speed = (step - start) / elapsed;
+      if (bar) bar.update(step, { loss: loss.toFixed(4), speed: speed.toFixed(2) });
+      else if (step % config.logEvery === 0 || step === config.steps) {
+        const mean = window.reduce((a, b) => a + b, 0) / window.length;
+        const eta = (config.steps - step) / speed;
+        console.error(`[train] step ${step}/${config.steps} loss ${mean.toFixed(4)} (mean of ${window.length}) ${speed.toFixed(2)} steps/s ETA ${formatSeconds(eta)}`);
+        window = [];
+      }
+      if (window.length > 1000) window = window.slice(-1000);
+
+      const last = step === config.steps;
+      if (last || (config.checkpointEvery > 0 && step % config.checkpointEvery === 0)) await save(step);
+      if (last || (config.sampleEvery > 0 && step % config.sampleEvery === 0)) {
+        const path = await writeSamples(step);
+        if (!bar) console.error(`[train] wrote ${path}`);
+      }
+    }
+  } finally {
+    bar?.stop();
+  }
+  if (start >= config.steps) console.error(`[train] the checkpoint is already at step ${start} >= --steps ${config.steps}; nothing to train.`);
+
+  const rows = readLossCsv(lossCsv);
+  if (rows.length > 0) {
+    const png = await renderPng(lossSpec(rows, { title: `dale-train: ${config.dataset}, ${config.process}, ${config.modelModule ? "custom model" : config.model}, batch ${config.batch}` }));
+    await writeFile(join(out, "loss.png"), png);
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  console.error(`[train] done: step ${config.steps} in ${seconds.toFixed(1)} s (${((config.steps - start) / seconds).toFixed(2)} steps/s). Checkpoint ${store.describe()}; ${lossCsv}; ${join(out, "loss.png")}.`);
+  ema.dispose();
+  optimizer.dispose();
+}
+
+function trainingBatchAll(dataset: Parameters<typeof toTensor>[0], n: number, transform: ReturnType<typeof transformFor>): tf.Tensor {
+  return tf.tidy(() => {
+    const x = toTensor(dataset, { indices: Int32Array.from({ length: n }, (_, i) => i) });
+    return transform.kind === "positive" ? tf.add(x, transform.shift) : tf.sub(tf.mul(x, 2), 1);
+  });
+}
+
+function formatSeconds(s: number): string {
+  if (!Number.isFinite(s)) return "-";
+  if (s < 60) return `${s.toFixed(0)} s`;
+  if (s < 3600) return `${(s / 60).toFixed(1)} min`;
+  return `${(s / 3600).toFixed(1)} h`;
+}
+
+main().catch((e: unknown) => {
+  fail("train", e, e instanceof NonFiniteLoss ? EXIT_NAN : 1);
+});

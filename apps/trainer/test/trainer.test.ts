@@ -1,0 +1,156 @@
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { loadCheckpoint, type ScoreModel } from "@dale/models";
+import { PNG } from "pngjs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { decodeNpy, encodeNpy } from "../src/npy";
+import { BatchOrder } from "../src/data";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const TRAIN = join(root, "dist/train.js");
+const SAMPLE = join(root, "dist/sample.js");
+const fixture = (name: string) => join(root, "test/fixtures", name);
+// Small and fast: the tiny U-Net, batch 8, a 4-image grid with 2 sampler steps at the end of each run.
+const COMMON = ["--model", "tiny", "--batch", "8", "--checkpoint-every", "2", "--sample-count", "4", "--sample-steps", "2", "--log-every", "1"];
+
+interface Result {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stderr: string;
+}
+
+/** Runs a bin as a child process; `onStderr` may kill it. */
+function run(bin: string, args: string[], onStderr?: (text: string, kill: () => void) => void): Promise<Result> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, [bin, ...args], { env: { ...process.env, DALE_BACKEND: "wasm" }, stdio: ["ignore", "ignore", "pipe"] });
+    let stderr = "";
+    child.stderr.on("data", (d: Buffer) => {
+      stderr += d.toString();
+      onStderr?.(stderr, () => child.kill("SIGKILL"));
+    });
+    child.on("error", reject);
+    child.on("close", (code, signal) => resolvePromise({ code, signal, stderr }));
+  });
+}
+
+const bytes = (dir: string, file: string) => readFileSync(join(dir, "checkpoint", file));
+const manifest = (dir: string) => JSON.parse(readFileSync(join(dir, "checkpoint", "checkpoint.json"), "utf8")) as { step: number; extra: { position: { step: number } } };
+
+let tmp: string;
+beforeAll(() => {
+  if (!existsSync(TRAIN) || !existsSync(SAMPLE)) throw new Error("build first: pnpm --filter @dale/trainer build (turbo's test task does it).");
+  tmp = mkdtempSync(join(tmpdir(), "dale-trainer-"));
+});
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+describe("dale-train: exact resume", () => {
+  it("train 8 = train 4 + resume to 8 = killed with SIGKILL after the first checkpoint + resume to 8, byte for byte", async () => {
+    const [a, b, c] = ["a", "b", "c"].map((n) => join(tmp, n)) as [string, string, string];
+    const straight = run(TRAIN, [...COMMON, "--steps", "8", "--out", a]);
+    const killed = run(TRAIN, [...COMMON, "--steps", "8", "--out", c], (text, kill) => {
+      if (/step 3\//.test(text)) kill(); // the checkpoint of step 2 is complete before step 3 starts
+    });
+    const [ra, rc] = await Promise.all([straight, killed]);
+    expect(ra.code, ra.stderr).toBe(0);
+    expect(rc.signal).toBe("SIGKILL");
+    expect(manifest(c).step).toBeGreaterThanOrEqual(2);
+
+    const rb1 = await run(TRAIN, [...COMMON, "--steps", "4", "--out", b]);
+    expect(rb1.code, rb1.stderr).toBe(0);
+    const [rb2, rc2] = await Promise.all([
+      run(TRAIN, [...COMMON, "--steps", "8", "--resume", "--out", b]),
+      run(TRAIN, [...COMMON, "--steps", "8", "--resume", "--out", c]),
+    ]);
+    expect(rb2.code, rb2.stderr).toBe(0);
+    expect(rb2.stderr).toMatch(/resumed from .* at step 4/);
+    expect(rc2.code, rc2.stderr).toBe(0);
+
+    for (const dir of [b, c]) {
+      expect(manifest(dir).step).toBe(8);
+      expect(bytes(dir, "model.safetensors").equals(bytes(a, "model.safetensors"))).toBe(true);
+      expect(bytes(dir, "ema.safetensors").equals(bytes(a, "ema.safetensors"))).toBe(true);
+      expect(bytes(dir, "optimizer.safetensors").equals(bytes(a, "optimizer.safetensors"))).toBe(true);
+      expect(readFileSync(join(dir, "loss.csv"), "utf8")).toBe(readFileSync(join(a, "loss.csv"), "utf8"));
+      // Only the latest checkpoint is kept, behind the atomically replaced link.
+      expect(readlinkSync(join(dir, "checkpoint"))).toMatch(/^checkpoints[/\\]step-00000008-/);
+    }
+    expect(readFileSync(join(a, "loss.csv"), "utf8").trim().split("\n")).toHaveLength(9);
+    expect(existsSync(join(a, "loss.png"))).toBe(true);
+    expect(existsSync(join(a, "samples-8.png"))).toBe(true);
+
+    // A fresh run into a folder that holds a checkpoint is refused (no silent overwrite).
+    const again = await run(TRAIN, [...COMMON, "--steps", "2", "--out", a]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/--resume/);
+  });
+});
+
+describe("dale-train: a non-finite loss", () => {
+  it("stops with exit code 2, names the step, and leaves the last checkpoint intact", async () => {
+    const out = join(tmp, "nan");
+    const module = fixture("nan-after-2.mjs");
+    const r = await run(TRAIN, ["--model-module", module, "--batch", "8", "--steps", "6", "--checkpoint-every", "1", "--log-every", "1", "--out", out]);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toMatch(/not finite \(NaN\) at step 3/);
+    expect(r.stderr).toMatch(/last good checkpoint is .*checkpoint .* at step 2/);
+    expect(manifest(out).step).toBe(2);
+    const { createModel } = (await import(module)) as { createModel: (c: unknown) => ScoreModel };
+    const model = createModel({ imageSize: [28, 28], channels: 1, seed: 0, process: "gbm" });
+    const ckpt = await loadCheckpoint(join(out, "checkpoint"), { model });
+    expect(ckpt.step).toBe(2);
+    for (const w of ckpt.optimizerWeights ?? []) w.tensor.dispose();
+    ckpt.ema?.dispose();
+  });
+});
+
+describe("a user's plain-tfjs network, then dale-sample", () => {
+  it("trains, samples a valid PNG and .npy, and rejects a sampler of the other family", async () => {
+    const out = join(tmp, "plain");
+    const module = fixture("plain-net.mjs");
+    const r = await run(TRAIN, ["--model-module", module, "--batch", "8", "--steps", "3", "--sample-count", "4", "--sample-steps", "2", "--out", out]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(manifest(out).step).toBe(3);
+
+    const png = join(out, "grid.png");
+    const npy = join(out, "samples.npy");
+    const s = await run(SAMPLE, ["--checkpoint", out, "--model-module", module, "--n", "6", "--batch", "4", "--steps", "5", "--out", png, "--out-npy", npy]);
+    expect(s.code, s.stderr).toBe(0);
+    const image = PNG.sync.read(readFileSync(png));
+    expect(image.width).toBe(3 * 30 + 2); // ceil(sqrt(6)) = 3 columns of 28 + 2 px padding
+    expect(image.height).toBe(2 * 30 + 2);
+    const { shape, data } = decodeNpy(readFileSync(npy));
+    expect(shape).toEqual([6, 28, 28, 1]);
+    expect(data.every((v) => v >= 0 && v <= 1)).toBe(true);
+    const raw = readFileSync(npy);
+    expect(raw.subarray(0, 6).toString("latin1")).toBe("\x93NUMPY");
+    expect((10 + raw.readUInt16LE(8)) % 64).toBe(0);
+
+    const wrong = await run(SAMPLE, ["--checkpoint", out, "--model-module", module, "--sampler", "euler-maruyama", "--n", "2"]);
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toMatch(/additive .* trained with GBM/);
+  });
+});
+
+describe("helpers", () => {
+  it("npy round-trips and pads its header to 64 bytes", () => {
+    const data = Float32Array.from({ length: 24 }, (_, i) => i / 23);
+    const bytesOut = encodeNpy(data, [2, 3, 4, 1]);
+    expect(bytesOut.length % 64).toBe(24 * 4 % 64);
+    const back = decodeNpy(bytesOut);
+    expect(back.shape).toEqual([2, 3, 4, 1]);
+    expect(Array.from(back.data)).toEqual(Array.from(data));
+  });
+
+  it("the batch order is a pure function of (seed, step): every index once per epoch", () => {
+    const order = new BatchOrder(100, 8, 3);
+    const again = new BatchOrder(100, 8, 3);
+    expect(Array.from(order.indices(30))).toEqual(Array.from(again.indices(30)));
+    const epoch0 = new Set<number>();
+    for (let s = 1; s <= order.stepsPerEpoch; s++) for (const i of order.indices(s)) epoch0.add(i);
+    expect(epoch0.size).toBe(order.stepsPerEpoch * 8);
+    expect(Array.from(order.indices(1))).not.toEqual(Array.from(order.indices(1 + order.stepsPerEpoch)));
+  });
+});

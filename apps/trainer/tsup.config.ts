@@ -1,0 +1,14 @@
+import { defineConfig } from "tsup";
+
+// An application, not a library: two ESM entry points (the bins), no declarations. Dependencies stay external
+// (resolved from node_modules at run time), which keeps resvg's native binding and tfjs' wasm files where they expect.
+export default defineConfig({
+  entry: ["src/train.ts", "src/sample.ts"],
+  format: ["esm"],
+  dts: false,
+  sourcemap: true,
+  clean: true,
+  target: "node20",
+  platform: "node",
+  banner: { js: "#!/usr/bin/env node" },
+});
