@@ -1,9 +1,10 @@
 import { defineConfig } from "tsup";
 
-// An application, not a library: two ESM entry points (the bins), no declarations. Dependencies stay external
-// (resolved from node_modules at run time), which keeps resvg's native binding and tfjs' wasm files where they expect.
+// An application, not a library: three ESM entry points (the two bins, and shard.js, which --workers' threads import),
+// no declarations. Dependencies stay external (resolved from node_modules at run time), which keeps resvg's native
+// binding and tfjs' wasm files where they expect.
 export default defineConfig({
-  entry: ["src/train.ts", "src/sample.ts"],
+  entry: ["src/train.ts", "src/sample.ts", "src/shard.ts"],
   format: ["esm"],
   dts: false,
   sourcemap: true,

@@ -32,6 +32,8 @@ export const trainConfigSchema = z
     sampleCount: posInt,
     sampleSteps: posInt,
     logEvery: posInt,
+    /** Worker threads computing slices of each batch (--workers); 0: the main thread alone. May change on resume. */
+    workers: nonNegInt.default(0),
   })
   .strict()
   .refine((c) => (c.model === null) !== (c.modelModule === null), { message: "give exactly one of --model and --model-module" });

@@ -3,11 +3,11 @@ import { appendFileSync, existsSync, readFileSync, writeFileSync } from "node:fs
 import { mkdir, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
-import { adam, initBackend } from "@dale/backend";
+import { adam, dataParallel, initBackend, type DataParallel } from "@dale/backend";
 import { toTensor } from "@dale/data";
-import { dsmLoss, mdsmLoss } from "@dale/losses";
-import { Ema, loadCheckpoint, modelVariables, toLossModel, type ScoreModel } from "@dale/models";
-import { fitPrior, gbm, sdeFromJSON, veSDE, vpSDE, type GBM, type SDE, type SDEJSON, type VESDE, type VPSDE } from "@dale/sde";
+import { sampleTimes } from "@dale/losses";
+import { Ema, loadCheckpoint, modelVariables, type ScoreModel } from "@dale/models";
+import { fitPrior, gbm, normalArray, sdeFromJSON, veSDE, vpSDE, type SDE, type SDEJSON } from "@dale/sde";
 import cliProgress from "cli-progress";
 import { Command } from "commander";
 import { lossSpec, renderPng, type LossRow } from "./chart";
@@ -15,8 +15,9 @@ import { fail, int, num, oneOf, userArgv, userPath } from "./cli-util";
 import { DATASETS, extraSchema, formatZodError, PROCESSES, trainConfigSchema, type ModelInit, type TrainConfig, type TrainerExtra } from "./config";
 import { BatchOrder, loadTrainingData, trainingBatch, transformFor } from "./data";
 import { gridPng } from "./grid";
-import { additiveBatchScore, buildModel, PRESET_NAMES, samplerScore } from "./model";
+import { buildModel, PRESET_NAMES, samplerScore } from "./model";
 import { defaultSampler, sampleImages } from "./sampling";
+import { LOSS_EPS, provideMainModel, stepLoss, type ShardArgs } from "./shard";
 import { CheckpointStore } from "./store";
 
 /** Exit code of a run stopped by a non-finite loss. */
@@ -47,7 +48,8 @@ function command(): Command {
     .option("--sample-every <steps>", "write samples-<step>.png every this many steps (and at the end); 0: only at the end", int("--sample-every", 0), 0)
     .option("--sample-count <n>", "images per sample grid", int("--sample-count", 1, 10000), 64)
     .option("--sample-steps <n>", "sampler steps for the grids", int("--sample-steps", 1, 100000), 100)
-    .option("--log-every <steps>", "one log line every this many steps when stderr is not a terminal", int("--log-every", 1), 50);
+    .option("--log-every <steps>", "one log line every this many steps when stderr is not a terminal", int("--log-every", 1), 50)
+    .option("--workers <n>", "worker threads that each compute a slice of every batch (data parallelism; presets only); 0: the main thread alone", int("--workers", 0, 256), 0);
 }
 
 interface RawOptions {
@@ -68,10 +70,11 @@ interface RawOptions {
   sampleCount: number;
   sampleSteps: number;
   logEvery: number;
+  workers: number;
 }
 
 /** Options that may change on resume; every other one is part of the run's identity. */
-const MUTABLE = ["steps", "dataDir", "checkpointEvery", "sampleEvery", "sampleCount", "sampleSteps", "logEvery"] as const;
+const MUTABLE = ["steps", "dataDir", "checkpointEvery", "sampleEvery", "sampleCount", "sampleSteps", "logEvery", "workers"] as const;
 
 function configFrom(raw: RawOptions): TrainConfig {
   const parsed = trainConfigSchema.safeParse({
@@ -90,6 +93,7 @@ function configFrom(raw: RawOptions): TrainConfig {
     sampleCount: raw.sampleCount,
     sampleSteps: raw.sampleSteps,
     logEvery: raw.logEvery,
+    workers: raw.workers,
   });
   if (!parsed.success) throw new Error(formatZodError(parsed.error, "invalid options"));
   return parsed.data;
@@ -145,6 +149,10 @@ async function main(): Promise<void> {
     }
   } else if (store.current() !== null) {
     throw new Error(`${out} already holds a checkpoint; pass --resume to continue it, or choose another --out.`);
+  }
+
+  if (config.workers > 0 && config.modelModule !== null) {
+    throw new Error("--workers needs a --model preset: the worker threads rebuild the network from it, which they cannot do for --model-module; use --workers 0.");
   }
 
   // 2. Data.
@@ -241,13 +249,36 @@ async function main(): Promise<void> {
     return path;
   };
 
-  // 5. The loss of one step, a pure function of (weights, seed, step).
-  const gbmLoss = sde.kind === "gbm" ? toLossModel(model, sde as GBM) : null;
-  const additive = sde.kind === "gbm" ? null : additiveBatchScore(model, sde as VPSDE | VESDE);
-  const lossOf = (x0: tf.Tensor, seed: number): tf.Scalar =>
-    (gbmLoss
-      ? mdsmLoss(gbmLoss, x0, { sde: sde as GBM, seed, eps: 1e-3 })
-      : dsmLoss(additive as (x: tf.Tensor, t: tf.Tensor) => tf.Tensor, x0, { sde: sde as VPSDE | VESDE, seed, eps: 1e-3 })) as tf.Scalar;
+  // 5. The loss of one step, a pure function of (weights, seed, step). With --workers, the step's draws (t and the
+  // noise, the same ones the loss draws from the seed) are made here once and the batch is split across the threads.
+  const lossOf = stepLoss(model, sde);
+  let dp: DataParallel | null = null;
+  if (config.workers > 0 && start < config.steps) {
+    const args: ShardArgs = { preset: config.model as string, init, sde: sde.toJSON() as unknown as SDEJSON };
+    provideMainModel(model);
+    try {
+      dp = await dataParallel({ module: new URL("./shard.js", import.meta.url), args, workers: config.workers });
+    } finally {
+      provideMainModel(null);
+    }
+    console.error(`[train] data parallel: the main thread and ${config.workers} worker thread${config.workers === 1 ? "" : "s"}.`);
+  }
+  const lossAndGrads = async (x0: tf.Tensor, seed: number): Promise<{ loss: number; grads: tf.NamedTensorMap }> => {
+    if (dp === null) {
+      const { value, grads } = tf.variableGrads(() => lossOf(x0, { seed }), model.variables);
+      const loss = (await value.data())[0] as number;
+      value.dispose();
+      return { loss, grads };
+    }
+    const t = sampleTimes(x0.shape[0] as number, { T: sde.T, seed, eps: LOSS_EPS });
+    const noise = tf.tensor(normalArray(x0.size, seed, 0), x0.shape);
+    try {
+      return await dp.lossAndGrads([x0, t, noise]);
+    } finally {
+      t.dispose();
+      noise.dispose();
+    }
+  };
 
   // 6. Progress: a bar on a terminal, else one line every --log-every steps.
   const live = process.stderr.isTTY === true;
@@ -267,10 +298,13 @@ async function main(): Promise<void> {
     for (let step = start + 1; step <= config.steps; step++) {
       const x0 = trainingBatch(dataset, order, step, transform, config.seed);
       const stepSeed = config.seed * 1_000_003 + step;
-      const { value, grads } = tf.variableGrads(() => lossOf(x0, stepSeed), model.variables);
-      const loss = (await value.data())[0] as number;
-      x0.dispose();
-      value.dispose();
+      let result: { loss: number; grads: tf.NamedTensorMap };
+      try {
+        result = await lossAndGrads(x0, stepSeed);
+      } finally {
+        x0.dispose();
+      }
+      const { loss, grads } = result;
       if (!Number.isFinite(loss)) {
         tf.dispose(Object.values(grads));
         throw new NonFiniteLoss(
@@ -313,6 +347,7 @@ async function main(): Promise<void> {
     }
   } finally {
     bar?.stop();
+    await dp?.dispose();
   }
   if (start >= config.steps) console.error(`[train] the checkpoint is already at step ${start} >= --steps ${config.steps}; nothing to train.`);
 

@@ -134,6 +134,61 @@ describe("a user's plain-tfjs network, then dale-sample", () => {
   });
 });
 
+/** The float32 tensors of a safetensors file, by name. */
+function safetensors(buf: Buffer): Map<string, Float32Array> {
+  const n = Number(buf.readBigUInt64LE(0));
+  const header = JSON.parse(buf.subarray(8, 8 + n).toString("utf8")) as Record<string, { dtype: string; data_offsets: [number, number] }>;
+  const out = new Map<string, Float32Array>();
+  for (const [name, entry] of Object.entries(header)) {
+    if (name === "__metadata__" || entry.dtype !== "F32") continue;
+    const [begin, end] = entry.data_offsets;
+    const bytesOf = buf.subarray(8 + n + begin, 8 + n + end);
+    out.set(name, new Float32Array(bytesOf.buffer.slice(bytesOf.byteOffset, bytesOf.byteOffset + bytesOf.length)));
+  }
+  return out;
+}
+
+describe("dale-train --workers", () => {
+  it("6 steps with --workers 1 give the weights of --workers 0 (up to float32 rounding); --model-module is refused", async () => {
+    const [w0, w1] = [join(tmp, "w0"), join(tmp, "w1")];
+    const [r0, r1] = await Promise.all([
+      run(TRAIN, [...COMMON, "--steps", "6", "--workers", "0", "--out", w0]),
+      run(TRAIN, [...COMMON, "--steps", "6", "--workers", "1", "--out", w1]),
+    ]);
+    expect(r0.code, r0.stderr).toBe(0);
+    expect(r1.code, r1.stderr).toBe(0);
+    expect(r1.stderr).toMatch(/data parallel: the main thread and 1 worker thread/);
+    expect(r1.stderr).not.toMatch(/tensor count grew/);
+    for (const file of ["model.safetensors", "ema.safetensors"]) {
+      const a = safetensors(bytes(w0, file));
+      const b = safetensors(bytes(w1, file));
+      expect(a.size).toBeGreaterThan(0);
+      expect([...b.keys()].sort()).toEqual([...a.keys()].sort());
+      let worst = 0;
+      for (const [name, x] of a) {
+        const y = b.get(name) as Float32Array;
+        expect(y.length, name).toBe(x.length);
+        for (let i = 0; i < x.length; i++) worst = Math.max(worst, Math.abs((x[i] as number) - (y[i] as number)));
+      }
+      console.log(`[workers] ${file}: largest difference ${worst.toExponential(2)}`);
+      expect(worst, file).toBeLessThan(1e-5);
+    }
+    const l0 = readFileSync(join(w0, "loss.csv"), "utf8").trim().split("\n").slice(1).map((l) => Number(l.split(",")[1]));
+    const l1 = readFileSync(join(w1, "loss.csv"), "utf8").trim().split("\n").slice(1).map((l) => Number(l.split(",")[1]));
+    expect(l1).toHaveLength(6);
+    l1.forEach((v, i) => expect(Math.abs(v - (l0[i] as number))).toBeLessThan(1e-4 * Math.max(1, Math.abs(l0[i] as number))));
+    // The run config records the workers; a resume may change them.
+    expect((JSON.parse(readFileSync(join(w1, "checkpoint", "checkpoint.json"), "utf8")) as { extra: { config: { workers: number } } }).extra.config.workers).toBe(1);
+    const resumed = await run(TRAIN, [...COMMON, "--steps", "7", "--resume", "--workers", "0", "--out", w1]);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect((JSON.parse(readFileSync(join(w1, "checkpoint", "checkpoint.json"), "utf8")) as { extra: { config: { workers: number } } }).extra.config.workers).toBe(0);
+
+    const refused = await run(TRAIN, ["--model-module", fixture("plain-net.mjs"), "--batch", "8", "--steps", "1", "--workers", "1", "--out", join(tmp, "wm")]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/--workers needs a --model preset/);
+  });
+});
+
 describe("helpers", () => {
   it("npy round-trips and pads its header to 64 bytes", () => {
     const data = Float32Array.from({ length: 24 }, (_, i) => i / 23);
