@@ -103,7 +103,9 @@ function errorMessage(e: unknown): string {
 /**
  * Times one phase of one net on the active tfjs backend. Each step ends by reading a scalar (the loss, or the sum
  * of the forward output), so it returns only when the backend has finished. A failure (e.g. a kernel the backend
- * lacks) comes back as `{ error }`.
+ * lacks) comes back as `{ error }`. With `workers` > 0 the batch is split by `dataParallel` (@dale/backend): a
+ * training step is `lossAndGrads` then the optimiser's `applyGradients` on the main thread's (master) weights, a
+ * forward pass is `forward` then reading the sum of the output.
  */
 export async function measureTfjs(
   kind: RefCnnKind,
@@ -113,118 +115,79 @@ export async function measureTfjs(
   optimizerKind: "dale" | "tfjs" = "dale",
   workers = 0,
 ): Promise<TfjsMeasurement> {
-  if (workers > 0) return measureTfjsParallel(kind, phase, batch, timing, optimizerKind, workers);
   const start = tf.memory().numTensors;
   const { height, width, channels } = REF_CNN_IMAGE;
-  const net = buildRefCnn(kind);
   const x = tf.randomNormal<tf.Rank.R4>([batch, height, width, channels], 0, 1, "float32", 101);
   const target = tf.randomNormal<tf.Rank.R4>([batch, height, width, channels], 0, 1, "float32", 102);
   const optimizer = phase === "train" ? (optimizerKind === "tfjs" ? tf.train.adam(1e-3) : adam(1e-3)) : null;
   const counts: number[] = [];
+  let release = async (): Promise<void> => undefined;
   let result: TfjsMeasurement;
   try {
-    const step =
-      optimizer !== null
-        ? async () => {
-            const loss = net.lossAndStep(x, target, optimizer);
-            try {
-              await loss.data();
-            } finally {
-              loss.dispose();
+    let step: () => Promise<void>;
+    if (workers > 0) {
+      const dp = await dataParallel({ module: shardModuleUrl(), args: { kind, seed: 0 }, workers });
+      release = async () => {
+        await dp.dispose();
+        tf.dispose(dp.vars);
+      };
+      step =
+        optimizer !== null
+          ? async () => {
+              const { loss, grads } = await dp.lossAndGrads([x, target]);
+              try {
+                // tf.AdamOptimizer types its argument as variables; tf.Optimizer (and minimize) take any tensors.
+                (optimizer as tf.Optimizer).applyGradients(grads);
+              } finally {
+                tf.dispose(grads);
+              }
+              if (!Number.isFinite(loss)) throw new Error(`the loss is ${loss}`);
             }
-            counts.push(tf.memory().numTensors);
-          }
-        : async () => {
-            const s = tf.tidy(() => tf.sum(net.forward(x)));
-            try {
-              await s.data();
-            } finally {
-              s.dispose();
-            }
-            counts.push(tf.memory().numTensors);
-          };
-    const t = await timeSteps(step, timing);
+          : async () => {
+              const y = await dp.forward([x]);
+              try {
+                await readAndDispose(tf.tidy(() => tf.sum(y)));
+              } finally {
+                y.dispose();
+              }
+            };
+    } else {
+      const net = buildRefCnn(kind);
+      release = async () => net.dispose();
+      step =
+        optimizer !== null
+          ? () => readAndDispose(net.lossAndStep(x, target, optimizer))
+          : () => readAndDispose(tf.tidy(() => tf.sum(net.forward(x))));
+    }
+    const t = await timeSteps(async () => {
+      await step();
+      counts.push(tf.memory().numTensors);
+    }, timing);
     const timed = counts.slice(timing.warmup);
     result = { ...t, tensorGrowth: (timed[timed.length - 1] ?? 0) - (timed[0] ?? 0) };
   } catch (e) {
     result = { error: errorMessage(e) };
   } finally {
     optimizer?.dispose();
-    net.dispose();
+    await release();
     x.dispose();
     target.dispose();
   }
   return { ...result, leakedTensors: tf.memory().numTensors - start };
+}
+
+/** Reads a scalar back (so that an asynchronous backend finishes), then disposes it. */
+async function readAndDispose(s: tf.Tensor): Promise<void> {
+  try {
+    await s.data();
+  } finally {
+    s.dispose();
+  }
 }
 
 /** The shard module the workers import: the built dist/shard.js (also when this file runs from source, in tests). */
 export function shardModuleUrl(): URL {
   return /\.[cm]?tsx?$/.test(import.meta.url) ? new URL("../dist/shard.js", import.meta.url) : new URL("./shard.js", import.meta.url);
-}
-
-/**
- * `measureTfjs` with `workers` extra threads: the batch is split by `dataParallel` (@dale/backend). A training step
- * is `lossAndGrads` then the optimiser's `applyGradients` on the main thread's (master) weights; a forward pass is
- * `forward` then reading the sum of the output.
- */
-async function measureTfjsParallel(
-  kind: RefCnnKind,
-  phase: Phase,
-  batch: number,
-  timing: { seconds: number; warmup: number; minSteps: number; maxSteps: number },
-  optimizerKind: "dale" | "tfjs",
-  workers: number,
-): Promise<TfjsMeasurement> {
-  const start = tf.memory().numTensors;
-  const { height, width, channels } = REF_CNN_IMAGE;
-  let dp: Awaited<ReturnType<typeof dataParallel>> | null = null;
-  const x = tf.randomNormal<tf.Rank.R4>([batch, height, width, channels], 0, 1, "float32", 101);
-  const target = tf.randomNormal<tf.Rank.R4>([batch, height, width, channels], 0, 1, "float32", 102);
-  const optimizer = phase === "train" ? (optimizerKind === "tfjs" ? tf.train.adam(1e-3) : adam(1e-3)) : null;
-  const counts: number[] = [];
-  let result: TfjsMeasurement;
-  try {
-    const p = await dataParallel({ module: shardModuleUrl(), args: { kind, seed: 0 }, workers });
-    dp = p;
-    const step =
-      optimizer !== null
-        ? async () => {
-            const { loss, grads } = await p.lossAndGrads([x, target]);
-            try {
-              // tf.AdamOptimizer types its argument as variables; tf.Optimizer (and minimize) take any tensors.
-              (optimizer as tf.Optimizer).applyGradients(grads);
-            } finally {
-              tf.dispose(grads);
-            }
-            if (!Number.isFinite(loss)) throw new Error(`the loss is ${loss}`);
-            counts.push(tf.memory().numTensors);
-          }
-        : async () => {
-            const y = await p.forward([x]);
-            const s = tf.tidy(() => tf.sum(y));
-            try {
-              await s.data();
-            } finally {
-              y.dispose();
-              s.dispose();
-            }
-            counts.push(tf.memory().numTensors);
-          };
-    const t = await timeSteps(step, timing);
-    const timed = counts.slice(timing.warmup);
-    result = { ...t, tensorGrowth: (timed[timed.length - 1] ?? 0) - (timed[0] ?? 0) };
-  } catch (e) {
-    result = { error: errorMessage(e) };
-  } finally {
-    optimizer?.dispose();
-    if (dp !== null) {
-      await dp.dispose();
-      tf.dispose(dp.vars);
-    }
-    x.dispose();
-    target.dispose();
-  }
-  return { ...result, leakedTensors: tf.memory().numTensors - start };
 }
 
 function torchCell(m: TorchReport["results"][number] | undefined): TorchCell {
