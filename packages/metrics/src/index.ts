@@ -1,0 +1,1 @@
+export type { FeatureExtractor } from "./features";
