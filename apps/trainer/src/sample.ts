@@ -11,7 +11,7 @@ import { fail, int, num, oneOf, userArgv, userPath } from "./cli-util";
 import { extraSchema, formatZodError } from "./config";
 import { gridPng } from "./grid";
 import { buildModel, samplerScore } from "./model";
-import { encodeNpy } from "./npy";
+import { encodeNpy } from "@dale/data";
 import { checkSampler, defaultSampler, sampleImages, SAMPLERS, type SamplerName, type Schedule } from "./sampling";
 
 const PRESETS = ["mnist", "fashion-mnist", "kmnist", "cifar10"] as const satisfies readonly ReferenceDataset[];

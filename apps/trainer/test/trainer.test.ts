@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 import { loadCheckpoint, type ScoreModel } from "@dale/models";
 import { PNG } from "pngjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { decodeNpy, encodeNpy } from "../src/npy";
+import { decodeNpy } from "@dale/data";
 import { BatchOrder } from "../src/data";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -190,15 +190,6 @@ describe("dale-train --workers", () => {
 });
 
 describe("helpers", () => {
-  it("npy round-trips and pads its header to 64 bytes", () => {
-    const data = Float32Array.from({ length: 24 }, (_, i) => i / 23);
-    const bytesOut = encodeNpy(data, [2, 3, 4, 1]);
-    expect(bytesOut.length % 64).toBe(24 * 4 % 64);
-    const back = decodeNpy(bytesOut);
-    expect(back.shape).toEqual([2, 3, 4, 1]);
-    expect(Array.from(back.data)).toEqual(Array.from(data));
-  });
-
   it("the batch order is a pure function of (seed, step): every index once per epoch", () => {
     const order = new BatchOrder(100, 8, 3);
     const again = new BatchOrder(100, 8, 3);

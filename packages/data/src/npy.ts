@@ -1,5 +1,5 @@
 /**
- * NumPy's .npy format, version 1.0 (numpy/lib/format.py): the magic `\x93NUMPY`, the version bytes 1, 0, a
+ * Encodes float32 data as NumPy's .npy format, version 1.0 (numpy/lib/format.py): the magic `\x93NUMPY`, the version bytes 1, 0, a
  * little-endian uint16 header length, then an ASCII header dict
  * `{'descr': '<f4', 'fortran_order': False, 'shape': (N, H, W, C), }` padded with spaces and ended by `\n` so that
  * magic + version + length + header is a multiple of 64 bytes, then the float32 little-endian data in C order.
