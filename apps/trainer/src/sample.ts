@@ -1,18 +1,14 @@
 // dale-sample: draws images from a dale-train checkpoint with any matching sampler; writes a PNG grid and a .npy.
-import { existsSync, readFileSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { dirname } from "node:path";
 import { initBackend } from "@dale/backend";
-import { loadCheckpoint, type ScoreModel } from "@dale/models";
+import { encodeNpy } from "@dale/data";
 import { referencePresets, type ReferenceDataset } from "@dale/samplers";
-import { sdeFromJSON, type SDEJSON } from "@dale/sde";
 import { Command } from "commander";
 import { fail, int, num, oneOf, userArgv, userPath } from "./cli-util";
-import { extraSchema, formatZodError } from "./config";
 import { gridPng } from "./grid";
-import { buildModel, samplerScore } from "./model";
-import { encodeNpy } from "@dale/data";
-import { checkSampler, defaultSampler, sampleImages, SAMPLERS, type SamplerName, type Schedule } from "./sampling";
+import { openCheckpoint, readTrainerManifest } from "./open";
+import { checkSampler, defaultSampler, SAMPLERS, type SamplerName, type Schedule } from "./sampling";
 
 const PRESETS = ["mnist", "fashion-mnist", "kmnist", "cifar10"] as const satisfies readonly ReferenceDataset[];
 
@@ -61,15 +57,7 @@ async function main(): Promise<void> {
   const o = program.opts<Options>();
 
   // 1. The checkpoint's manifest and the trainer's extra JSON, validated.
-  let dir = userPath(o.checkpoint);
-  if (!existsSync(join(dir, "checkpoint.json")) && existsSync(join(dir, "checkpoint", "checkpoint.json"))) dir = join(dir, "checkpoint");
-  const manifestPath = join(dir, "checkpoint.json");
-  if (!existsSync(manifestPath)) throw new Error(`--checkpoint ${o.checkpoint}: no checkpoint.json there (nor in its checkpoint/ folder).`);
-  const manifest = JSON.parse(readFileSync(manifestPath, "utf8")) as { extra?: unknown; config?: { kind?: string } };
-  const parsed = extraSchema.safeParse(manifest.extra);
-  if (!parsed.success) throw new Error(formatZodError(parsed.error, `${manifestPath} was not written by dale-train`));
-  const extra = parsed.data;
-  const sde = sdeFromJSON(extra.sde as unknown as SDEJSON);
+  const { dir, extra, sde } = readTrainerManifest(o.checkpoint);
 
   // 2. The sampler and its schedule; reject a sampler of the other family before loading anything heavy.
   const sampler = o.sampler ?? defaultSampler(sde);
@@ -92,14 +80,7 @@ async function main(): Promise<void> {
   const { backend } = await initBackend();
 
   // 3. The model: a U-Net is rebuilt from the config; a function model comes from its module.
-  let model: ScoreModel | undefined;
-  if (manifest.config?.kind === "function") {
-    const module = o.modelModule ?? extra.config.modelModule;
-    if (!module) throw new Error("this checkpoint holds a function model, which cannot be rebuilt from its config: pass --model-module <path>.");
-    model = await buildModel({ preset: null, module: userPath(module), init: extra.modelInit });
-  }
-  const ckpt = await loadCheckpoint(dir, model ? { model } : {});
-  for (const w of ckpt.optimizerWeights ?? []) w.tensor.dispose();
+  const ckpt = await openCheckpoint(dir, o.modelModule !== undefined ? { modelModule: o.modelModule } : {});
   const useEma = o.ema && ckpt.ema !== undefined;
   if (o.ema && !ckpt.ema) console.error("[sample] note: the checkpoint has no EMA weights; using the trained weights.");
   const { height, width, channels } = extra.data;
@@ -109,22 +90,16 @@ async function main(): Promise<void> {
   );
 
   // 4. Sample.
-  const score = samplerScore(ckpt.model, sde);
   const t0 = performance.now();
-  const run = () =>
-    sampleImages({
-      score,
-      sde,
-      sampler,
-      schedule,
-      transform: extra.transform,
-      shape: [height, width, channels],
-      n: o.n,
-      batch: o.batch,
-      seed: o.seed,
-      onBatch: (done, total) => console.error(`[sample] ${done}/${total} images (${((performance.now() - t0) / 1000).toFixed(1)} s)`),
-    });
-  const pixels = useEma ? await (ckpt.ema as NonNullable<typeof ckpt.ema>).apply(run) : await run();
+  const pixels = await ckpt.sample({
+    sampler,
+    schedule,
+    n: o.n,
+    batch: o.batch,
+    seed: o.seed,
+    ema: useEma,
+    onBatch: (done, total) => console.error(`[sample] ${done}/${total} images (${((performance.now() - t0) / 1000).toFixed(1)} s)`),
+  });
 
   // 5. Outputs.
   const png = userPath(o.out);
@@ -137,7 +112,7 @@ async function main(): Promise<void> {
     await writeFile(npy, encodeNpy(pixels, [o.n, height, width, channels]));
     console.error(`[sample] wrote ${npy} ([${o.n}, ${height}, ${width}, ${channels}] float32 in [0, 1])`);
   }
-  ckpt.ema?.dispose();
+  ckpt.dispose();
 }
 
 main().catch((e: unknown) => fail("sample", e));

@@ -1,0 +1,77 @@
+// Opening a dale-train checkpoint for sampling: shared by dale-sample and by programs that import the trainer's
+// library entry (the benchmark app).
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { loadCheckpoint, type Ema, type ScoreModel } from "@dale/models";
+import { sdeFromJSON, type ScoreFn, type SDE, type SDEJSON } from "@dale/sde";
+import { userPath } from "./cli-util";
+import { extraSchema, formatZodError, type TrainerExtra } from "./config";
+import { buildModel, samplerScore } from "./model";
+import { sampleImages, type SamplerName, type Schedule } from "./sampling";
+
+/** The checkpoint folder of `path`: the folder itself, or its `checkpoint/` (a dale-train --out folder). */
+export function checkpointDir(path: string): string {
+  let dir = userPath(path);
+  if (!existsSync(join(dir, "checkpoint.json")) && existsSync(join(dir, "checkpoint", "checkpoint.json"))) dir = join(dir, "checkpoint");
+  return dir;
+}
+
+/** A checkpoint's manifest and the trainer's validated `extra`, without loading any weights. */
+export function readTrainerManifest(path: string): { dir: string; extra: TrainerExtra; sde: SDE; functionModel: boolean } {
+  const dir = checkpointDir(path);
+  const manifestPath = join(dir, "checkpoint.json");
+  if (!existsSync(manifestPath)) throw new Error(`--checkpoint ${path}: no checkpoint.json there (nor in its checkpoint/ folder).`);
+  const manifest = JSON.parse(readFileSync(manifestPath, "utf8")) as { extra?: unknown; config?: { kind?: string } };
+  const parsed = extraSchema.safeParse(manifest.extra);
+  if (!parsed.success) throw new Error(formatZodError(parsed.error, `${manifestPath} was not written by dale-train`));
+  return { dir, extra: parsed.data, sde: sdeFromJSON(parsed.data.sde as unknown as SDEJSON), functionModel: manifest.config?.kind === "function" };
+}
+
+/** A loaded checkpoint, ready to sample. Call `dispose()` when done. */
+export interface OpenCheckpoint {
+  dir: string;
+  extra: TrainerExtra;
+  sde: SDE;
+  model: ScoreModel;
+  /** The EMA of the weights, when the checkpoint has one. */
+  ema: Ema | undefined;
+  /** Training step of the checkpoint. */
+  step: number;
+  /** The sampler-side score of the model (raw weights; `sample` swaps in the EMA weights when asked). */
+  score: ScoreFn;
+  /** `[n, H, W, C]` images in [0, 1]; see `sampleImages` for how seeds map to batches. */
+  sample(options: { sampler: SamplerName; schedule: Schedule; n: number; batch: number; seed: number; ema?: boolean; onBatch?: (done: number, total: number) => void }): Promise<Float32Array>;
+  dispose(): void;
+}
+
+/** Loads a dale-train checkpoint (a U-Net rebuilt from its config, or a function model from its module). */
+export async function openCheckpoint(path: string, options: { modelModule?: string } = {}): Promise<OpenCheckpoint> {
+  const { dir, extra, sde, functionModel } = readTrainerManifest(path);
+  let model: ScoreModel | undefined;
+  if (functionModel) {
+    const module = options.modelModule ?? extra.config.modelModule;
+    if (!module) throw new Error("this checkpoint holds a function model, which cannot be rebuilt from its config: pass --model-module <path>.");
+    model = await buildModel({ preset: null, module: userPath(module), init: extra.modelInit });
+  }
+  const ckpt = await loadCheckpoint(dir, model ? { model } : {});
+  for (const w of ckpt.optimizerWeights ?? []) w.tensor.dispose();
+  const score = samplerScore(ckpt.model, sde);
+  const { height, width, channels } = extra.data;
+  return {
+    dir,
+    extra,
+    sde,
+    model: ckpt.model,
+    ema: ckpt.ema,
+    step: ckpt.step,
+    score,
+    sample: async ({ ema = true, ...o }) => {
+      const run = () => sampleImages({ score, sde, transform: extra.transform, shape: [height, width, channels], ...o });
+      return ema && ckpt.ema ? ckpt.ema.apply(run) : run();
+    },
+    dispose: () => {
+      ckpt.ema?.dispose();
+      for (const v of ckpt.model.variables) v.dispose();
+    },
+  };
+}
