@@ -1,1 +1,3 @@
 export type { FeatureExtractor } from "./features";
+export * from "./torch";
+export * from "./inception";
