@@ -29,7 +29,8 @@ export const trainConfigSchema = z
     seed: nonNegInt.max(2 ** 31 - 1),
     checkpointEvery: nonNegInt,
     sampleEvery: nonNegInt,
-    sampleCount: posInt,
+    /** Images per sample grid; 0 writes no grids. */
+    sampleCount: nonNegInt,
     sampleSteps: posInt,
     logEvery: posInt,
     /** Worker threads computing slices of each batch (--workers); 0: the main thread alone. May change on resume. */

@@ -46,7 +46,7 @@ function command(): Command {
     .option("--resume", "continue from <out>/checkpoint (starts fresh, with a note, when there is none)", false)
     .option("--checkpoint-every <steps>", "save a checkpoint every this many steps (and at the end); 0: only at the end", int("--checkpoint-every", 0), 500)
     .option("--sample-every <steps>", "write samples-<step>.png every this many steps (and at the end); 0: only at the end", int("--sample-every", 0), 0)
-    .option("--sample-count <n>", "images per sample grid", int("--sample-count", 1, 10000), 64)
+    .option("--sample-count <n>", "images per sample grid; 0: no grids", int("--sample-count", 0, 10000), 64)
     .option("--sample-steps <n>", "sampler steps for the grids", int("--sample-steps", 1, 100000), 100)
     .option("--log-every <steps>", "one log line every this many steps when stderr is not a terminal", int("--log-every", 1), 50)
     .option("--workers <n>", "worker threads that each compute a slice of every batch (data parallelism; presets only); 0: the main thread alone", int("--workers", 0, 256), 0);
@@ -340,7 +340,7 @@ async function main(): Promise<void> {
 
       const last = step === config.steps;
       if (last || (config.checkpointEvery > 0 && step % config.checkpointEvery === 0)) await save(step);
-      if (last || (config.sampleEvery > 0 && step % config.sampleEvery === 0)) {
+      if (config.sampleCount > 0 && (last || (config.sampleEvery > 0 && step % config.sampleEvery === 0))) {
         const path = await writeSamples(step);
         if (!bar) console.error(`[train] wrote ${path}`);
       }
