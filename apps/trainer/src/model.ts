@@ -1,8 +1,8 @@
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import * as tf from "@tensorflow/tfjs-core";
-import { createUNet, toLossModel, toSamplerScore, unetPresets, type ScoreModel, type UNetConfig } from "@dale/models";
-import type { GBM, SDE, ScoreFn, VESDE, VPSDE } from "@dale/sde";
+import type * as tf from "@tensorflow/tfjs-core";
+import { createUNet, toAdditiveScore, toLossModel, toSamplerScore, unetPresets, type ScoreModel, type UNetConfig } from "@dale/models";
+import type { SDE, ScoreFn, VESDE, VPSDE } from "@dale/sde";
 import type { ModelInit } from "./config";
 
 export type PresetName = keyof typeof unetPresets;
@@ -43,31 +43,15 @@ export async function importModel(path: string, init: ModelInit): Promise<ScoreM
   return model;
 }
 
-/** b(t), the marginal std of an additive SDE at the times of `t` (`[batch]`), shaped to broadcast against x. */
-function additiveStd(sde: VPSDE | VESDE, t: tf.Tensor, x: tf.Tensor): tf.Tensor {
-  const marginal = sde.marginal(tf.ones([t.shape[0] as number]), t);
-  if (marginal.family !== "normal") throw new Error(`expected a normal marginal from the ${sde.kind} SDE.`);
-  return tf.reshape(marginal.std, [t.shape[0] as number, ...new Array<number>(x.rank - 1).fill(1)]);
-}
-
-/**
- * The Stein score of a model for an additive SDE: a `"noise"` output z_hat predicts Z in x_t = a x_0 + b Z, so
- * score = -z_hat / b(t); a `"stein"` output is used as is. A `"hyvarinen"` output has no meaning off the positive orthant.
- */
+/** The Stein score `(x, t[batch])` of a model under VP/VE, for the DSM loss (see `toAdditiveScore`). */
 export function additiveBatchScore(model: ScoreModel, sde: VPSDE | VESDE): (x: tf.Tensor, t: tf.Tensor) => tf.Tensor {
   if (model.output === "hyvarinen") throw new Error(`a "hyvarinen" model cannot be trained with the additive ${sde.kind} process; use --process gbm.`);
-  return (x, t) =>
-    tf.tidy(() => {
-      const out = model.apply(x, t);
-      return model.output === "stein" ? out : tf.neg(tf.div(out, additiveStd(sde, t, x)));
-    });
+  return toAdditiveScore(model, sde);
 }
 
 /** The sampler-side score `(x, t: number)` of a model, for any of the three processes. */
 export function samplerScore(model: ScoreModel, sde: SDE): ScoreFn {
-  if (sde.kind === "gbm") return toSamplerScore(model, sde as GBM);
-  const batchScore = additiveBatchScore(model, sde as VPSDE | VESDE);
-  return (x: tf.Tensor, t: number) => tf.tidy(() => batchScore(x, tf.fill([x.shape[0] as number], t, "float32")));
+  return toSamplerScore(model, sde);
 }
 
 /** The loss-side score `(x, t[batch])` of a model for GBM (see `toLossModel`). */

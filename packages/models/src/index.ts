@@ -1,6 +1,7 @@
 export {
   toLossModel,
   toSamplerScore,
+  toAdditiveScore,
   fromFunction,
   modelVariables,
   noiseToHyvarinen,

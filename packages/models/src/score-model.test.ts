@@ -1,8 +1,8 @@
 import * as tf from "@tensorflow/tfjs-core";
-import { gbm } from "@dale/sde";
-import { lognormalScore } from "@dale/scores";
+import { gbm, veSDE, vpSDE } from "@dale/sde";
+import { gaussianMixtureScore, lognormalScore } from "@dale/scores";
 import { describe, expect, it } from "vitest";
-import { fromFunction, hyvarinenToNoise, noiseToHyvarinen, toLossModel, toSamplerScore } from "./score-model";
+import { fromFunction, hyvarinenToNoise, noiseToHyvarinen, toAdditiveScore, toLossModel, toSamplerScore } from "./score-model";
 
 // log X_0 ~ N(m, s^2) per coordinate; GBM with the reference settings (sigma 0.8, mu = sigma^2 / 2).
 const sde = gbm({ sigma: 0.8 });
@@ -74,5 +74,54 @@ describe("adapters", () => {
     expect(model.config).toEqual({ kind: "function", output: "hyvarinen", name: "linear" });
     expect(() => fromFunction((xx) => xx, { output: "bogus" as "stein" })).toThrow(/output must be/);
     w.dispose();
+  });
+});
+
+describe("additive adapters", () => {
+  // X_0 ~ N(m, s^2) per coordinate. Under VP, X_t = a X_0 + b Z with a = exp(-B/2), b^2 = 1 - exp(-B),
+  // B(t) = 0.1 t + (20 - 0.1) t^2 / 2, so the optimal noise prediction is E[Z | x] = -b * score = b (x - a m) / (a^2 s^2 + b^2).
+  const m = 0.3;
+  const s = 0.2;
+  const vp = vpSDE();
+  const coeffs = (t: number) => {
+    const B = 0.1 * t + ((20 - 0.1) * t * t) / 2;
+    return { a: Math.exp(-B / 2), b: Math.sqrt(1 - Math.exp(-B)) };
+  };
+  const noiseModel = fromFunction(
+    (x, t) =>
+      tf.tidy(() => {
+        const ab = Array.from(t.dataSync(), (ti) => coeffs(ti));
+        const shape = [t.shape[0] as number, ...new Array<number>(x.rank - 1).fill(1)];
+        const a = tf.tensor(ab.map((c) => c.a), shape);
+        const b = tf.tensor(ab.map((c) => c.b), shape);
+        return tf.div(tf.mul(b, tf.sub(x, tf.mul(a, m))), tf.add(tf.mul(tf.square(a), s * s), tf.square(b)));
+      }),
+    { output: "noise" },
+  );
+
+  it("turns the optimal VP noise prediction into the exact score of the Gaussian marginal", () => {
+    const exact = gaussianMixtureScore(vp, { weights: [1], means: [[m]], stds: [[s]] });
+    const x = tf.tensor2d([[-1.2], [0.1], [0.3], [0.9], [2.5]]);
+    for (const t of [0.05, 0.3, 1]) {
+      const want = exact.stein(x, t);
+      const got = toSamplerScore(noiseModel, vp)(x, t);
+      expect(Math.max(...Array.from(tf.abs(tf.sub(got, want)).dataSync()))).toBeLessThan(1e-4 * Math.max(1, ...Array.from(tf.abs(want).dataSync())));
+      const perSample = toAdditiveScore(noiseModel, vp)(x, tf.fill([5], t));
+      expect(Array.from(perSample.dataSync())).toEqual(Array.from(got.dataSync()));
+      tf.dispose([want, got, perSample]);
+    }
+    x.dispose();
+  });
+
+  it("passes a Stein output through, rejects a Hyvarinen one, and leaks nothing", () => {
+    const before = tf.memory().numTensors;
+    const stein = fromFunction((x) => tf.neg(x), { output: "stein" });
+    const x = tf.ones([2, 3]);
+    const out = toSamplerScore(stein, veSDE())(x, 0.5);
+    expect(Array.from(out.dataSync())).toEqual([-1, -1, -1, -1, -1, -1]);
+    tf.dispose([x, out]);
+    const hyv = fromFunction((x) => tf.neg(x), { output: "hyvarinen" });
+    expect(() => toSamplerScore(hyv, vp)).toThrow(/toAdditiveScore: a "hyvarinen" model cannot be used with the additive vp SDE/);
+    expect(tf.memory().numTensors).toBe(before);
   });
 });

@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs-core";
-import type { GBM, ScoreFn } from "@dale/sde";
+import type { GBM, ScoreFn, SDE, VESDE, VPSDE } from "@dale/sde";
 import type { UNetConfig } from "./unet";
 
 /**
@@ -139,19 +139,25 @@ export function toLossModel(model: ScoreModel, sde: GBM): BatchScoreFn {
 }
 
 /**
- * Adapts a model to the samplers: a Stein score `(x, t: number)`. The scalar t is broadcast to `[batch]`; a Hyvarinen
- * output h becomes h / x, and a noise output z_hat becomes (-1 - z_hat / sqrt(v(t))) / x. Each call runs in `tf.tidy`.
+ * Adapts a model to the samplers: a Stein score `(x, t: number)`, for GBM or for an additive (VP/VE) SDE. The scalar t
+ * is broadcast to `[batch]` and each call runs in `tf.tidy`.
+ * - GBM: a Hyvarinen output h becomes h / x, and a noise output z_hat (log space) becomes (-1 - z_hat / sqrt(v(t))) / x.
+ * - VP/VE: a noise output z_hat predicts Z in x_t = a(t) x_0 + b(t) Z, so the score is -z_hat / b(t) (see
+ *   {@link toAdditiveScore}); a Hyvarinen output has no meaning off the positive orthant and is rejected.
+ * A Stein output is used as is.
  *
  * @example
  * const samples = daleLangevin(toSamplerScore(ema.model, sde), xT, { ... });
  */
-export function toSamplerScore(model: ScoreModel, sde: GBM): ScoreFn {
+export function toSamplerScore(model: ScoreModel, sde: SDE): ScoreFn {
   const fn = "toSamplerScore";
+  const additive = sde.kind === "gbm" ? null : toAdditiveScore(model, sde as VPSDE | VESDE);
   return (x: tf.Tensor, t: number) =>
     tf.tidy(() => {
       if (typeof t !== "number" || !Number.isFinite(t)) throw new Error(`${fn}: t must be a finite number, got ${t}.`);
       if (!(x instanceof tf.Tensor) || x.rank < 1) throw new Error(`${fn}: x must be a tensor [batch, ...].`);
       const tt = tf.fill([x.shape[0] as number], t, "float32");
+      if (additive) return additive(x, tt);
       const out = run(model, x, tt, fn);
       switch (model.output) {
         case "stein":
@@ -159,10 +165,31 @@ export function toSamplerScore(model: ScoreModel, sde: GBM): ScoreFn {
         case "hyvarinen":
           return tf.div(out, x);
         case "noise":
-          return tf.div(tf.sub(tf.neg(tf.div(out, logStd(sde, tt, x, fn))), 1), x);
+          return tf.div(tf.sub(tf.neg(tf.div(out, logStd(sde as GBM, tt, x, fn))), 1), x);
         default:
           return assertNever(model.output, fn);
       }
+    });
+}
+
+/**
+ * The Stein score of a model under an additive SDE with per-sample times, `(x, t: [batch]) => score`, for the DSM loss
+ * and the additive samplers. A `"noise"` output z_hat predicts Z in x_t = a(t) x_0 + b(t) Z (the marginal's std b(t)
+ * comes from `sde.marginal`), so score = -z_hat / b(t), the epsilon parameterisation of DDPM and score_sde; a
+ * `"stein"` output is used as is.
+ */
+export function toAdditiveScore(model: ScoreModel, sde: VPSDE | VESDE): (x: tf.Tensor, t: tf.Tensor) => tf.Tensor {
+  const fn = "toAdditiveScore";
+  if (model.output === "hyvarinen") throw new Error(`${fn}: a "hyvarinen" model cannot be used with the additive ${sde.kind} SDE (it needs positive data); train it with GBM.`);
+  return (x, t) =>
+    tf.tidy(() => {
+      checkInputs(x, t, fn);
+      const out = run(model, x, t, fn);
+      if (model.output === "stein") return out;
+      const marginal = sde.marginal(tf.ones([t.shape[0] as number]), t);
+      if (marginal.family !== "normal") throw new Error(`${fn}: expected a normal marginal from the ${sde.kind} SDE.`);
+      const std = tf.reshape(marginal.std, [t.shape[0] as number, ...new Array<number>(x.rank - 1).fill(1)]);
+      return tf.neg(tf.div(out, std));
     });
 }
 
