@@ -1,11 +1,15 @@
 #!/usr/bin/env python3
-"""PyTorch side of @dale/compute-bench: the reference conv nets of src/nets.ts, timed like the tfjs side.
+"""PyTorch side of @dale/compute-bench: the reference conv nets of src/nets.ts and Dale's U-Net, timed like the tfjs side.
 
 Builds ref-cnn-small / ref-cnn-wide (NCHW, 3x3 convs with pad 1 and no bias, He-normal weights, 2x2 average pooling,
 nearest-neighbour x2 upsampling plus the skip), trains them with Adam (lr 1e-3) on the mean squared error against a
 fixed random target, and times one training step and one forward pass (under torch.no_grad()) per configuration:
 3 warm-up steps, then round(seconds / last warm-up step) timed steps clamped to [3, 50], median milliseconds per step.
 Every step ends by reading a scalar (`.item()`), as the tfjs side does; on CUDA it also synchronises.
+
+The U-Net nets (`unet-mnistSmall`, `unet-tiny`) are python/unet_torch.py, a layer-for-layer copy of
+packages/models' U-Net (same parameter count), trained on the mean squared error of net(x, t) against a fixed random
+target (t uniform in [0, 1)), with the same Adam.
 
 Configurations: `cpu-<k>t` for k in --threads (torch.set_num_threads(k)), and, when CUDA is available, `cuda-tf32`
 (TF32 allowed for matmul and cuDNN) and `cuda-fp32` (both disallowed).
@@ -35,7 +39,9 @@ except Exception as e:  # ImportError, or a broken install raising something els
     F = None
     TORCH_IMPORT_ERROR = f"{type(e).__name__}: {e}"
 
-KINDS = ("small", "wide")
+REF_KINDS = ("small", "wide")
+UNET_KINDS = {"unet-mnistSmall": "mnistSmall", "unet-tiny": "tiny"}
+KINDS = REF_KINDS + tuple(UNET_KINDS)
 PHASES = ("train", "forward")
 WIDTH = {"small": 32, "wide": 64}
 IMAGE = 28
@@ -72,8 +78,28 @@ def build(kind, device, seed=0):
 
 
 def count_params(kind):
+    if kind in UNET_KINDS:
+        from unet_torch import count_params as unet_count
+
+        return unet_count(UNET_KINDS[kind])
     weights, _ = build(kind, "cpu")
     return sum(p.numel() for p in weights)
+
+
+def build_any(kind, device, batch):
+    """(parameters, forward(), loss()) with the inputs fixed: a reference net on x, or a U-Net on (x, t)."""
+    gen = torch.Generator().manual_seed(1)
+    x = torch.randn(batch, 1, IMAGE, IMAGE, generator=gen).to(device)
+    target = torch.randn(batch, 1, IMAGE, IMAGE, generator=gen).to(device)
+    if kind in UNET_KINDS:
+        from unet_torch import build_unet
+
+        torch.manual_seed(0)
+        model = build_unet(UNET_KINDS[kind]).to(device)
+        t = torch.rand(batch, generator=gen).to(device)
+        return list(model.parameters()), lambda: model(x, t), target
+    weights, forward = build(kind, device)
+    return weights, lambda: forward(x), target
 
 
 def forward_from(path):
@@ -142,17 +168,14 @@ def measure(kind, batch, phase, cfg, args):
     else:
         def sync():
             return None
-    weights, forward = build(kind, device)
-    gen = torch.Generator().manual_seed(1)
-    x = torch.randn(batch, 1, IMAGE, IMAGE, generator=gen).to(device)
-    target = torch.randn(batch, 1, IMAGE, IMAGE, generator=gen).to(device)
+    weights, forward, target = build_any(kind, device, batch)
     if phase == "train":
         # eps 1e-7: tfjs' Adam default for float32 (PyTorch's is 1e-8); irrelevant to the time, kept for sameness.
         opt = torch.optim.Adam(weights, lr=1e-3, eps=1e-7)
 
         def step():
             opt.zero_grad(set_to_none=True)
-            loss = F.mse_loss(forward(x), target)
+            loss = F.mse_loss(forward(), target)
             loss.backward()
             opt.step()
             return loss.item()
@@ -160,7 +183,7 @@ def measure(kind, batch, phase, cfg, args):
 
         def step():
             with torch.no_grad():
-                return forward(x).sum().item()
+                return forward().sum().item()
 
     return time_steps(step, sync, args.seconds, args.warmup, args.min_steps, args.max_steps)
 

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import { describe, expect, it } from "vitest";
 import type { BenchReport } from "./bench";
-import { DEFAULT_PYTHON, benchCommand, buildRefCnn, measureTfjs, findTorchScript, formatTable, median, parseCli, refCnnParamCount, runBench, runTorchBench, stepsFor, torchParamCounts } from "./index";
+import { DEFAULT_PYTHON, benchCommand, benchParamCount, buildRefCnn, measureTfjs, findTorchScript, formatTable, median, parseCli, refCnnParamCount, runBench, runTorchBench, stepsFor, torchParamCounts } from "./index";
 
 /** Why the PyTorch tests cannot run here, or null when `import torch` works. */
 function torchUnavailable(): string | null {
@@ -57,7 +57,8 @@ describe("command line", () => {
 
   it("names the option in its errors", () => {
     const parse = (args: string[]) => parseCli(args, "user", benchCommand().exitOverride().configureOutput({ writeErr: () => undefined }));
-    expect(() => parse(["--nets", "huge"])).toThrow(/--nets <list>.*"huge" is not one of small, wide/);
+    expect(() => parse(["--nets", "huge"])).toThrow(/--nets <list>.*"huge" is not one of small, wide, unet-mnistSmall, unet-tiny/);
+    expect(() => parse(["--kernels", "fast"])).toThrow(/--kernels <list>.*"fast" is not one of dale, conv-grad, tfjs/);
     expect(() => parse(["--batch", "0"])).toThrow(/--batch <n>.*between 1 and 4096/);
     expect(() => parse(["--seconds", "x"])).toThrow(/--seconds <s>/);
   });
@@ -72,15 +73,15 @@ describe("report", () => {
       options: { seconds: 5, warmup: 3 },
       torch: { ok: true, version: "1.13", python: "3.11", cuda: { used: false }, configs: ["cpu-1t"] },
       rows: [
-        { net: "small", batch: 64, phase: "train", tfjs: { error: "Kernel 'X' not registered" }, torch: { "cpu-1t": { msMedian: 50 } }, ratio: { "cpu-1t": null } },
-        { net: "small", batch: 64, phase: "forward", tfjs: { msMedian: 40 }, torch: { "cpu-1t": { msMedian: 20 } }, ratio: { "cpu-1t": 2 } },
+        { net: "small", batch: 64, phase: "train", kernels: "tfjs", workers: 0, tfjs: { error: "Kernel 'X' not registered" }, torch: { "cpu-1t": { msMedian: 50 } }, ratio: { "cpu-1t": null } },
+        { net: "small", batch: 64, phase: "forward", kernels: "dale", workers: 1, tfjs: { msMedian: 40 }, torch: { "cpu-1t": { msMedian: 20 } }, ratio: { "cpu-1t": 2 } },
       ],
     } as unknown as BenchReport;
     const text = formatTable(report);
-    expect(text).toContain("| net           | batch | phase   | tfjs wasm ms | torch cpu-1t ms | tfjs/torch cpu-1t |");
-    expect(text).toMatch(/\| ref-cnn-small \| +64 \| forward \| +40\.0 \| +20\.0 \| +2\.00 \|/);
-    expect(text).toMatch(/\| train +\| +error \| +50\.0 \| +- \|/);
-    expect(text).toContain("error: ref-cnn-small train batch 64, tfjs wasm: Kernel 'X' not registered");
+    expect(text).toContain("| net           | batch | phase   | kernels | workers | tfjs wasm ms | torch cpu-1t ms | tfjs/torch cpu-1t |");
+    expect(text).toMatch(/\| ref-cnn-small \| +64 \| forward \| dale +\| +1 \| +40\.0 \| +20\.0 \| +2\.00 \|/);
+    expect(text).toMatch(/\| train +\| tfjs +\| +0 \| +error \| +50\.0 \| +- \|/);
+    expect(text).toContain("error: ref-cnn-small train batch 64 (kernels tfjs, 0 workers), tfjs wasm: Kernel 'X' not registered");
   });
 });
 
@@ -115,7 +116,14 @@ describe("PyTorch missing", () => {
 describe.skipIf(noTorch !== null)(`PyTorch side${noTorch !== null ? ` (skipped: ${noTorch})` : ""}`, () => {
   it("bench_torch.py builds nets with the same parameter counts", async () => {
     const counts = await torchParamCounts(DEFAULT_PYTHON, findTorchScript());
-    expect(counts).toEqual({ small: refCnnParamCount("small"), wide: refCnnParamCount("wide") });
+    expect(counts).toEqual({
+      small: refCnnParamCount("small"),
+      wide: refCnnParamCount("wide"),
+      "unet-mnistSmall": benchParamCount("unet-mnistSmall"),
+      "unet-tiny": benchParamCount("unet-tiny"),
+    });
+    // DDPM-style U-Net of packages/models: its documented count, equal on both sides.
+    expect(counts["unet-mnistSmall"]).toBe(1112801);
   });
 
   it("bench_torch.py computes the same function as the tfjs net for the same weights and input", async () => {
@@ -175,15 +183,15 @@ describe.skipIf(noTorch !== null)(`PyTorch side${noTorch !== null ? ` (skipped: 
 describe("--workers", () => {
   // The workers import the built dist/shard.js: turbo's test task builds the app first (or run `npx tsup`).
   it("parses --workers and times a data-parallel training step with 1 worker", async () => {
-    expect(parseCli([], "user").workers).toBe(0);
+    expect(parseCli([], "user").workers).toEqual([0]);
     const o = parseCli(["--workers", "1", "--batch", "4", "--phases", "train", "--no-torch", "--seconds", "0.01"], "user");
-    expect(o.workers).toBe(1);
+    expect(o.workers).toEqual([1]);
     const report = await runBench({ ...o, warmup: 1, minSteps: 2, maxSteps: 2, log: () => undefined });
-    expect(report.options.workers).toBe(1);
+    expect(report.options.workers).toEqual([1]);
     const row = report.rows[0];
     expect(row?.tfjs.error).toBeUndefined();
     expect(row?.tfjs.msMedian).toBeGreaterThan(0);
     expect(row?.tfjs).toMatchObject({ steps: 2, leakedTensors: 0, tensorGrowth: 0 });
-    expect(formatTable(report)).toContain(`tfjs ${report.backend}, 1 worker ms`);
+    expect(row).toMatchObject({ kernels: "dale", workers: 1 });
   });
 });

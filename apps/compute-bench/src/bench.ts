@@ -1,8 +1,9 @@
 // The bench itself: tfjs on the chosen backend, then PyTorch in a child process, merged into one report.
 import os from "node:os";
 import * as tf from "@tensorflow/tfjs-core";
-import { adam, dataParallel, initBackend, unregisterConvGradKernels, type BackendName } from "@dale/backend";
-import { REF_CNN_IMAGE, buildRefCnn, refCnnParamCount, type RefCnnKind } from "./nets";
+import { adam, dataParallel, initBackend, type BackendName } from "@dale/backend";
+import { selectKernels, type KernelSet } from "./kernels";
+import { benchParamCount, buildBenchModel, netLabel, type BenchNet } from "./models";
 import { TIMING_DEFAULTS, timeSteps, type Timing } from "./timing";
 import { DEFAULT_PYTHON, runTorchBench, type TorchFailure, type TorchReport } from "./torch";
 
@@ -11,7 +12,7 @@ export const PHASES = ["train", "forward"] as const;
 export type Phase = (typeof PHASES)[number];
 
 export interface BenchOptions {
-  nets: RefCnnKind[];
+  nets: BenchNet[];
   batch: number;
   phases: Phase[];
   /** PyTorch CPU thread counts, one configuration each. */
@@ -31,15 +32,23 @@ export interface BenchOptions {
   warmup?: number;
   minSteps?: number;
   maxSteps?: number;
-  /** Convolution-gradient kernels: Dale's (default) or tfjs' own, for before/after figures. */
-  kernels?: "dale" | "tfjs";
+  /**
+   * Which of Dale's kernels run (`KERNEL_SETS`; default all), for before/after figures. A list times tfjs once per
+   * set, one after the other for each net and phase.
+   */
+  kernels?: KernelSet | KernelSet[];
   /** Adam implementation: Dale's (constants kept on the device; the default) or tfjs' `tf.train.adam`. */
   optimizer?: "dale" | "tfjs";
   /**
    * Extra worker threads for tfjs (data parallelism with `dataParallel` from @dale/backend; the batch is split among
-   * the main thread and the workers). Default 0: everything on the main thread.
+   * the main thread and the workers). Default 0: everything on the main thread. A list times tfjs once per count.
    */
-  workers?: number;
+  workers?: number | number[];
+  /**
+   * Run PyTorch right after tfjs for each net and phase (one `bench_torch.py` per pair), so that both sides of a
+   * ratio see the same load on a busy machine. Default true; false runs all of tfjs, then all of PyTorch.
+   */
+  interleave?: boolean;
   /** Which entry point ran the bench (`main`, `gpu`), recorded in the report. */
   entry?: string;
   /** Progress lines. Default: this process's stderr. */
@@ -67,9 +76,12 @@ export interface TorchCell {
 }
 
 export interface BenchRow {
-  net: RefCnnKind;
+  net: BenchNet;
   batch: number;
   phase: Phase;
+  /** The kernel set and the worker threads of the tfjs measurement. */
+  kernels: KernelSet;
+  workers: number;
   params: number;
   tfjs: TfjsMeasurement;
   /** By PyTorch configuration name (`cpu-1t`, `cpu-2t`, `cuda-tf32`, `cuda-fp32`). */
@@ -79,7 +91,7 @@ export interface BenchRow {
 }
 
 export interface BenchReport {
-  schema: "dale-compute-bench/1";
+  schema: "dale-compute-bench/2";
   date: string;
   entry: string;
   machine: { cpu: string; cores: number; platform: string; arch: string; node: string; memoryGiB: number };
@@ -91,7 +103,7 @@ export interface BenchReport {
   torch:
     | { ok: true; version: string; python: string; defaultThreads: number; cuda: TorchReport["cuda"]; configs: string[] }
     | { ok: false; reason: string; message: string; configs: string[] };
-  options: { nets: RefCnnKind[]; batch: number; phases: Phase[]; threads: number[]; seconds: number; warmup: number; minSteps: number; maxSteps: number; optimizer: "dale" | "tfjs"; kernels?: "dale" | "tfjs"; workers?: number };
+  options: { nets: BenchNet[]; batch: number; phases: Phase[]; threads: number[]; seconds: number; warmup: number; minSteps: number; maxSteps: number; optimizer: "dale" | "tfjs"; kernels: KernelSet[]; workers: number[]; interleave: boolean };
   rows: BenchRow[];
 }
 
@@ -105,28 +117,29 @@ function errorMessage(e: unknown): string {
  * of the forward output), so it returns only when the backend has finished. A failure (e.g. a kernel the backend
  * lacks) comes back as `{ error }`. With `workers` > 0 the batch is split by `dataParallel` (@dale/backend): a
  * training step is `lossAndGrads` then the optimiser's `applyGradients` on the main thread's (master) weights, a
- * forward pass is `forward` then reading the sum of the output.
+ * forward pass is `forward` then reading the sum of the output; the workers use the same `kernels`.
  */
 export async function measureTfjs(
-  kind: RefCnnKind,
+  kind: BenchNet,
   phase: Phase,
   batch: number,
   timing: { seconds: number; warmup: number; minSteps: number; maxSteps: number },
   optimizerKind: "dale" | "tfjs" = "dale",
   workers = 0,
+  kernels: KernelSet = "dale",
 ): Promise<TfjsMeasurement> {
   const start = tf.memory().numTensors;
-  const { height, width, channels } = REF_CNN_IMAGE;
-  const x = tf.randomNormal<tf.Rank.R4>([batch, height, width, channels], 0, 1, "float32", 101);
-  const target = tf.randomNormal<tf.Rank.R4>([batch, height, width, channels], 0, 1, "float32", 102);
+  const probe = buildBenchModel(kind);
+  const inputs = probe.inputs(batch);
   const optimizer = phase === "train" ? (optimizerKind === "tfjs" ? tf.train.adam(1e-3) : adam(1e-3)) : null;
   const counts: number[] = [];
-  let release = async (): Promise<void> => undefined;
+  let release = async (): Promise<void> => probe.dispose();
   let result: TfjsMeasurement;
   try {
     let step: () => Promise<void>;
     if (workers > 0) {
-      const dp = await dataParallel({ module: shardModuleUrl(), args: { kind, seed: 0 }, workers });
+      probe.dispose();
+      const dp = await dataParallel({ module: shardModuleUrl(), args: { kind, seed: 0, kernels }, workers });
       release = async () => {
         await dp.dispose();
         tf.dispose(dp.vars);
@@ -134,7 +147,7 @@ export async function measureTfjs(
       step =
         optimizer !== null
           ? async () => {
-              const { loss, grads } = await dp.lossAndGrads([x, target]);
+              const { loss, grads } = await dp.lossAndGrads(inputs);
               try {
                 // tf.AdamOptimizer types its argument as variables; tf.Optimizer (and minimize) take any tensors.
                 (optimizer as tf.Optimizer).applyGradients(grads);
@@ -144,7 +157,7 @@ export async function measureTfjs(
               if (!Number.isFinite(loss)) throw new Error(`the loss is ${loss}`);
             }
           : async () => {
-              const y = await dp.forward([x]);
+              const y = await dp.forward(inputs);
               try {
                 await readAndDispose(tf.tidy(() => tf.sum(y)));
               } finally {
@@ -152,12 +165,15 @@ export async function measureTfjs(
               }
             };
     } else {
-      const net = buildRefCnn(kind);
-      release = async () => net.dispose();
+      const net = probe;
       step =
         optimizer !== null
-          ? () => readAndDispose(net.lossAndStep(x, target, optimizer))
-          : () => readAndDispose(tf.tidy(() => tf.sum(net.forward(x))));
+          ? async () => {
+              const cost = optimizer.minimize(() => net.loss(inputs), true, net.vars);
+              if (cost === null) throw new Error("the optimiser returned no loss");
+              await readAndDispose(cost);
+            }
+          : () => readAndDispose(tf.tidy(() => tf.sum(net.forward(inputs))));
     }
     const t = await timeSteps(async () => {
       await step();
@@ -170,8 +186,7 @@ export async function measureTfjs(
   } finally {
     optimizer?.dispose();
     await release();
-    x.dispose();
-    target.dispose();
+    tf.dispose(inputs);
   }
   return { ...result, leakedTensors: tf.memory().numTensors - start };
 }
@@ -222,32 +237,18 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     maxSteps: options.maxSteps ?? TIMING_DEFAULTS.maxSteps,
   };
   const choice = await initBackend({ verbose: true, ...(options.prefer ? { prefer: options.prefer } : {}) });
-  // "Before" figures: tfjs' own convolution-gradient kernels instead of Dale's.
-  if (options.kernels === "tfjs") unregisterConvGradKernels(choice.backend);
   const backend = choice.backend;
+  const kernelSets = [options.kernels ?? "dale"].flat();
+  const workerCounts = [options.workers ?? 0].flat();
+  const interleave = options.interleave ?? true;
 
-  const tfjs = new Map<string, TfjsMeasurement>();
-  for (const net of options.nets) {
-    for (const phase of options.phases) {
-      log(`[bench] tfjs/${backend}: ref-cnn-${net} ${phase} batch ${options.batch}${options.workers ? `, ${options.workers} worker thread(s)` : ""} ...`);
-      const m = await measureTfjs(net, phase, options.batch, timing, options.optimizer ?? "dale", options.workers ?? 0);
-      tfjs.set(`${net}/${phase}`, m);
-      log(
-        m.error !== undefined
-          ? `[bench] tfjs/${backend}: ref-cnn-${net} ${phase}: error: ${m.error}`
-          : `[bench] tfjs/${backend}: ref-cnn-${net} ${phase}: ${m.msMedian?.toFixed(2)} ms/step (median of ${m.steps})`,
-      );
-      if (m.leakedTensors) log(`[bench] warning: ${m.leakedTensors} tensors left after ref-cnn-${net} ${phase}`);
-    }
-  }
-
-  let torch: TorchReport | TorchFailure;
-  if (options.torch) {
-    log(`[bench] PyTorch: ${options.python ?? DEFAULT_PYTHON} bench_torch.py, threads ${options.threads.join(",")} ...`);
-    torch = await runTorchBench({
-      nets: options.nets,
+  const torchRun = async (nets: BenchNet[], phases: Phase[]): Promise<TorchReport | TorchFailure> => {
+    if (!options.torch) return { ok: false, reason: "disabled", message: "--no-torch" };
+    log(`[bench] PyTorch: ${options.python ?? DEFAULT_PYTHON} bench_torch.py, ${nets.map(netLabel).join(",")} ${phases.join(",")}, threads ${options.threads.join(",")} ...`);
+    const r = await runTorchBench({
+      nets,
       batch: options.batch,
-      phases: options.phases,
+      phases,
       threads: options.threads,
       ...timing,
       installTorch: options.installTorch,
@@ -255,31 +256,73 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
       ...(options.python !== undefined ? { python: options.python } : {}),
       ...(options.torchScript !== undefined ? { script: options.torchScript } : {}),
     });
-    if (!torch.ok) log(`[bench] PyTorch skipped: ${torch.message}`);
-  } else {
-    torch = { ok: false, reason: "disabled", message: "--no-torch" };
+    if (!r.ok) log(`[bench] PyTorch skipped: ${r.message}`);
+    return r;
+  };
+
+  // tfjs for each net, phase, kernel set and worker count; PyTorch after each net and phase (or after all of tfjs).
+  const tfjs = new Map<string, TfjsMeasurement>();
+  const torchRuns = new Map<string, TorchReport | TorchFailure>();
+  for (const net of options.nets) {
+    for (const phase of options.phases) {
+      for (const kernels of kernelSets) {
+        // "Before" figures: the backend's own kernels instead of (some of) Dale's.
+        selectKernels(backend, kernels);
+        for (const workers of workerCounts) {
+          const what = `${netLabel(net)} ${phase} batch ${options.batch}, kernels ${kernels}, ${workers} worker thread(s)`;
+          log(`[bench] tfjs/${backend}: ${what} ...`);
+          const m = await measureTfjs(net, phase, options.batch, timing, options.optimizer ?? "dale", workers, kernels);
+          tfjs.set(`${net}/${phase}/${kernels}/${workers}`, m);
+          log(
+            m.error !== undefined
+              ? `[bench] tfjs/${backend}: ${what}: error: ${m.error}`
+              : `[bench] tfjs/${backend}: ${what}: ${m.msMedian?.toFixed(2)} ms/step (median of ${m.steps})`,
+          );
+          if (m.leakedTensors) log(`[bench] warning: ${m.leakedTensors} tensors left after ${what}`);
+        }
+      }
+      selectKernels(backend, "dale");
+      if (interleave) torchRuns.set(`${net}/${phase}`, await torchRun([net], [phase]));
+    }
   }
+  if (!interleave) {
+    const all = await torchRun(options.nets, options.phases);
+    for (const net of options.nets) for (const phase of options.phases) torchRuns.set(`${net}/${phase}`, all);
+  }
+  const runs = [...torchRuns.values()];
+  const torch = runs.find((r): r is TorchReport => r.ok) ?? runs[0] ?? { ok: false, reason: "disabled", message: "no measurement" };
   const configs = torch.ok ? torch.configs.map((c) => c.name) : [];
 
   const rows: BenchRow[] = [];
   for (const net of options.nets) {
     for (const phase of options.phases) {
-      const t = tfjs.get(`${net}/${phase}`) as TfjsMeasurement;
-      const row: BenchRow = { net, batch: options.batch, phase, params: refCnnParamCount(net), tfjs: t, torch: {}, ratio: {} };
-      for (const cfg of configs) {
-        const cell = torchCell(
-          torch.ok ? torch.results.find((r) => r.net === net && r.phase === phase && r.config === cfg) : undefined,
-        );
-        row.torch[cfg] = cell;
-        row.ratio[cfg] = t.msMedian !== undefined && cell.msMedian !== undefined && cell.msMedian > 0 ? t.msMedian / cell.msMedian : null;
+      const run = torchRuns.get(`${net}/${phase}`);
+      const params = benchParamCount(net);
+      // The two sides must time the same net: a PyTorch twin with another parameter count is an error, not a ratio.
+      const torchParams = run?.ok ? run.param_counts[net] : undefined;
+      const mismatch = torchParams !== undefined && torchParams !== params ? `PyTorch's ${netLabel(net)} has ${torchParams} parameters, tfjs' ${params}` : null;
+      for (const kernels of kernelSets) {
+        for (const workers of workerCounts) {
+          const t = tfjs.get(`${net}/${phase}/${kernels}/${workers}`) as TfjsMeasurement;
+          const row: BenchRow = { net, batch: options.batch, phase, kernels, workers, params, tfjs: t, torch: {}, ratio: {} };
+          for (const cfg of configs) {
+            const cell: TorchCell = mismatch
+              ? { error: mismatch }
+              : run?.ok
+                ? torchCell(run.results.find((r) => r.net === net && r.phase === phase && r.config === cfg))
+                : { error: run?.message ?? "not measured" };
+            row.torch[cfg] = cell;
+            row.ratio[cfg] = t.msMedian !== undefined && cell.msMedian !== undefined && cell.msMedian > 0 ? t.msMedian / cell.msMedian : null;
+          }
+          rows.push(row);
+        }
       }
-      rows.push(row);
     }
   }
 
   const cpus = os.cpus();
   return {
-    schema: "dale-compute-bench/1",
+    schema: "dale-compute-bench/2",
     date: new Date().toISOString(),
     entry: options.entry ?? "main",
     machine: {
@@ -297,7 +340,17 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     torch: torch.ok
       ? { ok: true, version: torch.torch_version, python: torch.python, defaultThreads: torch.default_threads, cuda: torch.cuda, configs }
       : { ok: false, reason: torch.reason, message: torch.message, configs },
-    options: { nets: options.nets, batch: options.batch, phases: options.phases, threads: options.threads, optimizer: options.optimizer ?? "dale", kernels: options.kernels ?? "dale", workers: options.workers ?? 0, ...timing },
+    options: {
+      nets: options.nets,
+      batch: options.batch,
+      phases: options.phases,
+      threads: options.threads,
+      optimizer: options.optimizer ?? "dale",
+      kernels: kernelSets,
+      workers: workerCounts,
+      interleave,
+      ...timing,
+    },
     rows,
   };
 }

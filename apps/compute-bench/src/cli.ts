@@ -3,7 +3,8 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { Command, InvalidArgumentError } from "commander";
 import { PHASES, runBench, type BenchOptions, type Phase } from "./bench";
-import { REF_CNN_KINDS, type RefCnnKind } from "./nets";
+import { KERNEL_SETS, type KernelSet } from "./kernels";
+import { BENCH_NETS, type BenchNet } from "./models";
 import { benchJsonLine, formatTable } from "./report";
 import { DEFAULT_PYTHON } from "./torch";
 
@@ -30,8 +31,8 @@ function parseInteger(value: string, what: string, min: number, max: number): nu
   return v;
 }
 
-/** `--nets`: small, wide or both. */
-export const parseNets = (v: string): RefCnnKind[] => parseList(v, REF_CNN_KINDS, "nets");
+/** `--nets`: any of small, wide (the reference conv nets), unet-mnistSmall, unet-tiny. */
+export const parseNets = (v: string): BenchNet[] => parseList(v, BENCH_NETS, "nets");
 /** `--phases`: train, forward or both. */
 export const parsePhases = (v: string): Phase[] => parseList(v, PHASES, "phases");
 /** `--batch`: an integer in [1, 4096]. */
@@ -44,8 +45,12 @@ export function parseThreads(value: string): number[] {
   return [...new Set(parts.map((p) => parseInteger(p, "every thread count", 1, 256)))];
 }
 
-/** `--workers`: an integer in [0, 256]. */
-export const parseWorkers = (v: string): number => parseInteger(v, "the number of workers", 0, 256);
+/** `--workers`: distinct integers in [0, 256], e.g. "0,1". */
+export function parseWorkers(value: string): number[] {
+  const parts = value.split(",").map((s) => s.trim());
+  if (parts.some((s) => s === "")) throw new InvalidArgumentError(`expected a comma-separated list of worker counts, got "${value}".`);
+  return [...new Set(parts.map((p) => parseInteger(p, "the number of workers", 0, 256)))];
+}
 
 /** `--seconds`: a number in (0, 600]. */
 export function parseSeconds(value: string): number {
@@ -56,10 +61,8 @@ export function parseSeconds(value: string): number {
   return v;
 }
 
-function parseKernels(value: string): "dale" | "tfjs" {
-  if (value !== "dale" && value !== "tfjs") throw new InvalidArgumentError('must be "dale" or "tfjs".');
-  return value;
-}
+/** `--kernels`: any of dale, conv-grad, tfjs. */
+export const parseKernels = (v: string): KernelSet[] => parseList(v, KERNEL_SETS, "kernel sets");
 
 function parseOptimizer(value: string): "dale" | "tfjs" {
   if (value !== "dale" && value !== "tfjs") throw new InvalidArgumentError('must be "dale" or "tfjs".');
@@ -75,18 +78,24 @@ function parseNonEmpty(value: string): string {
 export function benchCommand(name = "compute-bench"): Command {
   return new Command(name)
     .description(
-      "Times a training step (Adam on MSE) and a forward pass of the reference conv nets ref-cnn-small/-wide in tfjs on " +
+      "Times a training step (Adam on MSE) and a forward pass of the reference conv nets ref-cnn-small/-wide and Dale's U-Net in tfjs on " +
         "the chosen backend and in PyTorch (python/bench_torch.py) on this machine; prints a table with tfjs/torch ratios " +
         "and one BENCH_JSON line.",
     )
-    .option("--nets <list>", `reference nets: ${REF_CNN_KINDS.join(", ")}`, parseNets, parseNets(DEFAULTS.nets))
+    .option("--nets <list>", `nets: ${BENCH_NETS.join(", ")}`, parseNets, parseNets(DEFAULTS.nets))
     .option("--batch <n>", "batch size", parseBatch, DEFAULTS.batch)
     .option("--phases <list>", `what to time: ${PHASES.join(", ")}`, parsePhases, parsePhases(DEFAULTS.phases))
     .option("--threads <list>", "PyTorch CPU thread counts, one configuration each", parseThreads, parseThreads(DEFAULTS.threads))
     .option("--seconds <s>", "target time of the timed steps per measurement (3 to 50 steps)", parseSeconds, DEFAULTS.seconds)
-    .option("--kernels <name>", "conv-gradient kernels: dale (@dale/backend's) or tfjs (the backend's own, for 'before' figures)", parseKernels, "dale")
+    .option(
+      "--kernels <list>",
+      "@dale/backend's kernels: dale (all), conv-grad (only its conv-gradient ones), tfjs (none); a list times each",
+      parseKernels,
+      parseKernels("dale"),
+    )
     .option("--optimizer <name>", "Adam implementation: dale (constants kept on the device) or tfjs (tf.train.adam)", parseOptimizer, "dale")
-    .option("--workers <n>", "extra worker threads for tfjs (data parallelism; 0: main thread only)", parseWorkers, 0)
+    .option("--workers <list>", "extra worker threads for tfjs (data parallelism; 0: main thread only); a list times each", parseWorkers, parseWorkers("0"))
+    .option("--no-interleave", "run all of tfjs, then all of PyTorch (default: PyTorch after each net and phase)")
     .option("--no-torch", "skip PyTorch")
     .option("--install-torch", "apt-get install -y python3-torch if torch is not importable")
     .option("--python <path>", "Python interpreter for bench_torch.py", parseNonEmpty, DEFAULT_PYTHON)
@@ -108,7 +117,7 @@ export function parseCli(argv: readonly string[] = process.argv, from: "node" | 
   while (args[first] === "--") args.splice(first, 1);
   command.parse(args, { from });
   const o = command.opts<{
-    nets: RefCnnKind[];
+    nets: BenchNet[];
     batch: number;
     phases: Phase[];
     threads: number[];
@@ -119,8 +128,9 @@ export function parseCli(argv: readonly string[] = process.argv, from: "node" | 
     torchScript?: string;
     jsonOut?: string;
     optimizer: "dale" | "tfjs";
-    workers: number;
-    kernels: "dale" | "tfjs";
+    workers: number[];
+    kernels: KernelSet[];
+    interleave: boolean;
   }>();
   return {
     nets: o.nets,
@@ -134,6 +144,7 @@ export function parseCli(argv: readonly string[] = process.argv, from: "node" | 
     optimizer: o.optimizer,
     kernels: o.kernels,
     workers: o.workers,
+    interleave: o.interleave,
     ...(o.torchScript !== undefined ? { torchScript: o.torchScript } : {}),
     ...(o.jsonOut !== undefined ? { jsonOut: o.jsonOut } : {}),
   };

@@ -1,22 +1,22 @@
 // The printed table and the BENCH_JSON line.
 import type { BenchReport } from "./bench";
+import { netLabel } from "./models";
 
 const ms = (v: number | undefined) => (v === undefined ? "-" : v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
 const ratio = (v: number | null | undefined) => (v === null || v === undefined ? "-" : v.toFixed(2));
 
 /**
- * One Markdown row per net and phase: net, batch, phase, tfjs ms on the backend, then per PyTorch configuration its
- * ms and tfjs/torch (above 1: tfjs is slower). Errors show as "error" and are listed under the table.
+ * One Markdown row per net, phase, kernel set and tfjs worker count: net, batch, phase, kernels, workers, tfjs ms on
+ * the backend, then per PyTorch configuration its ms and tfjs/torch (above 1: tfjs is slower). Errors show as
+ * "error" and are listed under the table.
  */
 export function formatTable(report: BenchReport): string {
   const configs = report.torch.configs;
-  const workers = report.options.workers;
-  const threads = workers === undefined ? "" : `, ${workers} worker${workers === 1 ? "" : "s"}`;
-  const headers = ["net", "batch", "phase", `tfjs ${report.backend}${threads} ms`];
+  const headers = ["net", "batch", "phase", "kernels", "workers", `tfjs ${report.backend} ms`];
   for (const c of configs) headers.push(`torch ${c} ms`, `tfjs/torch ${c}`);
-  const isLeft = (j: number) => j === 0 || j === 2; // net and phase align left, figures right
+  const isLeft = (j: number) => j === 0 || j === 2 || j === 3; // net, phase and kernels align left, figures right
   const cells = report.rows.map((r) => {
-    const line = [`ref-cnn-${r.net}`, String(r.batch), r.phase, r.tfjs.error !== undefined ? "error" : ms(r.tfjs.msMedian)];
+    const line = [netLabel(r.net), String(r.batch), r.phase, r.kernels, String(r.workers), r.tfjs.error !== undefined ? "error" : ms(r.tfjs.msMedian)];
     for (const c of configs) {
       const t = r.torch[c];
       line.push(t?.error !== undefined ? "error" : ms(t?.msMedian), ratio(r.ratio[c]));
@@ -31,7 +31,7 @@ export function formatTable(report: BenchReport): string {
 
   const notes: string[] = [];
   for (const r of report.rows) {
-    const what = `ref-cnn-${r.net} ${r.phase} batch ${r.batch}`;
+    const what = `${netLabel(r.net)} ${r.phase} batch ${r.batch} (kernels ${r.kernels}, ${r.workers} workers)`;
     if (r.tfjs.error !== undefined) notes.push(`error: ${what}, tfjs ${report.backend}: ${r.tfjs.error}`);
     for (const c of configs) {
       const e = r.torch[c]?.error;

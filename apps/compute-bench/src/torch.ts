@@ -4,7 +4,7 @@ import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Phase } from "./bench";
-import type { RefCnnKind } from "./nets";
+import type { BenchNet } from "./models";
 
 /** Debian's python3-torch (1.13, CPU) lives here. */
 export const DEFAULT_PYTHON = "/usr/bin/python3";
@@ -19,7 +19,7 @@ export interface TorchConfig {
 
 /** One measurement as the script reports it (snake_case, as printed). */
 export interface TorchMeasurement {
-  net: RefCnnKind;
+  net: BenchNet;
   batch: number;
   phase: Phase;
   config: string;
@@ -41,7 +41,7 @@ export interface TorchReport {
   mkldnn: boolean;
   cuda: { available: boolean; used: boolean; device: string | null; cuda_version: string | null; cudnn: number | null };
   configs: TorchConfig[];
-  param_counts: Partial<Record<RefCnnKind, number>>;
+  param_counts: Partial<Record<BenchNet, number>>;
   results: TorchMeasurement[];
 }
 
@@ -54,7 +54,7 @@ export interface TorchFailure {
 }
 
 export interface TorchRunOptions {
-  nets: readonly RefCnnKind[];
+  nets: readonly BenchNet[];
   batch: number;
   phases: readonly Phase[];
   threads: readonly number[];
@@ -222,10 +222,10 @@ export async function runTorchBench(options: TorchRunOptions): Promise<TorchRepo
 export async function torchParamCounts(
   python: string = DEFAULT_PYTHON,
   script: string = findTorchScript(),
-): Promise<Record<RefCnnKind, number> | TorchFailure> {
+): Promise<Record<BenchNet, number> | TorchFailure> {
   const r = await runProcess(python, [script, "--count-params"], () => undefined);
   if (r.spawnError) return { ok: false, reason: "spawn-failed", message: r.spawnError.message };
-  const json = lastJson(r.stdout) as Record<RefCnnKind, number> | TorchFailure | null;
+  const json = lastJson(r.stdout) as Record<BenchNet, number> | TorchFailure | null;
   if (json === null) return { ok: false, reason: "python-failed", message: `exit ${r.code}, no JSON` };
   return json;
 }

@@ -3,9 +3,12 @@ import "@tensorflow/tfjs-backend-cpu";
 import "@tensorflow/tfjs-backend-wasm";
 import "./gradients";
 import { registerConvGradKernels } from "./kernels/conv_grad";
+import { registerWasmKernels } from "./kernels/wasm_kernels";
 
-// Fast kernels serve plain tf.conv2d and its gradients on the backends that need them, whoever calls setBackend.
+// Fast kernels serve plain tf.conv2d and its gradients on the backends that need them, whoever calls setBackend; on
+// wasm also broadcasting element-wise ops, reductions over outer axes and batched matrix products.
 registerConvGradKernels("wasm");
+registerWasmKernels();
 
 /** The backends Dale knows, fastest first. */
 export const BACKENDS = ["tensorflow-gpu", "tensorflow", "webgpu", "wasm", "cpu"] as const;
