@@ -123,7 +123,7 @@ describe.skipIf(noTorch !== null)(`PyTorch side${noTorch !== null ? ` (skipped: 
       "unet-tiny": benchParamCount("unet-tiny"),
     });
     // DDPM-style U-Net of packages/models: its documented count, equal on both sides.
-    expect(counts["unet-mnistSmall"]).toBe(1112801);
+    expect((counts as Record<string, number>)["unet-mnistSmall"]).toBe(1112801);
   });
 
   it("bench_torch.py computes the same function as the tfjs net for the same weights and input", async () => {

@@ -46,7 +46,11 @@ async function outputAndGrads(net: UNetNet, batch: number, dale: boolean) {
     try {
       const y = m.forward(inputs);
       const { value, grads } = tf.variableGrads(() => m.loss(inputs), m.vars);
-      const out = { y: y.dataSync().slice(), loss: value.dataSync()[0] as number, grads: m.vars.map((v) => (grads[v.name] as tf.Tensor).dataSync().slice()) };
+      const out = {
+        y: Float32Array.from(y.dataSync()),
+        loss: value.dataSync()[0] as number,
+        grads: m.vars.map((v) => Float32Array.from((grads[v.name] as tf.Tensor).dataSync())),
+      };
       tf.dispose([y, value, ...Object.values(grads)]);
       return out;
     } finally {
