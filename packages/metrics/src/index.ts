@@ -1,6 +1,5 @@
 export type { FeatureExtractor } from "./features";
-export * from "./torch";
-export * from "./inception";
+export * from "./classifier";
 export type { FeatureMatrix, HostFeatureMatrix } from "./matrix";
 export { featureAccumulator, featureAccumulatorFromJSON, featureStats } from "./stats";
 export type { FeatureAccumulator, FeatureAccumulatorJSON, FeatureStats } from "./stats";
@@ -8,3 +7,5 @@ export { frechetDistance, type GaussianStats } from "./frechet";
 export { kernelInceptionDistance, type KIDOptions, type KIDResult } from "./kid";
 export { precisionRecall, type PrecisionRecallOptions, type PrecisionRecallResult } from "./precision-recall";
 export { inceptionScore, type InceptionScoreOptions, type InceptionScoreResult } from "./inception-score";
+export * from "./torch";
+export * from "./inception";
