@@ -1,0 +1,59 @@
+// The feature network of a benchmark: a classifier trained by Dale on the dataset's training images (cached in the
+// run folder), never called FID-Inception in the results.
+import { existsSync } from "node:fs";
+import { dirname } from "node:path";
+import type * as tf from "@tensorflow/tfjs-core";
+import { classifierFeatureExtractor, loadClassifier, loadOrTrainClassifier, takeImages, type FeatureExtractor } from "@dale/metrics";
+import { evalImages, type ImageSet } from "./data";
+import type { BenchDataset } from "./plan";
+import type { RunContext } from "./stages";
+
+export type Embedder = FeatureExtractor;
+
+/**
+ * The dataset's classifier: loaded from `<out>/<dataset>/classifier.safetensors`, or trained there with the run's seed
+ * when `train` is given (the prepare stage). Its test accuracy is measured on the held-out evaluation images.
+ */
+export async function classifierFor(ctx: RunContext, dataset: BenchDataset, train: ImageSet | null): Promise<Embedder> {
+  const path = ctx.store.classifier(dataset);
+  if (train === null) {
+    if (!existsSync(path)) throw new Error(`no classifier for ${dataset} at ${path}; run \`dale-bench --stage prepare\` with the same options first.`);
+    return classifierFeatureExtractor(await loadClassifier(path));
+  }
+  const key = path.slice(dirname(path).length + 1).replace(/\.safetensors$/, "");
+  const { classifier, cached } = await loadOrTrainClassifier({
+    key,
+    cacheDir: dirname(path),
+    train: async () => {
+      const test = await evalImages(dataset, ctx.profile.evalImages, ctx.seed, ctx.dataDir);
+      const task = ctx.progress.task(`train the ${dataset} classifier`, ctx.profile.classifier.steps);
+      return {
+        train: takeImages(train.dataset, train.indices),
+        test: takeImages(test.dataset, test.indices),
+        dataset,
+        seed: ctx.seed,
+        steps: ctx.profile.classifier.steps,
+        batchSize: ctx.profile.classifier.batch,
+        onProgress: (p) => {
+          task.update(p.step);
+          if (p.step === p.steps) task.done();
+        },
+      };
+    },
+  });
+  const extractor = classifierFeatureExtractor(classifier);
+  if (!cached) ctx.progress.log(`${dataset}: ${extractor.name}`);
+  return extractor;
+}
+
+/** Features `[N, dim]` and class probabilities `[N, classes]` of images in [0, 1], copied to the host. */
+export async function embed(embedder: Embedder, x: tf.Tensor4D): Promise<{ features: Float32Array; probabilities: Float32Array }> {
+  const f = embedder.features(x);
+  const p = embedder.logits ? embedder.logits(x) : null;
+  try {
+    return { features: (await f.data()) as Float32Array, probabilities: p ? ((await p.data()) as Float32Array) : new Float32Array(0) };
+  } finally {
+    f.dispose();
+    p?.dispose();
+  }
+}

@@ -1,0 +1,171 @@
+// What a benchmark run does, as data: the profiles, the (process, sampler, NFE) configurations, and the chunks of
+// samples that are the unit of work for --shard. Everything here is pure and deterministic.
+import { z } from "zod";
+
+export const BENCH_DATASETS = ["mnist", "fashion-mnist", "kmnist", "cifar10"] as const;
+export type BenchDataset = (typeof BENCH_DATASETS)[number];
+export const BENCH_PROCESSES = ["gbm", "vp"] as const;
+export type BenchProcess = (typeof BENCH_PROCESSES)[number];
+export const BENCH_SAMPLERS = ["dale-langevin", "sign-agnostic", "probability-flow", "euler-maruyama", "predictor-corrector"] as const;
+export type BenchSampler = (typeof BENCH_SAMPLERS)[number];
+
+const posInt = z.number().int().positive();
+
+/** The budget of one profile; both processes of a dataset get the same network and the same training budget. */
+export const profileSchema = z
+  .object({
+    name: z.string(),
+    /** U-Net preset of @dale/models for the 28x28x1 datasets and for CIFAR-10. */
+    model: z.object({ gray: z.string(), color: z.string() }),
+    train: z.object({ steps: posInt, batch: posInt, lr: z.number().positive(), ema: z.number().min(0).lt(1), checkpointEvery: posInt }),
+    /** Target numbers of network evaluations; each sampler's steps are chosen to match them (see `stepsForNfe`). */
+    nfe: z.array(posInt).nonempty(),
+    /** Generated images per (process, sampler, NFE). */
+    samples: posInt,
+    /** Images per chunk: the unit of --shard and of resuming. */
+    chunk: posInt,
+    /** Held-out real images the samples are compared with. */
+    evalImages: posInt,
+    /** The feature network: a classifier trained by Dale on the dataset's training images. */
+    classifier: z.object({ steps: posInt, batch: posInt }),
+    /** k of the k-NN manifolds of precision and recall. */
+    prK: posInt,
+    /** KID subsets and their size (clipped to the sample count). */
+    kid: z.object({ subsets: posInt, subsetSize: posInt }),
+  })
+  .strict();
+export type Profile = z.infer<typeof profileSchema>;
+
+/**
+ * `quick`: tiny networks and a few hundred images, for CI on two CPU cores (a few minutes for all four datasets); the
+ * numbers only show that every part runs. `full`: the budget for the GPU machine.
+ */
+export const PROFILES = {
+  quick: {
+    name: "quick",
+    model: { gray: "tiny", color: "tiny" },
+    train: { steps: 60, batch: 8, lr: 2e-3, ema: 0.9, checkpointEvery: 30 },
+    nfe: [5, 10],
+    samples: 64,
+    chunk: 32,
+    evalImages: 256,
+    classifier: { steps: 100, batch: 32 },
+    prK: 3,
+    kid: { subsets: 10, subsetSize: 50 },
+  },
+  full: {
+    name: "full",
+    model: { gray: "mnistSmall", color: "cifar10" },
+    train: { steps: 20000, batch: 128, lr: 2e-4, ema: 0.9995, checkpointEvery: 1000 },
+    nfe: [20, 50, 100, 250],
+    samples: 5000,
+    chunk: 250,
+    evalImages: 10000,
+    classifier: { steps: 3000, batch: 128 },
+    prK: 3,
+    kid: { subsets: 100, subsetSize: 1000 },
+  },
+} as const satisfies Record<string, Profile>;
+export type ProfileName = keyof typeof PROFILES;
+
+/** The samplers of each process: the three multiplicative ones for GBM, the two additive ones for VP. */
+export const SAMPLERS_OF: Record<BenchProcess, readonly BenchSampler[]> = {
+  gbm: ["dale-langevin", "sign-agnostic", "probability-flow"],
+  vp: ["euler-maruyama", "predictor-corrector"],
+};
+
+/**
+ * The sampler steps that cost at most `nfe` network evaluations, and what they cost:
+ * Dale-Langevin, sign-agnostic and Euler-Maruyama evaluate once per step; probability-flow (Heun with a final Euler
+ * step) 2 steps - 1 times; predictor-corrector with one corrector step 2 steps times.
+ */
+export function stepsForNfe(sampler: BenchSampler, nfe: number): { steps: number; nfe: number } {
+  switch (sampler) {
+    case "dale-langevin":
+    case "sign-agnostic":
+    case "euler-maruyama":
+      return { steps: nfe, nfe };
+    case "probability-flow": {
+      const steps = Math.max(1, Math.floor((nfe + 1) / 2));
+      return { steps, nfe: 2 * steps - 1 };
+    }
+    case "predictor-corrector": {
+      const steps = Math.max(1, Math.floor(nfe / 2));
+      return { steps, nfe: 2 * steps };
+    }
+    default: {
+      const never: never = sampler;
+      throw new Error(`unknown sampler ${String(never)}`);
+    }
+  }
+}
+
+/** One row of the results table: a trained model sampled with one sampler at one budget. */
+export interface SampleConfig {
+  dataset: BenchDataset;
+  process: BenchProcess;
+  sampler: BenchSampler;
+  /** The target NFE this row belongs to (the x of the plot). */
+  targetNfe: number;
+  steps: number;
+  /** Network evaluations actually spent per image. */
+  nfe: number;
+  /** Folder name of its chunks, unique within the dataset. */
+  key: string;
+}
+
+/** One chunk of samples: images [first, first + count) of a config, drawn with `seed`. */
+export interface Chunk {
+  config: SampleConfig;
+  index: number;
+  first: number;
+  count: number;
+  seed: number;
+}
+
+export function sampleConfigs(datasets: readonly BenchDataset[], profile: Profile): SampleConfig[] {
+  const out: SampleConfig[] = [];
+  for (const dataset of datasets)
+    for (const process of BENCH_PROCESSES)
+      for (const sampler of SAMPLERS_OF[process])
+        for (const target of profile.nfe) {
+          const { steps, nfe } = stepsForNfe(sampler, target);
+          out.push({ dataset, process, sampler, targetNfe: target, steps, nfe, key: `${process}-${sampler}-nfe${target}` });
+        }
+  return out;
+}
+
+/**
+ * The seed of a chunk: a function of (run seed, dataset, process, sampler, target NFE, chunk index) only, so that any
+ * split into shards draws exactly the same images. Chunks of different samplers with the same index share the seed,
+ * so they start from the same prior draws where the processes agree (a paired comparison).
+ */
+export function chunkSeed(runSeed: number, dataset: BenchDataset, process: BenchProcess, index: number): number {
+  const d = BENCH_DATASETS.indexOf(dataset);
+  const p = BENCH_PROCESSES.indexOf(process);
+  return (((runSeed * 1009 + d) * 31 + p) * 65537 + index) % 2147483647;
+}
+
+export function chunksOf(config: SampleConfig, profile: Profile, runSeed: number): Chunk[] {
+  const chunks: Chunk[] = [];
+  for (let first = 0, index = 0; first < profile.samples; first += profile.chunk, index++) {
+    chunks.push({ config, index, first, count: Math.min(profile.chunk, profile.samples - first), seed: chunkSeed(runSeed, config.dataset, config.process, index) });
+  }
+  return chunks;
+}
+
+/** `"i/n"` -> { index: i, count: n }, with 0 <= i < n. */
+export function parseShard(text: string): { index: number; count: number } {
+  const m = /^(\d+)\/(\d+)$/.exec(text.trim());
+  const index = m ? Number(m[1]) : NaN;
+  const count = m ? Number(m[2]) : NaN;
+  if (!m || !(count >= 1) || !(index >= 0 && index < count)) {
+    throw new Error(`--shard must be i/n with 0 <= i < n (e.g. 0/4 for the first of four shards), got ${JSON.stringify(text)}.`);
+  }
+  return { index, count };
+}
+
+/** The chunks shard i of n computes: every n-th chunk of the run's global chunk list, starting at i. */
+export function shardChunks(all: readonly Chunk[], shard: { index: number; count: number }): Chunk[] {
+  return all.filter((_, i) => i % shard.count === shard.index);
+}

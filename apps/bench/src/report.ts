@@ -1,0 +1,270 @@
+// Stage 3: merges every chunk of every configuration (in chunk order, so the result does not depend on how the chunks
+// were sharded), computes the metrics against the held-out real images, and writes results.json, results.md and the
+// FID-NFE plot.
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { Resvg } from "@resvg/resvg-js";
+import { featureStats, frechetDistance, inceptionScore, kernelInceptionDistance, precisionRecall, type HostFeatureMatrix } from "@dale/metrics";
+import * as vega from "vega";
+import * as vl from "vega-lite";
+import type { TopLevelSpec } from "vega-lite";
+import { chunksOf, sampleConfigs, type BenchDataset, type BenchProcess, type BenchSampler, type SampleConfig } from "./plan";
+import { floorFeatures, type ChunkInfo, type RunContext, type TrainRecord } from "./stages";
+import { readFeatures, writeAtomic } from "./store";
+
+/** One row of results.json. */
+export interface ResultRow {
+  dataset: BenchDataset;
+  /** "gbm" or "vp" for generated images; "real" for the training-image floor. */
+  process: BenchProcess | "real";
+  sampler: BenchSampler | "training images";
+  targetNfe: number | null;
+  nfe: number | null;
+  steps: number | null;
+  samples: number;
+  fid: number;
+  kid: { mean: number; std: number };
+  precision: number;
+  recall: number;
+  /** Inception Score computed with the dataset classifier's class probabilities (not Inception-v3). */
+  isClassifier: { mean: number; std: number } | null;
+  /** Sampling wall time per image (seconds), summed over chunks. */
+  secondsPerImage: number | null;
+  /** Fraction of generated pixel values that were NaN or infinite (a diverged sampler); they were embedded as 0. */
+  nonFinite: number | null;
+}
+
+export interface DatasetSummary {
+  dataset: BenchDataset;
+  /** The feature network (a Dale classifier, with its test accuracy); the metrics are computed in its feature space. */
+  features: string;
+  reference: { eval: string; floor: string };
+  training: Record<BenchProcess, TrainRecord>;
+  notes: string[];
+}
+
+export interface Results {
+  app: "dale-bench";
+  version: 1;
+  profile: string;
+  seed: number;
+  created: string;
+  /** What every FID/KID/PR number here means. */
+  metricsNote: string;
+  datasets: DatasetSummary[];
+  rows: ResultRow[];
+}
+
+function host(f: { data: Float32Array; rows: number }): HostFeatureMatrix {
+  return { data: f.data, rows: f.rows };
+}
+
+function concatRows(parts: { data: Float32Array; rows: number; dim: number }[]): { data: Float32Array; rows: number; dim: number } {
+  const dim = parts[0]?.dim ?? 0;
+  const rows = parts.reduce((a, p) => a + p.rows, 0);
+  const data = new Float32Array(rows * dim);
+  let offset = 0;
+  for (const p of parts) {
+    if (p.dim !== dim) throw new Error(`chunk features have dimension ${p.dim}, expected ${dim}.`);
+    data.set(p.data, offset);
+    offset += p.data.length;
+  }
+  return { data, rows, dim };
+}
+
+/** Reads every chunk of a configuration in order; the error lists the missing ones. */
+function pixelsPerImage(ctx: RunContext, config: SampleConfig): number {
+  const manifest = JSON.parse(readFileSync(join(ctx.store.model(config.dataset, config.process), "checkpoint", "checkpoint.json"), "utf8")) as {
+    extra: { data: { height: number; width: number; channels: number } };
+  };
+  const { height, width, channels } = manifest.extra.data;
+  return height * width * channels;
+}
+
+function gather(
+  ctx: RunContext,
+  config: SampleConfig,
+): { features: ReturnType<typeof concatRows>; probabilities: ReturnType<typeof concatRows>; seconds: number; nonFiniteFraction: number } {
+  const chunks = chunksOf(config, ctx.profile, ctx.seed);
+  const missing = chunks.filter((c) => !existsSync(ctx.store.chunkInfo(c)));
+  if (missing.length > 0) {
+    throw new Error(
+      `${config.dataset}/${config.key}: ${missing.length} of ${chunks.length} chunks are missing (e.g. ${ctx.store.chunkInfo(missing[0] as (typeof missing)[number])}); ` +
+        "run every shard of the sample stage (or copy their output folders into this one) before the report.",
+    );
+  }
+  let seconds = 0;
+  let nonFinite = 0;
+  let values = 0;
+  const f = [];
+  const p = [];
+  for (const c of chunks) {
+    const info = JSON.parse(readFileSync(ctx.store.chunkInfo(c), "utf8")) as ChunkInfo;
+    if (info.seed !== c.seed || info.count !== c.count) throw new Error(`${ctx.store.chunkInfo(c)} was made with other settings (seed ${info.seed}, count ${info.count}); delete it and re-run.`);
+    seconds += info.seconds;
+    nonFinite += info.nonFinite;
+    const path = ctx.store.chunkFeatures(c);
+    f.push(readFeatures(path));
+    values += c.count;
+    p.push(readFeatures(path.replace(/\.features\.npy$/, ".probabilities.npy")));
+  }
+  return { features: concatRows(f), probabilities: concatRows(p), seconds, nonFiniteFraction: nonFinite / (values * pixelsPerImage(ctx, config)) };
+}
+
+function metricsRow(
+  ctx: RunContext,
+  base: Pick<ResultRow, "dataset" | "process" | "sampler" | "targetNfe" | "nfe" | "steps" | "secondsPerImage" | "nonFinite">,
+  real: { data: Float32Array; rows: number },
+  realStats: ReturnType<typeof featureStats>,
+  fake: { data: Float32Array; rows: number },
+  probabilities: { data: Float32Array; rows: number },
+): ResultRow {
+  const fakeStats = featureStats(host(fake));
+  const { subsets, subsetSize } = ctx.profile.kid;
+  const kid = kernelInceptionDistance(host(real), host(fake), { subsets, subsetSize: Math.min(subsetSize, real.rows, fake.rows), seed: ctx.seed });
+  const pr = precisionRecall(host(real), host(fake), { k: ctx.profile.prK });
+  const is = probabilities.rows > 0 ? inceptionScore(host(probabilities), { input: "probabilities", splits: Math.min(10, probabilities.rows) }) : null;
+  return {
+    ...base,
+    samples: fake.rows,
+    fid: frechetDistance(realStats, fakeStats),
+    kid: { mean: kid.mean, std: kid.std },
+    precision: pr.precision,
+    recall: pr.recall,
+    isClassifier: is ? { mean: is.mean, std: is.std } : null,
+  };
+}
+
+/** Stage 3. Needs every chunk of every configuration of the chosen datasets. */
+export async function report(ctx: RunContext): Promise<Results> {
+  const rows: ResultRow[] = [];
+  const summaries: DatasetSummary[] = [];
+  const configs = sampleConfigs(ctx.datasets, ctx.profile);
+  for (const dataset of ctx.datasets) {
+    const task = ctx.progress.task(`metrics ${dataset}`, configs.filter((c) => c.dataset === dataset).length + 1);
+    const real = readFeatures(ctx.store.reference(dataset));
+    const realStats = featureStats(host(real));
+    const floor = floorFeatures(ctx, dataset);
+    rows.push(
+      metricsRow(ctx, { dataset, process: "real", sampler: "training images", targetNfe: null, nfe: null, steps: null, secondsPerImage: null, nonFinite: null }, real, realStats, floor.features, floor.probabilities),
+    );
+    let done = 1;
+    task.update(done);
+    for (const config of configs.filter((c) => c.dataset === dataset)) {
+      const g = gather(ctx, config);
+      const { process, sampler, targetNfe, nfe, steps } = config;
+      rows.push(metricsRow(ctx, { dataset, process, sampler, targetNfe, nfe, steps, secondsPerImage: g.seconds / g.features.rows, nonFinite: g.nonFiniteFraction }, real, realStats, g.features, g.probabilities));
+      task.update(++done);
+    }
+    task.done();
+    const reference = JSON.parse(readFileSync(join(ctx.store.root, dataset, "reference.json"), "utf8")) as DatasetSummary["reference"];
+    const training = Object.fromEntries(
+      (["gbm", "vp"] as const).map((p) => [p, JSON.parse(readFileSync(join(ctx.store.model(dataset, p), "bench-train.json"), "utf8")) as TrainRecord]),
+    ) as Record<BenchProcess, TrainRecord>;
+    const notes = [...new Set(Object.values(training).flatMap((t) => (t.note ? [t.note] : [])))];
+    summaries.push({ dataset, features: classifierName(ctx, dataset), reference, training, notes });
+  }
+  const results: Results = {
+    app: "dale-bench",
+    version: 1,
+    profile: ctx.profile.name,
+    seed: ctx.seed,
+    created: new Date().toISOString(),
+    metricsNote:
+      "FID, KID, precision and recall are computed in the feature space of a classifier that Dale trained on each dataset (named per dataset), not Inception-v3: they rank models within a dataset and are not comparable with published FID-Inception numbers. IS uses the same classifier's class probabilities.",
+    datasets: summaries,
+    rows,
+  };
+  await writeAtomic(join(ctx.store.root, "results.json"), `${JSON.stringify(results, null, 2)}\n`);
+  await writeAtomic(join(ctx.store.root, "results.md"), markdown(results, ctx));
+  await writeAtomic(join(ctx.store.root, "fid-vs-nfe.png"), await renderPng(fidSpec(results)));
+  return results;
+}
+
+function classifierName(ctx: RunContext, dataset: BenchDataset): string {
+  const path = join(ctx.store.root, dataset, "features.txt");
+  return existsSync(path) ? readFileSync(path, "utf8").trim() : "classifier (see the prepare log)";
+}
+
+const fmt = (v: number, digits = 2) => (Number.isFinite(v) ? v.toFixed(digits) : String(v));
+
+/** The tables of results.md: one per dataset, rows sorted by process, sampler and NFE, the best FID in bold. */
+export function markdown(results: Results, ctx: Pick<RunContext, "profile">): string {
+  const p = ctx.profile;
+  const lines: string[] = [
+    `# dale-bench results (profile ${results.profile}, seed ${results.seed})`,
+    "",
+    `Written ${results.created}. ${results.metricsNote}`,
+    "",
+    `Budget per model: ${p.train.steps} steps of batch ${p.train.batch} (lr ${p.train.lr}, EMA ${p.train.ema}); ${p.samples} samples per row; ` +
+      `${p.evalImages} held-out real images; KID over ${p.kid.subsets} subsets; precision/recall with k = ${p.prK}.`,
+    "",
+  ];
+  for (const d of results.datasets) {
+    lines.push(`## ${d.dataset}`, "", `Features: ${d.features}.`, "", `Real images: ${d.reference.eval}; floor: ${d.reference.floor}.`, "");
+    for (const proc of ["gbm", "vp"] as const) {
+      const t = d.training[proc];
+      lines.push(`- ${proc}: U-Net ${t.preset}, ${t.steps} steps x batch ${t.batch}, ${fmt(t.seconds, 0)} s of training.`);
+    }
+    for (const n of d.notes) lines.push(`- Note: ${n}`);
+    lines.push("", "| process | sampler | NFE | FID | KID x 1000 | precision | recall | IS (classifier) | s / image | NaN pixels |", "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+    const rs = results.rows.filter((r) => r.dataset === d.dataset);
+    const best = Math.min(...rs.filter((r) => r.process !== "real").map((r) => r.fid));
+    for (const r of rs) {
+      const fid = r.process !== "real" && r.fid === best ? `**${fmt(r.fid)}**` : fmt(r.fid);
+      const is = r.isClassifier ? `${fmt(r.isClassifier.mean)} ± ${fmt(r.isClassifier.std)}` : "-";
+      lines.push(
+        `| ${r.process} | ${r.sampler} | ${r.nfe ?? "-"} | ${fid} | ${fmt(1000 * r.kid.mean)} ± ${fmt(1000 * r.kid.std)} | ${fmt(r.precision, 3)} | ${fmt(r.recall, 3)} | ${is} | ${r.secondsPerImage === null ? "-" : fmt(r.secondsPerImage, 4)} | ${r.nonFinite === null ? "-" : r.nonFinite === 0 ? "0" : `${fmt(100 * r.nonFinite, 1)}%`} |`,
+      );
+    }
+    lines.push("", ...gridLinks(d.dataset, rs), "");
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+function gridLinks(dataset: BenchDataset, rows: readonly ResultRow[]): string[] {
+  return rows.filter((r) => r.process !== "real").map((r) => `- ${r.process} ${r.sampler}, NFE ${r.nfe}: [${dataset}/grids/${r.process}-${r.sampler}-nfe${r.targetNfe}.png](${dataset}/grids/${r.process}-${r.sampler}-nfe${r.targetNfe}.png)`);
+}
+
+/** FID against network evaluations, one panel per dataset, one line per (process, sampler); the real-image floor as a rule. */
+export function fidSpec(results: Results): TopLevelSpec {
+  const values = results.rows.filter((r) => r.process !== "real").map((r) => ({ dataset: r.dataset, method: `${r.process} ${r.sampler}`, nfe: r.nfe, fid: r.fid }));
+  const floors = results.rows.filter((r) => r.process === "real").map((r) => ({ dataset: r.dataset, fid: r.fid }));
+  return {
+    $schema: "https://vega.github.io/schema/vega-lite/v5.json",
+    title: `dale-bench (${results.profile}): FID in classifier features against network evaluations`,
+    data: { values: [...values, ...floors.map((f) => ({ ...f, method: "real images (floor)", nfe: null }))] },
+    facet: { field: "dataset", type: "nominal" },
+    columns: 2,
+    spec: {
+      width: 300,
+      height: 200,
+      layer: [
+        {
+          transform: [{ filter: "datum.nfe !== null" }],
+          mark: { type: "line", point: true },
+          encoding: {
+            x: { field: "nfe", type: "quantitative", scale: { type: "log" }, title: "network evaluations per image" },
+            y: { field: "fid", type: "quantitative", scale: { type: "log" }, title: "FID (classifier features)" },
+            color: { field: "method", type: "nominal", legend: { labelLimit: 400 } },
+          },
+        },
+        { transform: [{ filter: "datum.nfe === null" }], mark: { type: "rule", strokeDash: [4, 4], color: "gray" }, encoding: { y: { field: "fid", type: "quantitative" } } },
+      ],
+    },
+    resolve: { scale: { y: "independent" } },
+    config: { font: "DejaVu Sans, Liberation Sans, Arial, sans-serif", background: "white" },
+  };
+}
+
+/** Vega-Lite spec -> SVG (Vega's headless view) -> PNG (resvg). */
+async function renderPng(spec: TopLevelSpec, scale = 2): Promise<Buffer> {
+  const view = new vega.View(vega.parse(vl.compile(spec).spec), { renderer: "none" });
+  let svg: string;
+  try {
+    svg = await view.toSVG();
+  } finally {
+    view.finalize();
+  }
+  return new Resvg(svg, { fitTo: { mode: "zoom", value: scale }, background: "white", font: { loadSystemFonts: true, defaultFontFamily: "DejaVu Sans" } }).render().asPng();
+}

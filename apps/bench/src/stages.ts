@@ -1,0 +1,248 @@
+// The three stages of a benchmark run: prepare (train the models and the feature network, embed the real images),
+// sample (generate chunks of images and embed them; --shard splits this stage), report (merge every chunk, compute
+// the metrics, write results.json, RESULTS.md-style tables, grids and the FID-NFE plot).
+import { spawn } from "node:child_process";
+import { createWriteStream, existsSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import * as tf from "@tensorflow/tfjs-core";
+import { toTensor, type Dataset } from "@dale/data";
+import { openCheckpoint, gridPng, type OpenCheckpoint } from "@dale/trainer";
+import { evalImages, trainImages, type ImageSet } from "./data";
+import { classifierFor, embed, type Embedder } from "./features";
+import { BENCH_PROCESSES, type BenchDataset, type BenchProcess, type Chunk, type Profile } from "./plan";
+import type { Progress } from "./progress";
+import type { BenchStore} from "./store";
+import { readFeatures, writeAtomic, writeFeatures } from "./store";
+
+export interface RunContext {
+  store: BenchStore;
+  profile: Profile;
+  datasets: readonly BenchDataset[];
+  seed: number;
+  dataDir: string | undefined;
+  progress: Progress;
+}
+
+/** Where dale-train's bin is: the trainer app is a dependency of this one. */
+function trainerBin(): string {
+  const require = createRequire(import.meta.url);
+  return join(dirname(require.resolve("@dale/trainer/package.json")), "dist", "train.js");
+}
+
+export function presetFor(dataset: BenchDataset, profile: Profile): string {
+  return dataset === "cifar10" ? profile.model.color : profile.model.gray;
+}
+
+/** Budget and wall time of one model's training, kept beside its checkpoint. */
+export interface TrainRecord {
+  preset: string;
+  steps: number;
+  batch: number;
+  lr: number;
+  /** Seconds spent in dale-train by this benchmark, summed over resumed runs. */
+  seconds: number;
+  note?: string;
+}
+
+/** Trains (or resumes, or finds finished) one model with dale-train in a child process, logging to a file. */
+async function trainModel(ctx: RunContext, dataset: BenchDataset, kind: BenchProcess): Promise<TrainRecord> {
+  const { store, profile } = ctx;
+  const out = store.model(dataset, kind);
+  const recordPath = join(out, "bench-train.json");
+  const before = existsSync(recordPath) ? (JSON.parse(readFileSync(recordPath, "utf8")) as TrainRecord) : null;
+  if (before && before.steps >= profile.train.steps) return before;
+  const preset = presetFor(dataset, profile);
+  const args = [
+    trainerBin(),
+    ...["--dataset", dataset, "--process", kind, "--model", preset, "--out", out, "--resume"],
+    ...["--steps", String(profile.train.steps), "--batch", String(profile.train.batch), "--lr", String(profile.train.lr)],
+    ...["--ema", String(profile.train.ema), "--seed", String(ctx.seed), "--checkpoint-every", String(profile.train.checkpointEvery)],
+    ...["--log-every", String(Math.max(1, Math.floor(profile.train.steps / 20))), "--sample-count", "0"],
+    ...(ctx.dataDir !== undefined ? ["--data-dir", ctx.dataDir] : []),
+  ];
+  const logPath = store.trainLog(dataset, kind);
+  await writeAtomic(logPath, "");
+  const log = createWriteStream(logPath, { flags: "a" });
+  const task = ctx.progress.task(`train ${dataset}/${kind} (${preset})`, profile.train.steps);
+  const t0 = performance.now();
+  let note: string | undefined;
+  const code = await new Promise<number>((resolve, reject) => {
+    const child = spawn(process.execPath, args, { stdio: ["ignore", "ignore", "pipe"] });
+    let buffer = "";
+    child.stderr.on("data", (data: Buffer) => {
+      log.write(data);
+      buffer += data.toString();
+      const lines = buffer.split("\n");
+      buffer = lines.pop() ?? "";
+      for (const line of lines) {
+        const m = /\[train\] step (\d+)\/(\d+)/.exec(line);
+        if (m) task.update(Number(m[1]));
+        const n = /\[train\] note: (.*)$/.exec(line);
+        if (n) note = n[1];
+      }
+    });
+    child.on("error", reject);
+    child.on("close", (c) => resolve(c ?? 1));
+  });
+  log.end();
+  task.done();
+  if (code !== 0) {
+    const tail = readFileSync(logPath, "utf8").trim().split("\n").slice(-5).join("\n");
+    throw new Error(`dale-train for ${dataset}/${kind} exited with code ${code}${code === 2 ? " (a non-finite loss)" : ""}; see ${logPath}:\n${tail}`);
+  }
+  const record: TrainRecord = {
+    preset,
+    steps: profile.train.steps,
+    batch: profile.train.batch,
+    lr: profile.train.lr,
+    seconds: (before?.seconds ?? 0) + (performance.now() - t0) / 1000,
+    ...(note !== undefined ? { note } : {}),
+  };
+  await writeAtomic(recordPath, `${JSON.stringify(record, null, 2)}\n`);
+  return record;
+}
+
+/** Embeds the chosen images of a dataset in batches. */
+async function embedSet(embedder: Embedder, set: ImageSet, batch = 256): Promise<{ features: Float32Array; probabilities: Float32Array }> {
+  const parts: { f: Float32Array; p: Float32Array }[] = [];
+  for (let start = 0; start < set.indices.length; start += batch) {
+    const x = toTensor(set.dataset, { indices: set.indices.subarray(start, start + batch) });
+    try {
+      const { features, probabilities } = await embed(embedder, x);
+      parts.push({ f: features, p: probabilities });
+    } finally {
+      x.dispose();
+    }
+  }
+  return { features: concat(parts.map((p) => p.f)), probabilities: concat(parts.map((p) => p.p)) };
+}
+
+function concat(parts: Float32Array[]): Float32Array {
+  const out = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
+  let offset = 0;
+  for (const p of parts) {
+    out.set(p, offset);
+    offset += p.length;
+  }
+  return out;
+}
+
+/** Stage 1: both models, the classifier and the real images' features of every dataset. Idempotent and resumable. */
+export async function prepare(ctx: RunContext): Promise<void> {
+  for (const dataset of ctx.datasets) {
+    for (const kind of BENCH_PROCESSES) await trainModel(ctx, dataset, kind);
+    const train = await trainImages(dataset, ctx.dataDir);
+    const embedder = await classifierFor(ctx, dataset, train);
+    try {
+      await writeAtomic(join(ctx.store.root, dataset, "features.txt"), `${embedder.name}\n`);
+      const refPath = ctx.store.reference(dataset);
+      if (!existsSync(refPath)) {
+        const task = ctx.progress.task(`embed ${dataset} real images`, 2);
+        const evalSet = await evalImages(dataset, ctx.profile.evalImages, ctx.seed, ctx.dataDir);
+        const ref = await embedSet(embedder, evalSet);
+        task.update(1);
+        // A second real set of the same size, from the training images: its distance to the evaluation set is the
+        // floor any model can reach with this many images.
+        const n = evalSet.indices.length;
+        const m = Math.min(n, train.indices.length);
+        const floorSet: ImageSet = { ...train, indices: train.indices.subarray(0, m), description: `the first ${m} ${dataset} ${train.dataset.split} images (training images)` };
+        const floor = await embedSet(embedder, floorSet);
+        await writeFeatures(ctx.store.reference(dataset).replace(/reference-features/, "train-features"), floor.features, floorSet.indices.length);
+        await writeFeatures(ctx.store.reference(dataset).replace(/reference-features/, "train-probabilities"), floor.probabilities, floorSet.indices.length);
+        await writeAtomic(join(dirname(refPath), "reference.json"), `${JSON.stringify({ eval: evalSet.description, floor: floorSet.description }, null, 2)}\n`);
+        await writeFeatures(refPath, ref.features, n);
+        task.update(2);
+        task.done();
+      }
+    } finally {
+      embedder.dispose();
+    }
+  }
+}
+
+/** What a finished chunk records beside its features. */
+export interface ChunkInfo {
+  seconds: number;
+  count: number;
+  seed: number;
+  steps: number;
+  nfe: number;
+  checkpointStep: number;
+  /** Pixel values that came out NaN or infinite (set to 0 before embedding). */
+  nonFinite: number;
+}
+
+/** Stage 2: the given chunks (all, or one shard's); chunks already on disk are skipped, so a killed run resumes. */
+export async function sampleChunks(ctx: RunContext, chunks: readonly Chunk[]): Promise<{ done: number; skipped: number }> {
+  const todo = chunks.filter((c) => !existsSync(ctx.store.chunkInfo(c)));
+  const task = ctx.progress.task(`sample ${todo.length} chunks (${chunks.length - todo.length} already done)`, todo.length);
+  // The checkpoint and classifier of the dataset/process at hand (chunks come grouped by it).
+  const state: { open: { key: string; ckpt: OpenCheckpoint; embedder: Embedder } | null } = { open: null };
+  const close = () => {
+    state.open?.ckpt.dispose();
+    state.open?.embedder.dispose();
+    state.open = null;
+  };
+  try {
+    let done = 0;
+    for (const chunk of todo) {
+      const { dataset, process: kind, sampler, steps, nfe } = chunk.config;
+      const key = `${dataset}/${kind}`;
+      if (state.open?.key !== key) {
+        close();
+        const dir = ctx.store.model(dataset, kind);
+        if (!existsSync(join(dir, "bench-train.json"))) {
+          throw new Error(`${dataset}/${kind} is not trained yet (${dir}); run \`dale-bench --stage prepare\` with the same options first.`);
+        }
+        const ckpt = await openCheckpoint(dir);
+        const embedder = await classifierFor(ctx, dataset, null);
+        state.open = { key, ckpt, embedder };
+      }
+      const { ckpt, embedder } = state.open;
+      const t0 = performance.now();
+      const pixels = await ckpt.sample({ sampler, schedule: { steps }, n: chunk.count, batch: chunk.count, seed: chunk.seed });
+      const seconds = (performance.now() - t0) / 1000;
+      // A diverged sampler leaves NaN: count it, and embed those pixels as 0 so that the metrics still say how bad it is.
+      let nonFinite = 0;
+      for (let i = 0; i < pixels.length; i++) {
+        if (!Number.isFinite(pixels[i] as number)) {
+          nonFinite++;
+          pixels[i] = 0;
+        }
+      }
+      const { height, width, channels } = ckpt.extra.data;
+      const x = tf.tensor4d(pixels, [chunk.count, height, width, channels]);
+      let out: { features: Float32Array; probabilities: Float32Array };
+      try {
+        out = await embed(embedder, x);
+      } finally {
+        x.dispose();
+      }
+      if (chunk.index === 0) {
+        const n = Math.min(64, chunk.count);
+        await writeAtomic(ctx.store.grid(chunk), gridPng(pixels.subarray(0, n * height * width * channels), [n, height, width, channels]));
+      }
+      await writeFeatures(ctx.store.chunkFeatures(chunk), out.features, chunk.count);
+      await writeFeatures(ctx.store.chunkFeatures(chunk).replace(/\.features\.npy$/, ".probabilities.npy"), out.probabilities, chunk.count);
+      const info: ChunkInfo = { seconds, count: chunk.count, seed: chunk.seed, steps, nfe, checkpointStep: ckpt.step, nonFinite };
+      await writeAtomic(ctx.store.chunkInfo(chunk), `${JSON.stringify(info)}\n`); // written last: marks the chunk done
+      task.update(++done);
+    }
+    task.done();
+    return { done: todo.length, skipped: chunks.length - todo.length };
+  } finally {
+    close();
+  }
+}
+
+/** Reads a dataset's training-image features (the real-vs-real floor). */
+export function floorFeatures(ctx: RunContext, dataset: BenchDataset): { features: ReturnType<typeof readFeatures>; probabilities: ReturnType<typeof readFeatures> } {
+  const ref = ctx.store.reference(dataset);
+  return {
+    features: readFeatures(ref.replace(/reference-features/, "train-features")),
+    probabilities: readFeatures(ref.replace(/reference-features/, "train-probabilities")),
+  };
+}
+
+export type { Dataset };

@@ -1,0 +1,93 @@
+// End to end: `dale-bench --profile quick` on all four datasets, then the sample stage again in two shards, which must
+// reproduce the unsharded run's chunks byte for byte and its metrics exactly.
+import { spawn } from "node:child_process";
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import type { Results } from "../src/report";
+
+const BIN = join(import.meta.dirname, "..", "dist", "bench.js");
+const DATA = process.env.DALE_DATA_DIR;
+const tmp = mkdtempSync(join(tmpdir(), "dale-bench-"));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+function run(args: string[]): Promise<{ code: number; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, DALE_BACKEND: "wasm" }, stdio: ["ignore", "ignore", "pipe"] });
+    let stderr = "";
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code: code ?? 1, stderr }));
+  });
+}
+
+function chunkFiles(root: string, dataset: string): string[] {
+  const dir = join(root, dataset, "samples");
+  return readdirSync(dir, { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".npy")).sort();
+}
+
+describe("dale-bench --profile quick", () => {
+  const full = join(tmp, "full");
+
+  it("runs on MNIST, Fashion-MNIST, KMNIST and CIFAR-10 and writes the results", async () => {
+    if (!DATA) throw new Error("set DALE_DATA_DIR to the datasets folder (../shared/datasets; .ci/run does this)");
+    const r = await run(["--profile", "quick", "--out", full, "--data-dir", DATA, "--quiet"]);
+    expect(r.stderr).not.toMatch(/error/);
+    expect(r.code).toBe(0);
+    const results = JSON.parse(readFileSync(join(full, "results.json"), "utf8")) as Results;
+    expect(results.datasets.map((d) => d.dataset)).toEqual(["mnist", "fashion-mnist", "kmnist", "cifar10"]);
+    expect(results.rows).toHaveLength(4 * (1 + 5 * 2));
+    for (const d of results.datasets) {
+      expect(d.features).toMatch(new RegExp(`^classifier:${d.dataset} \\(Dale CNN .*test accuracy`));
+      const rows = results.rows.filter((r) => r.dataset === d.dataset);
+      const floor = rows.find((r) => r.process === "real");
+      // Real images against real images sit far below any model trained for 60 steps: a broken feature network,
+      // reference set or metric would not keep this order.
+      for (const row of rows) {
+        expect(Number.isFinite(row.fid) && row.fid >= -1e-9).toBe(true);
+        if (row.process !== "real") expect(row.fid).toBeGreaterThan(5 * (floor?.fid ?? Infinity));
+        expect(row.precision).toBeGreaterThanOrEqual(0);
+        expect(row.recall).toBeLessThanOrEqual(1);
+      }
+      expect(existsSync(join(full, d.dataset, "grids", "gbm-dale-langevin-nfe10.png"))).toBe(true);
+    }
+    expect(results.datasets.find((d) => d.dataset === "kmnist")?.notes.join(" ")).toMatch(/KMNIST has no training images in our copy/);
+    expect(readFileSync(join(full, "results.md"), "utf8")).toMatch(/\| gbm \| dale-langevin \| 10 \|/);
+    expect(readFileSync(join(full, "fid-vs-nfe.png")).subarray(1, 4).toString()).toBe("PNG");
+  }, 1_800_000);
+
+  it("two shards of the sample stage reproduce the unsharded chunks and metrics exactly", async () => {
+    if (!DATA) throw new Error("set DALE_DATA_DIR to the datasets folder");
+    const sharded = join(tmp, "sharded");
+    // The prepared models, classifier and real-image features of MNIST, without the samples.
+    cpSync(join(full, "bench.json"), join(sharded, "bench.json"));
+    cpSync(join(full, "mnist"), join(sharded, "mnist"), { recursive: true, filter: (src) => !src.includes(`${join("mnist", "samples")}`) && !src.includes("grids") });
+    const common = ["--profile", "quick", "--out", sharded, "--data-dir", DATA, "--datasets", "mnist", "--quiet"];
+    const early = await run([...common, "--stage", "report"]);
+    expect(early.code).toBe(1);
+    expect(early.stderr).toMatch(/chunks are missing .* run every shard of the sample stage/);
+    for (const shard of ["1/2", "0/2"]) expect((await run([...common, "--shard", shard])).code).toBe(0);
+    expect((await run([...common, "--stage", "report"])).code).toBe(0);
+    const files = chunkFiles(full, "mnist");
+    expect(files.length).toBe(10 * 2 * 2);
+    expect(chunkFiles(sharded, "mnist")).toEqual(files);
+    for (const f of files) expect(readFileSync(join(sharded, "mnist", "samples", f)).equals(readFileSync(join(full, "mnist", "samples", f)))).toBe(true);
+    const a = (JSON.parse(readFileSync(join(full, "results.json"), "utf8")) as Results).rows.filter((r) => r.dataset === "mnist");
+    const b = (JSON.parse(readFileSync(join(sharded, "results.json"), "utf8")) as Results).rows;
+    const strip = (rows: Results["rows"]) => rows.map(({ secondsPerImage: _s, ...rest }) => rest);
+    expect(strip(b)).toEqual(strip(a));
+  }, 1_800_000);
+
+  it("rejects bad options with messages that name them", async () => {
+    const bad = await run(["--datasets", "mnist,svhn", "--out", join(tmp, "bad")]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/--datasets must be a comma-separated list of mnist, fashion-mnist, kmnist, cifar10; unknown: svhn/);
+    const shard = await run(["--shard", "2/2", "--out", join(tmp, "bad")]);
+    expect(shard.stderr).toMatch(/--shard must be i\/n/);
+    const stage = await run(["--shard", "0/2", "--stage", "report", "--out", join(tmp, "bad")]);
+    expect(stage.stderr).toMatch(/--shard splits the sample stage only/);
+    const other = await run(["--profile", "full", "--out", join(tmp, "full")]);
+    expect(other.stderr).toMatch(/holds a run with profile quick and seed 0; use another --out/);
+  });
+});

@@ -1,0 +1,55 @@
+import { describe, expect, it } from "vitest";
+import { chunkSeed, chunksOf, parseShard, PROFILES, profileSchema, sampleConfigs, shardChunks, stepsForNfe } from "../src/plan";
+
+describe("plan", () => {
+  it("the profiles are valid", () => {
+    for (const p of Object.values(PROFILES)) expect(() => profileSchema.parse(p)).not.toThrow();
+  });
+
+  it("matches each sampler's network evaluations to the target without exceeding it", () => {
+    expect(stepsForNfe("dale-langevin", 20)).toEqual({ steps: 20, nfe: 20 });
+    expect(stepsForNfe("euler-maruyama", 20)).toEqual({ steps: 20, nfe: 20 });
+    // Heun with a final Euler step: 2 steps - 1 evaluations.
+    expect(stepsForNfe("probability-flow", 20)).toEqual({ steps: 10, nfe: 19 });
+    expect(stepsForNfe("probability-flow", 21)).toEqual({ steps: 11, nfe: 21 });
+    // One predictor and one corrector evaluation per level.
+    expect(stepsForNfe("predictor-corrector", 21)).toEqual({ steps: 10, nfe: 20 });
+    for (const s of ["dale-langevin", "sign-agnostic", "probability-flow", "euler-maruyama", "predictor-corrector"] as const) {
+      for (const n of [1, 2, 3, 10, 999]) {
+        const r = stepsForNfe(s, n);
+        expect(r.steps).toBeGreaterThanOrEqual(1);
+        if (n >= 2) expect(r.nfe).toBeLessThanOrEqual(n);
+      }
+    }
+  });
+
+  it("has 3 GBM and 2 VP samplers per dataset and NFE, with unique keys", () => {
+    const configs = sampleConfigs(["mnist", "cifar10"], PROFILES.quick);
+    expect(configs).toHaveLength(2 * 5 * PROFILES.quick.nfe.length);
+    expect(configs.filter((c) => c.process === "gbm")).toHaveLength(2 * 3 * PROFILES.quick.nfe.length);
+    const keys = configs.map((c) => `${c.dataset}/${c.key}`);
+    expect(new Set(keys).size).toBe(keys.length);
+  });
+
+  it("chunks cover the samples once, with seeds that depend on the chunk and not on the shard split", () => {
+    const [config] = sampleConfigs(["kmnist"], PROFILES.full);
+    const chunks = chunksOf(config!, PROFILES.full, 3);
+    expect(chunks.reduce((a, c) => a + c.count, 0)).toBe(PROFILES.full.samples);
+    expect(chunks.map((c) => c.first)).toEqual(chunks.map((_, i) => i * PROFILES.full.chunk));
+    expect(new Set(chunks.map((c) => c.seed)).size).toBe(chunks.length);
+    expect(chunkSeed(3, "kmnist", "gbm", 5)).not.toBe(chunkSeed(3, "kmnist", "vp", 5));
+    expect(chunkSeed(3, "kmnist", "gbm", 5)).not.toBe(chunkSeed(4, "kmnist", "gbm", 5));
+    const all = sampleConfigs(["mnist", "kmnist"], PROFILES.quick).flatMap((c) => chunksOf(c, PROFILES.quick, 0));
+    for (const n of [1, 2, 3, 7]) {
+      const parts = Array.from({ length: n }, (_, i) => shardChunks(all, { index: i, count: n }));
+      expect(parts.flat()).toHaveLength(all.length);
+      expect(new Set(parts.flat())).toEqual(new Set(all));
+    }
+  });
+
+  it("parses --shard and rejects what is not i/n with 0 <= i < n", () => {
+    expect(parseShard("0/4")).toEqual({ index: 0, count: 4 });
+    expect(parseShard(" 3/4 ")).toEqual({ index: 3, count: 4 });
+    for (const bad of ["4/4", "1/0", "-1/3", "a/b", "2", "1/2/3"]) expect(() => parseShard(bad)).toThrow(/--shard must be i\/n/);
+  });
+});
