@@ -55,6 +55,19 @@ describe("planBroadcast", () => {
     expect([...(plan?.expand?.index ?? [])]).toEqual([0, 0, 1, 1, 2, 2, 3, 3]);
   });
 
+  it("splits a long axis to reach the run length instead of expanding over all of it", () => {
+    const bias = planBroadcast([64, 28, 28, 8], [8]);
+    expect(bias?.fullShape).toEqual([6272, 64]);
+    expect(bias?.smallShape).toEqual([1, 64]);
+    expect(bias?.expand?.outer).toBe(1);
+    expect([...(bias?.expand?.index ?? [])]).toEqual(Array.from({ length: 64 }, (_, i) => i % 8));
+    const gn = planBroadcast([32, 28, 28, 16, 2], [32, 1, 1, 16, 1]);
+    expect(gn?.fullShape).toEqual([32, 392, 64]);
+    expect(gn?.smallShape).toEqual([32, 1, 64]);
+    expect(gn?.expand?.outer).toBe(32);
+    expect(gn?.expand?.innerSource).toBe(16);
+  });
+
   it("leaves equal sizes, scalars and two-sided broadcasts to tfjs, and long inner runs unexpanded", () => {
     expect(planBroadcast([4, 5], [4, 5])).toBeNull();
     expect(planBroadcast([4, 5], [1, 20].slice(0, 1))).toBeNull();
@@ -87,6 +100,8 @@ const binaryShapes: [number[], number[]][] = [
   [[5, 7, 3], [7, 1]],
   [[4, 9, 2], [4, 9, 1]],
   [[37, 2], [37, 1]],
+  [[3, 50, 8], [8]], // a long axis split to reach the run length
+  [[2, 20, 30, 4, 2], [2, 1, 1, 4, 1]], // the same, after group norm's merge
   [[6, 33], [33]],
   [[2, 3, 4, 5], [3, 1, 5]],
   [[2, 3, 4, 5], [1, 1, 1, 1]],
