@@ -66,11 +66,17 @@ export function batchMatMulKernel(original: tf.KernelFunc, backendName = "wasm",
         const gemm = wasmFunction(backend, "BatchMatMul", ["number", "array", "number", "number", "array", "number", "number", "number", "number"]);
         const aShape = shapeBytes([1, m, k]);
         const bShape = shapeBytes([1, k, n]);
-        for (let i = 0; i < batch; i++) {
-          // One item at a time, so that XNNPACK's packed copy of b[i] is freed (with its view) before the next.
-          withViews(backend, (view) =>
-            gemm(view(a3, batchA === 1 ? 0 : i * m * k, m * k), aShape, 3, view(b3, i * k * n, k * n), bShape, 3, false, false, view(out, i * m * n, m * n)),
-          );
+        const o = out;
+        try {
+          for (let i = 0; i < batch; i++) {
+            // One item at a time, so that XNNPACK's packed copy of b[i] is freed (with its view) before the next.
+            withViews(backend, (view) =>
+              gemm(view(a3, batchA === 1 ? 0 : i * m * k, m * k), aShape, 3, view(b3, i * k * n, k * n), bShape, 3, false, false, view(o, i * m * n, m * n)),
+            );
+          }
+        } catch (e) {
+          backend.disposeData(o.dataId);
+          throw e;
         }
       }
       out.shape = [...outBatch, m, n];
