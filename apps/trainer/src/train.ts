@@ -352,12 +352,19 @@ async function main(): Promise<void> {
   if (start >= config.steps) console.error(`[train] the checkpoint is already at step ${start} >= --steps ${config.steps}; nothing to train.`);
 
   const rows = readLossCsv(lossCsv);
+  let plot = "";
   if (rows.length > 0) {
-    const png = await renderPng(lossSpec(rows, { title: `dale-train: ${config.dataset}, ${config.process}, ${config.modelModule ? "custom model" : config.model}, batch ${config.batch}` }));
-    await writeFile(join(out, "loss.png"), png);
+    try {
+      const png = await renderPng(lossSpec(rows, { title: `dale-train: ${config.dataset}, ${config.process}, ${config.modelModule ? "custom model" : config.model}, batch ${config.batch}` }));
+      await writeFile(join(out, "loss.png"), png);
+      plot = `; ${join(out, "loss.png")}`;
+    } catch (e) {
+      // Only the plot is lost (loss.csv has every value): e.g. a bundle without resvg's native binding.
+      console.error(`[train] warning: no loss.png (${e instanceof Error ? e.message.split("\n")[0] : String(e)}); loss.csv has the values.`);
+    }
   }
   const seconds = (performance.now() - t0) / 1000;
-  console.error(`[train] done: step ${config.steps} in ${seconds.toFixed(1)} s (${((config.steps - start) / seconds).toFixed(2)} steps/s). Checkpoint ${store.describe()}; ${lossCsv}; ${join(out, "loss.png")}.`);
+  console.error(`[train] done: step ${config.steps} in ${seconds.toFixed(1)} s (${((config.steps - start) / seconds).toFixed(2)} steps/s). Checkpoint ${store.describe()}; ${lossCsv}${plot}.`);
   ema.dispose();
   optimizer.dispose();
 }
