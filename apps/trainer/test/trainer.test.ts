@@ -12,6 +12,7 @@ import { BatchOrder } from "../src/data";
 const root = fileURLToPath(new URL("..", import.meta.url));
 const TRAIN = join(root, "dist/train.js");
 const SAMPLE = join(root, "dist/sample.js");
+const EXPORT = join(root, "dist/export.js");
 const fixture = (name: string) => join(root, "test/fixtures", name);
 // Small and fast: the tiny U-Net, batch 8, a 4-image grid with 2 sampler steps at the end of each run.
 const COMMON = ["--model", "tiny", "--batch", "8", "--checkpoint-every", "2", "--sample-count", "4", "--sample-steps", "2", "--log-every", "1"];
@@ -131,6 +132,23 @@ describe("a user's plain-tfjs network, then dale-sample", () => {
     const wrong = await run(SAMPLE, ["--checkpoint", out, "--model-module", module, "--sampler", "euler-maruyama", "--n", "2"]);
     expect(wrong.code).toBe(1);
     expect(wrong.stderr).toMatch(/additive .* trained with GBM/);
+
+    // dale-export: F16 weights and EMA, no optimizer state; dale-sample reads it, and its samples match the F32
+    // checkpoint's up to F16 rounding of the weights.
+    const small = join(tmp, "plain-export");
+    const e = await run(EXPORT, ["--checkpoint", out, "--out", small]);
+    expect(e.code, e.stderr).toBe(0);
+    const m = JSON.parse(readFileSync(join(small, "checkpoint.json"), "utf8")) as { step: number; dtype: string; files: Record<string, unknown> };
+    expect(m.step).toBe(3);
+    expect(m.dtype).toBe("F16");
+    expect(Object.keys(m.files).sort()).toEqual(["ema", "model"]);
+    const npy16 = join(small, "samples.npy");
+    const s16 = await run(SAMPLE, ["--checkpoint", small, "--model-module", module, "--n", "6", "--batch", "4", "--steps", "5", "--out", join(small, "grid.png"), "--out-npy", npy16]);
+    expect(s16.code, s16.stderr).toBe(0);
+    const d16 = decodeNpy(readFileSync(npy16)).data;
+    expect(Math.max(...d16.map((v, i) => Math.abs(v - (data[i] as number))))).toBeLessThan(0.05);
+    const again = await run(EXPORT, ["--checkpoint", out, "--out", small]);
+    expect(again.stderr).toMatch(/already holds a checkpoint/);
   });
 });
 
