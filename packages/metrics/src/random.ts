@@ -8,13 +8,17 @@
  */
 export function xoshiro128ss(seed: number, fn: string): () => number {
   if (!Number.isSafeInteger(seed)) throw new Error(`${fn}: seed must be a safe integer, got ${seed}.`);
-  const big = BigInt(seed);
-  const lo = Number(BigInt.asUintN(32, big)) | 0;
-  const hi = Number(BigInt.asUintN(32, big >> 32n)) | 0;
-  let s0 = fmix32(lo ^ 0x9e3779b9);
-  let s1 = fmix32(hi ^ 0x243f6a88);
-  let s2 = fmix32(lo ^ 0xb7e15162);
-  let s3 = fmix32(hi ^ 0x85a308d3);
+  const lo = lo32(seed);
+  const hi = hi32(seed);
+  return xoshiro128FromState(fmix32(lo ^ 0x9e3779b9), fmix32(hi ^ 0x243f6a88), fmix32(lo ^ 0xb7e15162), fmix32(hi ^ 0x85a308d3));
+}
+
+/**
+ * xoshiro128** from the state words (s0, s1, s2, s3) (an all-zero state becomes s0 = 1), eight outputs discarded:
+ * the core that {@link xoshiro128ss} and the classifier's generator seed in their own ways.
+ * @returns a function giving the next unsigned 32-bit output
+ */
+export function xoshiro128FromState(s0: number, s1: number, s2: number, s3: number): () => number {
   if ((s0 | s1 | s2 | s3) === 0) s0 = 1;
   const next = (): number => {
     const m = Math.imul(s1, 5);
@@ -33,11 +37,15 @@ export function xoshiro128ss(seed: number, fn: string): () => number {
 }
 
 /** murmur3's 32-bit finaliser, a bijection on 32-bit words. */
-function fmix32(h: number): number {
+export function fmix32(h: number): number {
   h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
   h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
   return (h ^ (h >>> 16)) | 0;
 }
+
+/** The low and high 32-bit words of a safe integer (two's complement for negatives), as signed 32-bit values. */
+export const lo32 = (v: number): number => Number(BigInt.asUintN(32, BigInt(v))) | 0;
+export const hi32 = (v: number): number => Number(BigInt.asUintN(32, BigInt(v) >> 32n)) | 0;
 
 /**
  * `m` distinct indices out of `0..n-1` by a partial Fisher-Yates shuffle: for i = 0..m-1, swap position i with

@@ -1,7 +1,10 @@
+import { fmix32, hi32, lo32, xoshiro128FromState } from "../random";
+
 /**
  * A small seeded generator for the classifier's initial weights and batch order: xoshiro128** (Blackman and Vigna)
- * with its state made from (seed, stream) by murmur3's bijective finaliser, as `@dale/data` and `@dale/sde` do. Kept
- * here so that `@dale/metrics` depends on neither.
+ * with its state made from (seed, stream) by murmur3's bijective finaliser, as `@dale/data` and `@dale/sde` do; the
+ * core is the package's one xoshiro128** (../random.ts). Kept in this package so that `@dale/metrics` depends on
+ * neither.
  */
 export interface Rng {
   /** Uniform 32-bit unsigned integer. */
@@ -16,23 +19,12 @@ export interface Rng {
 
 /** A generator for `(seed, stream)`; distinct pairs give distinct states. */
 export function createRng(seed: number, stream: number): Rng {
-  let a = fmix32(lo32(seed) ^ 0x243f6a88);
-  let b = fmix32(hi32(seed) ^ 0x85a308d3);
-  let c = fmix32(lo32(stream) ^ 0x13198a2e);
-  let d = fmix32(hi32(stream) ^ 0x03707344);
-  if ((a | b | c | d) === 0) a = 1;
-  const u32 = (): number => {
-    const result = Math.imul(rotl(Math.imul(b, 5), 7), 9) >>> 0;
-    const t = b << 9;
-    c ^= a;
-    d ^= b;
-    b ^= c;
-    a ^= d;
-    c ^= t;
-    d = rotl(d, 11);
-    return result;
-  };
-  for (let i = 0; i < 8; i++) u32();
+  const u32 = xoshiro128FromState(
+    fmix32(lo32(seed) ^ 0x243f6a88),
+    fmix32(hi32(seed) ^ 0x85a308d3),
+    fmix32(lo32(stream) ^ 0x13198a2e),
+    fmix32(hi32(stream) ^ 0x03707344),
+  );
   let spare: number | null = null;
   const uniform = () => u32() / 4294967296;
   return {
@@ -71,17 +63,4 @@ export function permutation(n: number, rng: Rng): Int32Array {
     out[j] = t;
   }
   return out;
-}
-
-function fmix32(h: number): number {
-  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
-  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
-  return (h ^ (h >>> 16)) | 0;
-}
-
-const lo32 = (v: number): number => Number(BigInt.asUintN(32, BigInt(v))) | 0;
-const hi32 = (v: number): number => Number(BigInt.asUintN(32, BigInt(v) >> 32n)) | 0;
-
-function rotl(x: number, k: number): number {
-  return (x << k) | (x >>> (32 - k));
 }
