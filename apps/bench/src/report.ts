@@ -3,10 +3,8 @@
 // FID-NFE plot.
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { Resvg } from "@resvg/resvg-js";
+import { renderPng } from "@dale/trainer";
 import { featureStats, frechetDistance, inceptionScore, kernelInceptionDistance, precisionRecall, type HostFeatureMatrix } from "@dale/metrics";
-import * as vega from "vega";
-import * as vl from "vega-lite";
 import type { TopLevelSpec } from "vega-lite";
 import { chunksOf, sampleConfigs, type BenchDataset, type BenchProcess, type BenchSampler, type SampleConfig } from "./plan";
 import { floorFeatures, type ChunkInfo, type RunContext, type TrainRecord } from "./stages";
@@ -255,16 +253,4 @@ export function fidSpec(results: Results): TopLevelSpec {
     resolve: { scale: { y: "independent" } },
     config: { font: "DejaVu Sans, Liberation Sans, Arial, sans-serif", background: "white" },
   };
-}
-
-/** Vega-Lite spec -> SVG (Vega's headless view) -> PNG (resvg). */
-async function renderPng(spec: TopLevelSpec, scale = 2): Promise<Buffer> {
-  const view = new vega.View(vega.parse(vl.compile(spec).spec), { renderer: "none" });
-  let svg: string;
-  try {
-    svg = await view.toSVG();
-  } finally {
-    view.finalize();
-  }
-  return new Resvg(svg, { fitTo: { mode: "zoom", value: scale }, background: "white", font: { loadSystemFonts: true, defaultFontFamily: "DejaVu Sans" } }).render().asPng();
 }
