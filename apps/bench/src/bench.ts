@@ -3,11 +3,14 @@ import { existsSync, readFileSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { resolve } from "node:path";
 import { initBackend } from "@dale/backend";
+import { fidInceptionWeights } from "@dale/metrics";
+import { runTrain, trainExitCode } from "@dale/trainer";
 import { Command, Option } from "commander";
-import { BENCH_DATASETS, chunksOf, parseShard, PROFILES, sampleConfigs, shardChunks, type BenchDataset, type ProfileName } from "./plan";
+import { BENCH_DATASETS, chunksOf, effectiveProfile, parseShard, PROFILES, profileSchema, sampleConfigs, shardChunks, type BenchDataset, type Profile, type ProfileName } from "./plan";
 import { createProgress } from "./progress";
 import { report } from "./report";
-import { prepare, sampleChunks, type RunContext } from "./stages";
+import type { FeatureChoice } from "./features";
+import { prepare, sampleChunks, TRAIN_SUBCOMMAND, type RunContext } from "./stages";
 import { BenchStore, writeAtomic } from "./store";
 
 const STAGES = ["all", "prepare", "sample", "report"] as const;
@@ -21,6 +24,15 @@ interface Options {
   dataDir?: string;
   shard?: string;
   stage?: Stage;
+  jobs: number;
+  trainSteps?: number;
+  trainImages?: number;
+  samples?: number;
+  nfe?: number[];
+  evalImages?: number;
+  features: FeatureChoice["kind"];
+  inceptionWeights?: string;
+  downloadWeights: boolean;
   quiet: boolean;
 }
 
@@ -31,6 +43,14 @@ function parseDatasets(text: string): BenchDataset[] {
     throw new Error(`--datasets must be a comma-separated list of ${BENCH_DATASETS.join(", ")}; ${bad.length > 0 ? `unknown: ${bad.join(", ")}` : "got none"}.`);
   }
   return [...new Set(names)] as BenchDataset[];
+}
+
+function positiveInt(name: string): (v: string) => number {
+  return (v) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer, got ${JSON.stringify(v)}.`);
+    return n;
+  };
 }
 
 function command(): Command {
@@ -49,16 +69,49 @@ function command(): Command {
     .option("--data-dir <dir>", "folder with mnist/, fashion-mnist/, kmnist/, cifar10/ (default $DALE_DATA_DIR, then the cache)")
     .option("--shard <i/n>", "compute only chunk i, i + n, i + 2n, ... of the sample stage (needs --stage sample; then run --stage report once)")
     .addOption(new Option("--stage <stage>", "all = prepare + sample + report").choices(STAGES))
+    .option("--jobs <n>", "models trained at the same time in the prepare stage, each in its own process (several pay off on a GPU)", (v) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 1 || n > 64) throw new Error(`--jobs must be an integer in [1, 64], got ${v}.`);
+      return n;
+    }, 1)
+    .option("--train-steps <n>", "override the profile's training steps per model", positiveInt("--train-steps"))
+    .option("--train-images <n>", "train models and classifiers on the first n training images (e.g. where only part of CIFAR-10 fits on a machine)", positiveInt("--train-images"))
+    .option("--samples <n>", "override the profile's generated images per row", positiveInt("--samples"))
+    .option("--nfe <list>", "override the profile's network-evaluation budgets, comma-separated (e.g. 10,20,50)", (v) => v.split(",").map((x) => positiveInt("--nfe")(x.trim())))
+    .option("--eval-images <n>", "override the profile's held-out real images", positiveInt("--eval-images"))
+    .addOption(
+      new Option("--features <net>", "feature network of FID/KID/PR/IS: a classifier Dale trains per dataset, or the FID Inception-v3 (needs its weights)")
+        .choices(["classifier", "inception"])
+        .default("classifier"),
+    )
+    .option("--inception-weights <path>", "pt_inception-2015-12-05-6726825d.pth (default: the cache, see --download-weights)")
+    .option("--download-weights", "download the Inception-v3 weights into the cache if they are not there (checked by SHA-256)", false)
     .option("--quiet", "no progress output", false);
 }
 
 async function main(): Promise<void> {
+  if (process.argv[2] === TRAIN_SUBCOMMAND) {
+    // A child process of the prepare stage: dale-train with the arguments that follow.
+    try {
+      await runTrain([process.argv[0] as string, process.argv[1] as string, ...process.argv.slice(3)]);
+    } catch (e) {
+      process.stderr.write(`[train] error: ${e instanceof Error ? e.message : String(e)}\n`);
+      process.exitCode = trainExitCode(e);
+    }
+    return;
+  }
   const program = command();
   // `pnpm bench -- --profile quick` passes the `--` through; drop it.
   program.parse(process.argv[2] === "--" ? [...process.argv.slice(0, 2), ...process.argv.slice(3)] : process.argv);
   const o = program.opts<Options>();
   const datasets = parseDatasets(o.datasets);
-  const profile = PROFILES[o.profile];
+  const profile: Profile = effectiveProfile(o.profile, {
+    ...(o.trainSteps !== undefined ? { trainSteps: o.trainSteps } : {}),
+    ...(o.trainImages !== undefined ? { trainImages: o.trainImages } : {}),
+    ...(o.samples !== undefined ? { samples: o.samples } : {}),
+    ...(o.nfe !== undefined ? { nfe: o.nfe } : {}),
+    ...(o.evalImages !== undefined ? { evalImages: o.evalImages } : {}),
+  });
   const shard = o.shard !== undefined ? parseShard(o.shard) : null;
   const stage: Stage = o.stage ?? (shard ? "sample" : "all");
   if (shard && stage !== "sample") throw new Error(`--shard splits the sample stage only; got --stage ${stage}.`);
@@ -66,19 +119,56 @@ async function main(): Promise<void> {
   const root = resolve(o.out);
   await mkdir(root, { recursive: true });
   const store = new BenchStore(root);
-  // The run's identity: a folder holds one profile and seed (datasets may be added later).
-  const identity = { app: "dale-bench", profile: profile.name, seed: o.seed };
-  if (existsSync(store.manifest())) {
-    const stored = JSON.parse(readFileSync(store.manifest(), "utf8")) as typeof identity;
-    if (stored.profile !== identity.profile || stored.seed !== identity.seed) {
-      throw new Error(`${root} holds a run with profile ${stored.profile} and seed ${stored.seed}; use another --out for profile ${identity.profile}, seed ${identity.seed}.`);
+  if (o.features !== "inception" && (o.inceptionWeights !== undefined || o.downloadWeights)) {
+    throw new Error("--inception-weights and --download-weights need --features inception.");
+  }
+  // The run's identity: a folder holds one profile (with its overrides), seed and feature network; datasets may be
+  // added later.
+  const identity = { app: "dale-bench", profile: profile.name, seed: o.seed, features: o.features, budget: profile };
+  const isNew = !existsSync(store.manifest());
+  if (!isNew) {
+    const stored = JSON.parse(readFileSync(store.manifest(), "utf8")) as { profile: ProfileName; seed: number; features?: string; budget?: Profile };
+    // Runs from before --features and the overrides used the classifier and the profile as defined.
+    const storedFeatures = stored.features ?? "classifier";
+    if (stored.profile !== identity.profile || stored.seed !== identity.seed || storedFeatures !== identity.features) {
+      throw new Error(
+        `${root} holds a run with profile ${stored.profile}, seed ${stored.seed} and --features ${storedFeatures}; use another --out for profile ${identity.profile}, seed ${identity.seed}, --features ${identity.features}.`,
+      );
     }
-  } else await writeAtomic(store.manifest(), `${JSON.stringify(identity, null, 2)}\n`);
+    // Both through the schema, so that key order cannot tell equal budgets apart.
+    const storedBudget = profileSchema.parse(stored.budget ?? PROFILES[stored.profile]);
+    if (JSON.stringify(storedBudget) !== JSON.stringify(profile)) {
+      throw new Error(
+        `${root} holds a run of profile ${stored.profile} with another budget (${JSON.stringify(storedBudget)}); give the same --train-steps, --train-images, --samples, --nfe and --eval-images as when it was made, or use another --out.`,
+      );
+    }
+  }
+  // The Inception weights are found (or downloaded) before anything is trained, so that a missing file fails at once.
+  let features: FeatureChoice = { kind: "classifier" };
+  if (o.features === "inception") {
+    let weights: string;
+    if (o.inceptionWeights !== undefined) {
+      weights = resolve(o.inceptionWeights);
+      if (!existsSync(weights)) throw new Error(`--inception-weights: ${weights} does not exist.`);
+    } else weights = (await fidInceptionWeights({ download: o.downloadWeights })).path;
+    features = { kind: "inception", weights, download: false };
+  }
+  if (isNew) await writeAtomic(store.manifest(), `${JSON.stringify(identity, null, 2)}\n`);
 
   const progress = createProgress({ quiet: o.quiet });
   const { backend } = await initBackend();
   progress.log(`backend ${backend}; profile ${profile.name}; datasets ${datasets.join(", ")}; out ${root}${shard ? `; shard ${shard.index}/${shard.count}` : ""}`);
-  const ctx: RunContext = { store, profile, datasets, seed: o.seed, dataDir: o.dataDir !== undefined ? resolve(o.dataDir) : undefined, progress };
+  const ctx: RunContext = {
+    store,
+    profile,
+    datasets,
+    seed: o.seed,
+    dataDir: o.dataDir !== undefined ? resolve(o.dataDir) : undefined,
+    progress,
+    features,
+    self: resolve(process.argv[1] as string),
+    jobs: o.jobs,
+  };
 
   if (stage === "all" || stage === "prepare") await prepare(ctx);
   if (stage === "all" || stage === "sample") {

@@ -11,11 +11,11 @@ export interface ImageSet {
 }
 
 /**
- * The training images: the training split, except KMNIST, whose training split is absent from our copy: there the
+ * The training images (the first `limit` of them, when given): the training split, except KMNIST, whose training split is absent from our copy: there the
  * first {@link KMNIST_TEST_SUBSET} test images train (the same ones dale-train uses) and the rest are held out.
  */
-export async function trainImages(name: BenchDataset, dataDir: string | undefined): Promise<ImageSet & { note?: string }> {
-  const { dataset, note } = await loadTrainingData(name, dataDir);
+export async function trainImages(name: BenchDataset, dataDir: string | undefined, limit?: number): Promise<ImageSet & { note?: string }> {
+  const { dataset, note } = await loadTrainingData(name, dataDir, limit);
   return {
     dataset,
     indices: Int32Array.from({ length: dataset.count }, (_, i) => i),

@@ -1,14 +1,24 @@
-// The feature network of a benchmark: a classifier trained by Dale on the dataset's training images (cached in the
-// run folder), never called FID-Inception in the results.
+// The feature network of a benchmark: by default a classifier trained by Dale on the dataset's training images (cached
+// in the run folder), never called FID-Inception in the results; with `--features inception`, the FID Inception-v3.
 import { existsSync } from "node:fs";
 import { dirname } from "node:path";
 import type * as tf from "@tensorflow/tfjs-core";
-import { classifierFeatureExtractor, loadClassifier, loadOrTrainClassifier, takeImages, type FeatureExtractor } from "@dale/metrics";
+import { classifierFeatureExtractor, inceptionFeatureExtractor, loadClassifier, loadOrTrainClassifier, takeImages, type FeatureExtractor } from "@dale/metrics";
 import { evalImages, type ImageSet } from "./data";
 import type { BenchDataset } from "./plan";
 import type { RunContext } from "./stages";
 
 export type Embedder = FeatureExtractor;
+
+/** Which network embeds the images: Dale's per-dataset classifier, or the FID Inception-v3 (pytorch-fid's weights). */
+export type FeatureChoice = { kind: "classifier" } | { kind: "inception"; weights?: string; download: boolean };
+
+/** The feature network of a dataset: the classifier (see `classifierFor`) or the Inception-v3, per `ctx.features`. */
+export async function embedderFor(ctx: RunContext, dataset: BenchDataset, train: ImageSet | null): Promise<Embedder> {
+  if (ctx.features.kind === "classifier") return classifierFor(ctx, dataset, train);
+  const { weights, download } = ctx.features;
+  return inceptionFeatureExtractor({ ...(weights !== undefined ? { weights } : {}), download, batchSize: 50 });
+}
 
 /**
  * The dataset's classifier: loaded from `<out>/<dataset>/classifier.safetensors`, or trained there with the run's seed

@@ -17,7 +17,15 @@ export const profileSchema = z
     name: z.string(),
     /** U-Net preset of @dale/models for the 28x28x1 datasets and for CIFAR-10. */
     model: z.object({ gray: z.string(), color: z.string() }),
-    train: z.object({ steps: posInt, batch: posInt, lr: z.number().positive(), ema: z.number().min(0).lt(1), checkpointEvery: posInt }),
+    train: z.object({
+      steps: posInt,
+      batch: posInt,
+      lr: z.number().positive(),
+      ema: z.number().min(0).lt(1),
+      checkpointEvery: posInt,
+      /** Train the models and the classifier on the first this many training images (all when absent). */
+      images: posInt.optional(),
+    }),
     /** Target numbers of network evaluations; each sampler's steps are chosen to match them (see `stepsForNfe`). */
     nfe: z.array(posInt).nonempty(),
     /** Generated images per (process, sampler, NFE). */
@@ -67,6 +75,34 @@ export const PROFILES = {
   },
 } as const satisfies Record<string, Profile>;
 export type ProfileName = keyof typeof PROFILES;
+
+/** What the command line may change in a profile (`--train-steps`, `--train-images`, `--samples`, `--nfe`, `--eval-images`). */
+export interface ProfileOverrides {
+  trainSteps?: number;
+  trainImages?: number;
+  samples?: number;
+  nfe?: number[];
+  evalImages?: number;
+}
+
+/** A profile with the overrides applied, validated (the run folder records it, so a resumed run keeps it). */
+export function effectiveProfile(name: ProfileName, o: ProfileOverrides): Profile {
+  const base: Profile = PROFILES[name];
+  const p = {
+    ...base,
+    train: {
+      ...base.train,
+      ...(o.trainSteps !== undefined ? { steps: o.trainSteps, checkpointEvery: Math.min(base.train.checkpointEvery, o.trainSteps) } : {}),
+      ...(o.trainImages !== undefined ? { images: o.trainImages } : {}),
+    },
+    ...(o.samples !== undefined ? { samples: o.samples, chunk: Math.min(base.chunk, o.samples) } : {}),
+    ...(o.nfe !== undefined ? { nfe: [...new Set(o.nfe)].sort((a, b) => a - b) } : {}),
+    ...(o.evalImages !== undefined ? { evalImages: o.evalImages } : {}),
+  };
+  const parsed = profileSchema.safeParse(p);
+  if (!parsed.success) throw new Error(`profile ${name} with the given overrides is invalid: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
+  return parsed.data;
+}
 
 /** The samplers of each process: the three multiplicative ones for GBM, the two additive ones for VP. */
 export const SAMPLERS_OF: Record<BenchProcess, readonly BenchSampler[]> = {

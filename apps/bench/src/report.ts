@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { renderPng } from "@dale/trainer";
 import { featureStats, frechetDistance, inceptionScore, kernelInceptionDistance, precisionRecall, type HostFeatureMatrix } from "@dale/metrics";
 import type { TopLevelSpec } from "vega-lite";
-import { chunksOf, sampleConfigs, type BenchDataset, type BenchProcess, type BenchSampler, type SampleConfig } from "./plan";
+import { chunksOf, sampleConfigs, type BenchDataset, type BenchProcess, type BenchSampler, type Profile, type SampleConfig } from "./plan";
 import { floorFeatures, type ChunkInfo, type RunContext, type TrainRecord } from "./stages";
 import { readFeatures, writeAtomic } from "./store";
 
@@ -24,8 +24,13 @@ export interface ResultRow {
   kid: { mean: number; std: number };
   precision: number;
   recall: number;
-  /** Inception Score computed with the dataset classifier's class probabilities (not Inception-v3). */
+  /**
+   * Inception Score computed with the feature network's class probabilities: the dataset classifier's (not
+   * Inception-v3's) unless `Results.features` is "inception". The name is kept from results of version 1.
+   */
   isClassifier: { mean: number; std: number } | null;
+  /** Mean per-pixel standard deviation across images (`pixelSpread`), averaged over chunks; near 0 = collapsed. */
+  pixelSpread: number | null;
   /** Sampling wall time per image (seconds), summed over chunks. */
   secondsPerImage: number | null;
   /** Fraction of generated pixel values that were NaN or infinite (a diverged sampler); they were embedded as 0. */
@@ -36,7 +41,7 @@ export interface DatasetSummary {
   dataset: BenchDataset;
   /** The feature network (a Dale classifier, with its test accuracy); the metrics are computed in its feature space. */
   features: string;
-  reference: { eval: string; floor: string };
+  reference: { eval: string; floor: string; pixelSpread?: number | null };
   training: Record<BenchProcess, TrainRecord>;
   notes: string[];
 }
@@ -45,8 +50,12 @@ export interface Results {
   app: "dale-bench";
   version: 1;
   profile: string;
+  /** The profile as run: its budget, with any command-line overrides applied. */
+  budget: Profile;
   seed: number;
   created: string;
+  /** The feature network of every metric. */
+  features: "classifier" | "inception";
   /** What every FID/KID/PR number here means. */
   metricsNote: string;
   datasets: DatasetSummary[];
@@ -82,7 +91,7 @@ function pixelsPerImage(ctx: RunContext, config: SampleConfig): number {
 function gather(
   ctx: RunContext,
   config: SampleConfig,
-): { features: ReturnType<typeof concatRows>; probabilities: ReturnType<typeof concatRows>; seconds: number; nonFiniteFraction: number } {
+): { features: ReturnType<typeof concatRows>; probabilities: ReturnType<typeof concatRows>; seconds: number; nonFiniteFraction: number; pixelSpread: number | null } {
   const chunks = chunksOf(config, ctx.profile, ctx.seed);
   const missing = chunks.filter((c) => !existsSync(ctx.store.chunkInfo(c)));
   if (missing.length > 0) {
@@ -94,6 +103,7 @@ function gather(
   let seconds = 0;
   let nonFinite = 0;
   let values = 0;
+  const spreads: number[] = [];
   const f = [];
   const p = [];
   for (const c of chunks) {
@@ -101,17 +111,25 @@ function gather(
     if (info.seed !== c.seed || info.count !== c.count) throw new Error(`${ctx.store.chunkInfo(c)} was made with other settings (seed ${info.seed}, count ${info.count}); delete it and re-run.`);
     seconds += info.seconds;
     nonFinite += info.nonFinite;
+    if (info.pixelSpread !== undefined) spreads.push(info.pixelSpread);
     const path = ctx.store.chunkFeatures(c);
     f.push(readFeatures(path));
     values += c.count;
     p.push(readFeatures(path.replace(/\.features\.npy$/, ".probabilities.npy")));
   }
-  return { features: concatRows(f), probabilities: concatRows(p), seconds, nonFiniteFraction: nonFinite / (values * pixelsPerImage(ctx, config)) };
+  return {
+    features: concatRows(f),
+    probabilities: concatRows(p),
+    seconds,
+    nonFiniteFraction: nonFinite / (values * pixelsPerImage(ctx, config)),
+    // Chunks from before the spread was recorded leave it out.
+    pixelSpread: spreads.length === chunks.length ? spreads.reduce((a, b) => a + b, 0) / spreads.length : null,
+  };
 }
 
 function metricsRow(
   ctx: RunContext,
-  base: Pick<ResultRow, "dataset" | "process" | "sampler" | "targetNfe" | "nfe" | "steps" | "secondsPerImage" | "nonFinite">,
+  base: Pick<ResultRow, "dataset" | "process" | "sampler" | "targetNfe" | "nfe" | "steps" | "secondsPerImage" | "nonFinite" | "pixelSpread">,
   real: { data: Float32Array; rows: number },
   realStats: ReturnType<typeof featureStats>,
   fake: { data: Float32Array; rows: number },
@@ -143,33 +161,53 @@ export async function report(ctx: RunContext): Promise<Results> {
     const real = readFeatures(ctx.store.reference(dataset));
     const realStats = featureStats(host(real));
     const floor = floorFeatures(ctx, dataset);
+    const reference = JSON.parse(readFileSync(join(ctx.store.root, dataset, "reference.json"), "utf8")) as DatasetSummary["reference"];
     rows.push(
-      metricsRow(ctx, { dataset, process: "real", sampler: "training images", targetNfe: null, nfe: null, steps: null, secondsPerImage: null, nonFinite: null }, real, realStats, floor.features, floor.probabilities),
+      metricsRow(
+        ctx,
+        { dataset, process: "real", sampler: "training images", targetNfe: null, nfe: null, steps: null, secondsPerImage: null, nonFinite: null, pixelSpread: reference.pixelSpread ?? null },
+        real,
+        realStats,
+        floor.features,
+        floor.probabilities,
+      ),
     );
     let done = 1;
     task.update(done);
     for (const config of configs.filter((c) => c.dataset === dataset)) {
       const g = gather(ctx, config);
       const { process, sampler, targetNfe, nfe, steps } = config;
-      rows.push(metricsRow(ctx, { dataset, process, sampler, targetNfe, nfe, steps, secondsPerImage: g.seconds / g.features.rows, nonFinite: g.nonFiniteFraction }, real, realStats, g.features, g.probabilities));
+      rows.push(
+        metricsRow(
+          ctx,
+          { dataset, process, sampler, targetNfe, nfe, steps, secondsPerImage: g.seconds / g.features.rows, nonFinite: g.nonFiniteFraction, pixelSpread: g.pixelSpread },
+          real,
+          realStats,
+          g.features,
+          g.probabilities,
+        ),
+      );
       task.update(++done);
     }
     task.done();
-    const reference = JSON.parse(readFileSync(join(ctx.store.root, dataset, "reference.json"), "utf8")) as DatasetSummary["reference"];
     const training = Object.fromEntries(
       (["gbm", "vp"] as const).map((p) => [p, JSON.parse(readFileSync(join(ctx.store.model(dataset, p), "bench-train.json"), "utf8")) as TrainRecord]),
     ) as Record<BenchProcess, TrainRecord>;
     const notes = [...new Set(Object.values(training).flatMap((t) => (t.note ? [t.note] : [])))];
-    summaries.push({ dataset, features: classifierName(ctx, dataset), reference, training, notes });
+    summaries.push({ dataset, features: featureName(ctx, dataset), reference, training, notes });
   }
   const results: Results = {
     app: "dale-bench",
     version: 1,
     profile: ctx.profile.name,
+    budget: ctx.profile,
     seed: ctx.seed,
     created: new Date().toISOString(),
+    features: ctx.features.kind,
     metricsNote:
-      "FID, KID, precision and recall are computed in the feature space of a classifier that Dale trained on each dataset (named per dataset), not Inception-v3: they rank models within a dataset and are not comparable with published FID-Inception numbers. IS uses the same classifier's class probabilities.",
+      ctx.features.kind === "classifier"
+        ? "FID, KID, precision and recall are computed in the feature space of a classifier that Dale trained on each dataset (named per dataset), not Inception-v3: they rank models within a dataset and are not comparable with published FID-Inception numbers. IS uses the same classifier's class probabilities."
+        : "FID, KID, precision and recall are computed in the 2048-d pool features of the FID Inception-v3 (pytorch-fid's port of the 2015-12-05 TensorFlow graph; its weights are named per dataset), IS with its 1008 class probabilities. They are comparable with published FID-Inception numbers only at the same sample and reference counts (FID is biased upwards for small counts).",
     datasets: summaries,
     rows,
   };
@@ -179,9 +217,13 @@ export async function report(ctx: RunContext): Promise<Results> {
   return results;
 }
 
-function classifierName(ctx: RunContext, dataset: BenchDataset): string {
+function featureName(ctx: RunContext, dataset: BenchDataset): string {
   const path = join(ctx.store.root, dataset, "features.txt");
-  return existsSync(path) ? readFileSync(path, "utf8").trim() : "classifier (see the prepare log)";
+  return existsSync(path) ? readFileSync(path, "utf8").trim() : `${ctx.features.kind} (see the prepare log)`;
+}
+
+function featureLabel(results: Pick<Results, "features">): string {
+  return results.features === "inception" ? "Inception-v3" : "classifier";
 }
 
 const fmt = (v: number, digits = 2) => (Number.isFinite(v) ? v.toFixed(digits) : String(v));
@@ -194,8 +236,12 @@ export function markdown(results: Results, ctx: Pick<RunContext, "profile">): st
     "",
     `Written ${results.created}. ${results.metricsNote}`,
     "",
-    `Budget per model: ${p.train.steps} steps of batch ${p.train.batch} (lr ${p.train.lr}, EMA ${p.train.ema}); ${p.samples} samples per row; ` +
+    `Budget per model: ${p.train.steps} steps of batch ${p.train.batch} (lr ${p.train.lr}, EMA ${p.train.ema})` +
+      `${p.train.images !== undefined ? `, on the first ${p.train.images} training images` : ""}; ${p.samples} samples per row; ` +
       `${p.evalImages} held-out real images; KID over ${p.kid.subsets} subsets; precision/recall with k = ${p.prK}.`,
+    "",
+    `Pixel spread: the mean per-pixel standard deviation across the images of a chunk of ${p.chunk} (pixels in [0, 1]), averaged over chunks; ` +
+      "the real row gives the real images' value. Near 0 means the sampler returned nearly the same image every time, which FID alone can hide.",
     "",
   ];
   for (const d of results.datasets) {
@@ -205,14 +251,18 @@ export function markdown(results: Results, ctx: Pick<RunContext, "profile">): st
       lines.push(`- ${proc}: U-Net ${t.preset}, ${t.steps} steps x batch ${t.batch}, ${fmt(t.seconds, 0)} s of training.`);
     }
     for (const n of d.notes) lines.push(`- Note: ${n}`);
-    lines.push("", "| process | sampler | NFE | FID | KID x 1000 | precision | recall | IS (classifier) | s / image | NaN pixels |", "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+    lines.push(
+      "",
+      `| process | sampler | NFE | FID | KID x 1000 | precision | recall | IS (${featureLabel(results)}) | pixel spread | s / image | NaN pixels |`,
+      "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    );
     const rs = results.rows.filter((r) => r.dataset === d.dataset);
     const best = Math.min(...rs.filter((r) => r.process !== "real").map((r) => r.fid));
     for (const r of rs) {
       const fid = r.process !== "real" && r.fid === best ? `**${fmt(r.fid)}**` : fmt(r.fid);
       const is = r.isClassifier ? `${fmt(r.isClassifier.mean)} ± ${fmt(r.isClassifier.std)}` : "-";
       lines.push(
-        `| ${r.process} | ${r.sampler} | ${r.nfe ?? "-"} | ${fid} | ${fmt(1000 * r.kid.mean)} ± ${fmt(1000 * r.kid.std)} | ${fmt(r.precision, 3)} | ${fmt(r.recall, 3)} | ${is} | ${r.secondsPerImage === null ? "-" : fmt(r.secondsPerImage, 4)} | ${r.nonFinite === null ? "-" : r.nonFinite === 0 ? "0" : `${fmt(100 * r.nonFinite, 1)}%`} |`,
+        `| ${r.process} | ${r.sampler} | ${r.nfe ?? "-"} | ${fid} | ${fmt(1000 * r.kid.mean)} ± ${fmt(1000 * r.kid.std)} | ${fmt(r.precision, 3)} | ${fmt(r.recall, 3)} | ${is} | ${r.pixelSpread === null ? "-" : fmt(r.pixelSpread, 3)} | ${r.secondsPerImage === null ? "-" : fmt(r.secondsPerImage, 4)} | ${r.nonFinite === null ? "-" : r.nonFinite === 0 ? "0" : `${fmt(100 * r.nonFinite, 1)}%`} |`,
       );
     }
     lines.push("", ...gridLinks(d.dataset, rs), "");
@@ -230,7 +280,7 @@ export function fidSpec(results: Results): TopLevelSpec {
   const floors = results.rows.filter((r) => r.process === "real").map((r) => ({ dataset: r.dataset, fid: r.fid }));
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v5.json",
-    title: `dale-bench (${results.profile}): FID in classifier features against network evaluations`,
+    title: `dale-bench (${results.profile}): FID in ${featureLabel(results)} features against network evaluations`,
     data: { values: [...values, ...floors.map((f) => ({ ...f, method: "real images (floor)", nfe: null }))] },
     facet: { field: "dataset", type: "nominal" },
     columns: 2,
@@ -243,7 +293,7 @@ export function fidSpec(results: Results): TopLevelSpec {
           mark: { type: "line", point: true },
           encoding: {
             x: { field: "nfe", type: "quantitative", scale: { type: "log" }, title: "network evaluations per image" },
-            y: { field: "fid", type: "quantitative", scale: { type: "log" }, title: "FID (classifier features)" },
+            y: { field: "fid", type: "quantitative", scale: { type: "log" }, title: `FID (${featureLabel(results)} features)` },
             color: { field: "method", type: "nominal", legend: { labelLimit: 400 } },
           },
         },

@@ -3,13 +3,13 @@
 // the metrics, write results.json, RESULTS.md-style tables, grids and the FID-NFE plot).
 import { spawn } from "node:child_process";
 import { createWriteStream, existsSync, readFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import { toTensor, type Dataset } from "@dale/data";
 import { openCheckpoint, gridPng, type OpenCheckpoint } from "@dale/trainer";
 import { evalImages, trainImages, type ImageSet } from "./data";
-import { classifierFor, embed, type Embedder } from "./features";
+import { pixelSpread } from "./diversity";
+import { embed, embedderFor, type Embedder, type FeatureChoice } from "./features";
 import { BENCH_PROCESSES, type BenchDataset, type BenchProcess, type Chunk, type Profile } from "./plan";
 import type { Progress } from "./progress";
 import type { BenchStore} from "./store";
@@ -22,13 +22,20 @@ export interface RunContext {
   seed: number;
   dataDir: string | undefined;
   progress: Progress;
+  /** The script that runs `TRAIN_SUBCOMMAND` (dale-bench's own entry). */
+  self: string;
+  /** The feature network of the metrics. */
+  features: FeatureChoice;
+  /** Models trained at the same time, each in its own process (the prepare stage). */
+  jobs: number;
 }
 
-/** Where dale-train's bin is: the trainer app is a dependency of this one. */
-function trainerBin(): string {
-  const require = createRequire(import.meta.url);
-  return join(dirname(require.resolve("@dale/trainer/package.json")), "dist", "train.js");
-}
+/**
+ * The argument that makes dale-bench run dale-train instead (`runTrain` of @dale/trainer) in the child processes of
+ * the prepare stage. The benchmark starts itself rather than the trainer's bin, so that a single bundle of it (such as
+ * `../shared/gpu/pack.sh apps/bench/src/bench.ts` for the GPU machine) trains too.
+ */
+export const TRAIN_SUBCOMMAND = "__dale-train";
 
 export function presetFor(dataset: BenchDataset, profile: Profile): string {
   return dataset === "cifar10" ? profile.model.color : profile.model.gray;
@@ -54,9 +61,11 @@ async function trainModel(ctx: RunContext, dataset: BenchDataset, kind: BenchPro
   if (before && before.steps >= profile.train.steps) return before;
   const preset = presetFor(dataset, profile);
   const args = [
-    trainerBin(),
+    ctx.self,
+    TRAIN_SUBCOMMAND,
     ...["--dataset", dataset, "--process", kind, "--model", preset, "--out", out, "--resume"],
     ...["--steps", String(profile.train.steps), "--batch", String(profile.train.batch), "--lr", String(profile.train.lr)],
+    ...(profile.train.images !== undefined ? ["--train-images", String(profile.train.images)] : []),
     ...["--ema", String(profile.train.ema), "--seed", String(ctx.seed), "--checkpoint-every", String(profile.train.checkpointEvery)],
     ...["--log-every", String(Math.max(1, Math.floor(profile.train.steps / 20))), "--sample-count", "0"],
     ...(ctx.dataDir !== undefined ? ["--data-dir", ctx.dataDir] : []),
@@ -103,6 +112,38 @@ async function trainModel(ctx: RunContext, dataset: BenchDataset, kind: BenchPro
   return record;
 }
 
+/** Runs the tasks with at most `limit` of them at a time; the first failure rejects once the running ones end. */
+export async function inPool<T>(tasks: readonly (() => Promise<T>)[], limit: number): Promise<T[]> {
+  const results: T[] = new Array<T>(tasks.length);
+  let next = 0;
+  let failure: { error: unknown } | null = null;
+  const worker = async () => {
+    while (failure === null && next < tasks.length) {
+      const i = next++;
+      try {
+        results[i] = await (tasks[i] as () => Promise<T>)();
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, tasks.length)) }, worker));
+  if (failure !== null) throw (failure as { error: unknown }).error;
+  return results;
+}
+
+/** `pixelSpread` of the first `chunk` real images: what a chunk of good samples should show. */
+async function realSpread(set: ImageSet, chunk: number): Promise<number | null> {
+  const n = Math.min(chunk, set.indices.length);
+  if (n < 2) return null;
+  const x = toTensor(set.dataset, { indices: set.indices.subarray(0, n) });
+  try {
+    return pixelSpread((await x.data()) as Float32Array, n);
+  } finally {
+    x.dispose();
+  }
+}
+
 /** Embeds the chosen images of a dataset in batches. */
 async function embedSet(embedder: Embedder, set: ImageSet, batch = 256): Promise<{ features: Float32Array; probabilities: Float32Array }> {
   const parts: { f: Float32Array; p: Float32Array }[] = [];
@@ -130,10 +171,15 @@ function concat(parts: Float32Array[]): Float32Array {
 
 /** Stage 1: both models, the classifier and the real images' features of every dataset. Idempotent and resumable. */
 export async function prepare(ctx: RunContext): Promise<void> {
+  // Every model first, `jobs` at a time: on a GPU one small U-Net leaves most of the device idle (each op's dispatch
+  // costs more than its arithmetic), so several trainings side by side finish sooner than one after another.
+  await inPool(
+    ctx.datasets.flatMap((dataset) => BENCH_PROCESSES.map((kind) => () => trainModel(ctx, dataset, kind))),
+    ctx.jobs,
+  );
   for (const dataset of ctx.datasets) {
-    for (const kind of BENCH_PROCESSES) await trainModel(ctx, dataset, kind);
-    const train = await trainImages(dataset, ctx.dataDir);
-    const embedder = await classifierFor(ctx, dataset, train);
+    const train = await trainImages(dataset, ctx.dataDir, ctx.profile.train.images);
+    const embedder = await embedderFor(ctx, dataset, train);
     try {
       await writeAtomic(join(ctx.store.root, dataset, "features.txt"), `${embedder.name}\n`);
       const refPath = ctx.store.reference(dataset);
@@ -150,7 +196,8 @@ export async function prepare(ctx: RunContext): Promise<void> {
         const floor = await embedSet(embedder, floorSet);
         await writeFeatures(ctx.store.reference(dataset).replace(/reference-features/, "train-features"), floor.features, floorSet.indices.length);
         await writeFeatures(ctx.store.reference(dataset).replace(/reference-features/, "train-probabilities"), floor.probabilities, floorSet.indices.length);
-        await writeAtomic(join(dirname(refPath), "reference.json"), `${JSON.stringify({ eval: evalSet.description, floor: floorSet.description }, null, 2)}\n`);
+        const spread = await realSpread(evalSet, ctx.profile.chunk);
+        await writeAtomic(join(dirname(refPath), "reference.json"), `${JSON.stringify({ eval: evalSet.description, floor: floorSet.description, pixelSpread: spread }, null, 2)}\n`);
         await writeFeatures(refPath, ref.features, n);
         task.update(2);
         task.done();
@@ -171,6 +218,8 @@ export interface ChunkInfo {
   checkpointStep: number;
   /** Pixel values that came out NaN or infinite (set to 0 before embedding). */
   nonFinite: number;
+  /** `pixelSpread` of the chunk's images (in [0, 1]): near 0 when the sampler collapsed to one image. */
+  pixelSpread?: number;
 }
 
 /** Stage 2: the given chunks (all, or one shard's); chunks already on disk are skipped, so a killed run resumes. */
@@ -196,7 +245,7 @@ export async function sampleChunks(ctx: RunContext, chunks: readonly Chunk[]): P
           throw new Error(`${dataset}/${kind} is not trained yet (${dir}); run \`dale-bench --stage prepare\` with the same options first.`);
         }
         const ckpt = await openCheckpoint(dir);
-        const embedder = await classifierFor(ctx, dataset, null);
+        const embedder = await embedderFor(ctx, dataset, null);
         state.open = { key, ckpt, embedder };
       }
       const { ckpt, embedder } = state.open;
@@ -225,7 +274,8 @@ export async function sampleChunks(ctx: RunContext, chunks: readonly Chunk[]): P
       }
       await writeFeatures(ctx.store.chunkFeatures(chunk), out.features, chunk.count);
       await writeFeatures(ctx.store.chunkFeatures(chunk).replace(/\.features\.npy$/, ".probabilities.npy"), out.probabilities, chunk.count);
-      const info: ChunkInfo = { seconds, count: chunk.count, seed: chunk.seed, steps, nfe, checkpointStep: ckpt.step, nonFinite };
+      const spread = chunk.count >= 2 ? pixelSpread(pixels, chunk.count) : undefined;
+      const info: ChunkInfo = { seconds, count: chunk.count, seed: chunk.seed, steps, nfe, checkpointStep: ckpt.step, nonFinite, ...(spread !== undefined ? { pixelSpread: spread } : {}) };
       await writeAtomic(ctx.store.chunkInfo(chunk), `${JSON.stringify(info)}\n`); // written last: marks the chunk done
       task.update(++done);
     }

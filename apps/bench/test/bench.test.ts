@@ -32,7 +32,8 @@ describe("dale-bench --profile quick", () => {
 
   it("runs on MNIST, Fashion-MNIST, KMNIST and CIFAR-10 and writes the results", async () => {
     if (!DATA) throw new Error("set DALE_DATA_DIR to the datasets folder (../shared/datasets; .ci/run does this)");
-    const r = await run(["--profile", "quick", "--out", full, "--data-dir", DATA, "--quiet"]);
+    // Two models train at a time, each in a child process of the bench itself (the path a GPU bundle takes too).
+    const r = await run(["--profile", "quick", "--out", full, "--data-dir", DATA, "--jobs", "2", "--quiet"]);
     expect(r.stderr).not.toMatch(/error/);
     expect(r.code).toBe(0);
     const results = JSON.parse(readFileSync(join(full, "results.json"), "utf8")) as Results;
@@ -49,11 +50,17 @@ describe("dale-bench --profile quick", () => {
         if (row.process !== "real") expect(row.fid).toBeGreaterThan(5 * (floor?.fid ?? Infinity));
         expect(row.precision).toBeGreaterThanOrEqual(0);
         expect(row.recall).toBeLessThanOrEqual(1);
+        expect(row.pixelSpread).not.toBeNull();
+        expect(row.pixelSpread as number).toBeGreaterThanOrEqual(0);
       }
+      // Real digits and photos vary from image to image by a tenth or more of the pixel range.
+      expect(floor?.pixelSpread as number).toBeGreaterThan(0.1);
       expect(existsSync(join(full, d.dataset, "grids", "gbm-dale-langevin-nfe10.png"))).toBe(true);
     }
     expect(results.datasets.find((d) => d.dataset === "kmnist")?.notes.join(" ")).toMatch(/KMNIST has no training images in our copy/);
     expect(readFileSync(join(full, "results.md"), "utf8")).toMatch(/\| gbm \| dale-langevin \| 10 \|/);
+    expect(results.features).toBe("classifier");
+    for (const kind of ["gbm", "vp"]) expect(readFileSync(join(full, "mnist", "models", `${kind}.log`), "utf8")).toMatch(/\[train\] done: step 60/);
     expect(readFileSync(join(full, "fid-vs-nfe.png")).subarray(1, 4).toString()).toBe("PNG");
   }, 1_800_000);
 
@@ -88,6 +95,17 @@ describe("dale-bench --profile quick", () => {
     const stage = await run(["--shard", "0/2", "--stage", "report", "--out", join(tmp, "bad")]);
     expect(stage.stderr).toMatch(/--shard splits the sample stage only/);
     const other = await run(["--profile", "full", "--out", join(tmp, "full")]);
-    expect(other.stderr).toMatch(/holds a run with profile quick and seed 0; use another --out/);
+    expect(other.stderr).toMatch(/holds a run with profile quick, seed 0 and --features classifier; use another --out/);
+    const budget = await run(["--train-steps", "61", "--out", join(tmp, "full")]);
+    expect(budget.stderr).toMatch(/holds a run of profile quick with another budget .*"steps":60.*; give the same --train-steps/);
+    const inception = await run(["--features", "inception", "--out", join(tmp, "full")]);
+    expect(inception.stderr).toMatch(/use another --out for profile quick, seed 0, --features inception/);
+    const weights = await run(["--features", "inception", "--inception-weights", join(tmp, "nothing.pth"), "--out", join(tmp, "bad-weights")]);
+    expect(weights.code).toBe(1);
+    expect(weights.stderr).toMatch(/--inception-weights: .*nothing\.pth does not exist/);
+    const stray = await run(["--inception-weights", join(tmp, "nothing.pth"), "--out", join(tmp, "bad")]);
+    expect(stray.stderr).toMatch(/--inception-weights and --download-weights need --features inception/);
+    const jobs = await run(["--jobs", "0", "--out", join(tmp, "bad")]);
+    expect(jobs.stderr).toMatch(/--jobs must be an integer in \[1, 64\], got 0/);
   });
 });

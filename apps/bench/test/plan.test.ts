@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { chunkSeed, chunksOf, parseShard, PROFILES, profileSchema, sampleConfigs, shardChunks, stepsForNfe } from "../src/plan";
+import { chunkSeed, chunksOf, effectiveProfile, parseShard, PROFILES, profileSchema, sampleConfigs, shardChunks, stepsForNfe } from "../src/plan";
 
 describe("plan", () => {
   it("the profiles are valid", () => {
@@ -51,5 +51,23 @@ describe("plan", () => {
     expect(parseShard("0/4")).toEqual({ index: 0, count: 4 });
     expect(parseShard(" 3/4 ")).toEqual({ index: 3, count: 4 });
     for (const bad of ["4/4", "1/0", "-1/3", "a/b", "2", "1/2/3"]) expect(() => parseShard(bad)).toThrow(/--shard must be i\/n/);
+  });
+});
+
+describe("effectiveProfile", () => {
+  it("applies the overrides and leaves the rest of the profile as defined", () => {
+    expect(effectiveProfile("full", {})).toEqual(profileSchema.parse(PROFILES.full));
+    const p = effectiveProfile("full", { trainSteps: 500, trainImages: 20000, samples: 100, nfe: [50, 10, 10, 20], evalImages: 2000 });
+    expect(p.train).toEqual({ ...PROFILES.full.train, steps: 500, checkpointEvery: 500, images: 20000 });
+    expect(p.samples).toBe(100);
+    expect(p.chunk).toBe(100); // a chunk is never larger than the row
+    expect(p.nfe).toEqual([10, 20, 50]);
+    expect(p.evalImages).toBe(2000);
+    expect(p.model).toEqual(PROFILES.full.model);
+  });
+
+  it("rejects a budget the schema does not allow", () => {
+    expect(() => effectiveProfile("quick", { nfe: [] })).toThrow(/profile quick with the given overrides is invalid: nfe/);
+    expect(() => effectiveProfile("quick", { samples: 0 })).toThrow(/samples/);
   });
 });

@@ -22,6 +22,8 @@ export const trainConfigSchema = z
     model: z.string().nullable(),
     /** Absolute path of the user's ES module exporting `createModel(config)`. */
     modelModule: z.string().nullable(),
+    /** Train on the first this many images of the training split; null: all of them. */
+    trainImages: posInt.nullable().default(null),
     steps: posInt,
     batch: posInt,
     lr: z.number().positive().finite(),

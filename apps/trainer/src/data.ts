@@ -12,16 +12,26 @@ export interface TrainingData {
 }
 
 /** Loads the training images of `name` (see {@link KMNIST_TEST_SUBSET} for KMNIST). */
-export async function loadTrainingData(name: DatasetChoice, dataDir: string | undefined): Promise<TrainingData> {
-  if (name === "builtin-mnist") return { dataset: loadBuiltinMnist() };
+export async function loadTrainingData(name: DatasetChoice, dataDir: string | undefined, limit?: number | null): Promise<TrainingData> {
+  if (limit !== undefined && limit !== null && (!Number.isInteger(limit) || limit < 1)) {
+    throw new Error(`loadTrainingData: limit must be a positive integer or null, got ${String(limit)}.`);
+  }
+  const cap = (n: number) => (limit === undefined || limit === null ? n : Math.min(n, limit));
+  if (name === "builtin-mnist") {
+    const full = loadBuiltinMnist();
+    const count = cap(full.count);
+    const size = full.height * full.width * full.channels;
+    return { dataset: count === full.count ? full : { ...full, count, images: full.images.subarray(0, count * size), labels: full.labels.subarray(0, count) } };
+  }
   if (name === "kmnist") {
-    const dataset = await loadDataset("kmnist", { split: "test", limit: KMNIST_TEST_SUBSET, ...(dataDir ? { dir: dataDir } : {}) });
+    const dataset = await loadDataset("kmnist", { split: "test", limit: cap(KMNIST_TEST_SUBSET), ...(dataDir ? { dir: dataDir } : {}) });
     return {
       dataset,
       note: `KMNIST has no training images in our copy: training on the first ${dataset.count} test images (so test-set metrics are not held out).`,
     };
   }
-  return { dataset: await loadDataset(name, { split: "train", ...(dataDir ? { dir: dataDir } : {}) }) };
+  const dataset = await loadDataset(name, { split: "train", ...(limit !== undefined && limit !== null ? { limit } : {}), ...(dataDir ? { dir: dataDir } : {}) });
+  return limit !== undefined && limit !== null ? { dataset, note: `training on the first ${dataset.count} images of the ${name} training split (--train-images).` } : { dataset };
 }
 
 /** The pixel transform each process uses: GBM needs positive data ([1, 2]); VP and VE use [-1, 1]. */

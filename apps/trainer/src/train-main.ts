@@ -1,4 +1,5 @@
-// dale-train: trains a score network on an image dataset with M-DSM (GBM) or DSM (VP/VE), with exact resume.
+// dale-train's implementation (the bin is train.ts; the benchmark runs it in its own child processes through
+// `runTrain`): trains a score network on an image dataset with M-DSM (GBM) or DSM (VP/VE), with exact resume.
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { mkdir, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -11,7 +12,7 @@ import { fitPrior, gbm, normalArray, sdeFromJSON, veSDE, vpSDE, type SDE, type S
 import cliProgress from "cli-progress";
 import { Command } from "commander";
 import { lossSpec, renderPng, type LossRow } from "./chart";
-import { fail, int, num, oneOf, userArgv, userPath } from "./cli-util";
+import { int, num, oneOf, userPath } from "./cli-util";
 import { DATASETS, extraSchema, formatZodError, PROCESSES, trainConfigSchema, type ModelInit, type TrainConfig, type TrainerExtra } from "./config";
 import { BatchOrder, loadTrainingData, trainingBatch, transformFor } from "./data";
 import { gridPng } from "./grid";
@@ -37,6 +38,7 @@ function command(): Command {
     .option("--process <kind>", "gbm (multiplicative), vp or ve (additive baselines)", oneOf("--process", PROCESSES), "gbm")
     .option("--model <preset>", `U-Net preset: ${PRESET_NAMES.join(", ")} (mnistSmall for real runs, tiny for tests)`)
     .option("--model-module <path>", "ES module exporting createModel(config) that returns a ScoreModel (fromFunction from @dale/models)")
+    .option("--train-images <n>", "train on the first n images of the training split (default: all; CIFAR-10 then reads only the files it needs)", int("--train-images", 1))
     .option("--steps <n>", "train until this step", int("--steps", 1), 1000)
     .option("--batch <n>", "batch size", int("--batch", 1, 65536), 32)
     .option("--lr <rate>", "Adam learning rate", num("--lr", (v) => v > 0, "a positive number"), 2e-4)
@@ -58,6 +60,7 @@ interface RawOptions {
   process: TrainConfig["process"];
   model?: string;
   modelModule?: string;
+  trainImages?: number;
   steps: number;
   batch: number;
   lr: number;
@@ -83,6 +86,7 @@ function configFrom(raw: RawOptions): TrainConfig {
     process: raw.process,
     model: raw.modelModule !== undefined ? (raw.model ?? null) : (raw.model ?? "tiny"),
     modelModule: raw.modelModule !== undefined ? userPath(raw.modelModule) : null,
+    trainImages: raw.trainImages ?? null,
     steps: raw.steps,
     batch: raw.batch,
     lr: raw.lr,
@@ -111,9 +115,13 @@ function readLossCsv(path: string): LossRow[] {
     });
 }
 
-async function main(): Promise<void> {
+/**
+ * Runs dale-train with `argv` as process.argv (node, script, then the options). Rejects on bad options, a bad
+ * checkpoint or a non-finite loss (see `trainExitCode`).
+ */
+export async function runTrain(argv: readonly string[]): Promise<void> {
   const program = command();
-  program.parse(userArgv());
+  program.parse([...argv]);
   const raw = program.opts<RawOptions>();
   const given = (name: string) => program.getOptionValueSource(name) === "cli";
   const out = userPath(raw.out);
@@ -156,7 +164,7 @@ async function main(): Promise<void> {
   }
 
   // 2. Data.
-  const { dataset, note } = await loadTrainingData(config.dataset, config.dataDir);
+  const { dataset, note } = await loadTrainingData(config.dataset, config.dataDir, config.trainImages);
   const transform = transformFor(config.process);
   const order = new BatchOrder(dataset.count, config.batch, config.seed);
   console.error(
@@ -383,6 +391,7 @@ function formatSeconds(s: number): string {
   return `${(s / 3600).toFixed(1)} h`;
 }
 
-main().catch((e: unknown) => {
-  fail("train", e, e instanceof NonFiniteLoss ? EXIT_NAN : 1);
-});
+/** The exit code dale-train ends with after `runTrain` rejected with `e`. */
+export function trainExitCode(e: unknown): number {
+  return e instanceof NonFiniteLoss ? EXIT_NAN : 1;
+}

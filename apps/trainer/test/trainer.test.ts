@@ -218,3 +218,38 @@ describe("helpers", () => {
     expect(Array.from(order.indices(1))).not.toEqual(Array.from(order.indices(1 + order.stepsPerEpoch)));
   });
 });
+
+describe("--train-images", () => {
+  it("loads only the first n training images (MNIST from DALE_DATA_DIR, and the built-in subset)", async () => {
+    const { loadTrainingData } = await import("../src/data");
+    const dir = process.env.DALE_DATA_DIR;
+    if (!dir) throw new Error("set DALE_DATA_DIR to the datasets folder (../shared/datasets; .ci/run does this)");
+    const all = await loadTrainingData("mnist", dir);
+    const some = await loadTrainingData("mnist", dir, 300);
+    expect(all.dataset.count).toBe(60000);
+    expect(some.dataset.count).toBe(300);
+    expect(some.note).toMatch(/first 300 images of the mnist training split/);
+    expect(Buffer.from(some.dataset.images).equals(Buffer.from(all.dataset.images.subarray(0, 300 * 784)))).toBe(true);
+    expect(Array.from(some.dataset.labels)).toEqual(Array.from(all.dataset.labels.subarray(0, 300)));
+    const builtin = await loadTrainingData("builtin-mnist", undefined, 10);
+    expect(builtin.dataset.count).toBe(10);
+    expect(builtin.dataset.images.length).toBe(10 * 784);
+    const kmnist = await loadTrainingData("kmnist", dir, 100);
+    expect(kmnist.dataset.count).toBe(100);
+    await expect(loadTrainingData("mnist", dir, 0)).rejects.toThrow(/limit must be a positive integer or null, got 0/);
+  });
+
+  it("is part of the run: recorded in the checkpoint, and a resume with another value is refused", async () => {
+    const out = join(tmp, "train-images");
+    const first = await run(TRAIN, ["--out", out, ...COMMON, "--steps", "2", "--train-images", "64", "--sample-count", "0"]);
+    expect(first.code).toBe(0);
+    expect(first.stderr).toMatch(/builtin-mnist: 64 images/);
+    const m = JSON.parse(readFileSync(join(out, "checkpoint", "checkpoint.json"), "utf8")) as { extra: { config: { trainImages: number | null } } };
+    expect(m.extra.config.trainImages).toBe(64);
+    const other = await run(TRAIN, ["--out", out, ...COMMON, "--steps", "3", "--train-images", "65", "--resume"]);
+    expect(other.code).toBe(1);
+    expect(other.stderr).toMatch(/--train-images 65 differs from the checkpoint's 64/);
+    const bad = await run(TRAIN, ["--out", join(tmp, "train-images-bad"), "--train-images", "0"]);
+    expect(bad.stderr).toMatch(/--train-images/);
+  });
+});
