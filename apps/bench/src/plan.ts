@@ -46,7 +46,8 @@ export type Profile = z.infer<typeof profileSchema>;
 
 /**
  * `quick`: tiny networks and a few hundred images, for CI on two CPU cores (a few minutes for all four datasets); the
- * numbers only show that every part runs. `full`: the budget for the GPU machine.
+ * numbers only show that every part runs. `cpu`: the same tiny networks trained for real on two CPU cores (about an
+ * hour and a half for all four datasets): small, but a comparison. `full`: the budget for the GPU machine.
  */
 export const PROFILES = {
   quick: {
@@ -60,6 +61,18 @@ export const PROFILES = {
     classifier: { steps: 100, batch: 32 },
     prK: 3,
     kid: { subsets: 10, subsetSize: 50 },
+  },
+  cpu: {
+    name: "cpu",
+    model: { gray: "tiny", color: "tiny" },
+    train: { steps: 1500, batch: 32, lr: 1e-3, ema: 0.995, checkpointEvery: 250 },
+    nfe: [10, 20, 50],
+    samples: 256,
+    chunk: 64,
+    evalImages: 2000,
+    classifier: { steps: 600, batch: 64 },
+    prK: 3,
+    kid: { subsets: 20, subsetSize: 200 },
   },
   full: {
     name: "full",
