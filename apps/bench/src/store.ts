@@ -1,9 +1,9 @@
 // The benchmark's folder: where each artefact lives, and atomic writes (a killed run never leaves half a file that a
 // re-run would trust).
 import { existsSync, readFileSync } from "node:fs";
-import { mkdir, rename, writeFile } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { decodeNpy, encodeNpy } from "@dale/data";
+import { writeFileAtomic } from "@dale/models";
 import type { BenchDataset, BenchProcess, Chunk } from "./plan";
 
 export class BenchStore {
@@ -35,13 +35,8 @@ export class BenchStore {
   }
 }
 
-/** Writes through a temporary file and a rename, creating the folder. */
-export async function writeAtomic(path: string, data: string | Uint8Array): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  const tmp = `${path}.tmp-${process.pid}`;
-  await writeFile(tmp, data);
-  await rename(tmp, path);
-}
+/** Writes through a temporary file, fsync and a rename, creating the folder (`@dale/models`' `writeFileAtomic`). */
+export const writeAtomic: (path: string, data: string | Uint8Array) => Promise<void> = writeFileAtomic;
 
 /** A `[rows, dim]` float32 matrix as a .npy file. */
 export async function writeFeatures(path: string, data: Float32Array, rows: number): Promise<void> {

@@ -1,8 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, lstatSync, readdirSync, readlinkSync, rmSync } from "node:fs";
-import { copyFile, mkdir, open, rename, rm, symlink } from "node:fs/promises";
+import { copyFile, mkdir, rename, rm, symlink } from "node:fs/promises";
 import { basename, join, resolve } from "node:path";
-import { saveCheckpoint, type CheckpointState } from "@dale/models";
+import { saveCheckpoint, syncDir, type CheckpointState } from "@dale/models";
 
 /**
  * The run folder's checkpoint, kept as one complete checkpoint at all times:
@@ -76,18 +76,5 @@ export class CheckpointStore {
   describe(): string {
     const cur = this.current();
     return cur === null ? "none" : `${this.link} (-> checkpoints/${basename(cur)})`;
-  }
-}
-
-async function syncDir(dir: string): Promise<void> {
-  try {
-    const fh = await open(dir, "r");
-    try {
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-  } catch {
-    // Not every platform can fsync a directory; the rename is still atomic.
   }
 }

@@ -195,69 +195,75 @@ export async function dataParallel(options: DataParallelOptions): Promise<DataPa
     return { n, mainSize: sizes[0]!, local, remote, owned: sizes.length > 1 };
   }
 
-  async function lossAndGrads(inputs: tf.Tensor[]): Promise<{ loss: number; grads: tf.NamedTensorMap }> {
-    const { n, mainSize, local, remote, owned } = await scatter(inputs, "grads");
-    let main: { value: tf.Scalar; grads: tf.Tensor[] } | undefined;
+  /**
+   * Scatters `inputs`, computes the main thread's slice with `local`, and waits for every worker; a failure on any
+   * thread is rethrown once all have answered. Then `combine` merges the main result with the workers' replies, and
+   * `release` frees the main result (also on failure).
+   */
+  async function sharded<T, R>(
+    inputs: tf.Tensor[],
+    op: "grads" | "forward",
+    local: (x: tf.Tensor[]) => T,
+    combine: (main: T, replies: Reply[], split: Awaited<ReturnType<typeof scatter>>) => Promise<R> | R,
+    release: (main: T) => void,
+  ): Promise<R> {
+    const split = await scatter(inputs, op);
+    let main: { value: T } | undefined;
     let mainError: unknown;
     try {
-      main = shardLossAndGrads(shard, local);
+      main = { value: local(split.local) };
     } catch (e) {
       mainError = e;
     } finally {
-      if (owned) tf.dispose(local);
+      if (split.owned) tf.dispose(split.local);
     }
     try {
-      const replies = await Promise.allSettled(remote.map((r) => r.reply));
+      const replies = await Promise.allSettled(split.remote.map((r) => r.reply));
       if (mainError !== undefined) throw mainError;
       const failed = replies.find((r) => r.status === "rejected");
       if (failed) throw (failed as PromiseRejectedResult).reason;
-      const m = main!;
-      const ok = replies.map((r) => (r as PromiseFulfilledResult<Reply>).value);
-      let loss = ((await m.value.data())[0] as number) * (mainSize / n);
-      ok.forEach((r, j) => (loss += (r.loss as number) * (remote[j]!.size / n)));
-      const grads: tf.NamedTensorMap = {};
-      vars.forEach((v, i) => {
-        grads[v.name] = tf.tidy(() => {
-          let g = remote.length === 0 ? m.grads[i]!.clone() : tf.mul(m.grads[i]!, mainSize / n);
-          ok.forEach((r, j) => (g = tf.add(g, tf.mul(tf.tensor(r.grads![i]!, v.shape, "float32"), remote[j]!.size / n))));
-          return g;
-        });
-      });
-      return { loss, grads };
+      return await combine(main!.value, replies.map((r) => (r as PromiseFulfilledResult<Reply>).value), split);
     } finally {
-      if (main) {
-        main.value.dispose();
-        tf.dispose(main.grads);
-      }
+      if (main) release(main.value);
     }
   }
 
-  async function forward(inputs: tf.Tensor[]): Promise<tf.Tensor> {
-    const { local, remote, owned } = await scatter(inputs, "forward");
-    let y: tf.Tensor | undefined;
-    let mainError: unknown;
-    try {
-      y = shardForward(shard, local);
-    } catch (e) {
-      mainError = e;
-    } finally {
-      if (owned) tf.dispose(local);
-    }
-    try {
-      const replies = await Promise.allSettled(remote.map((r) => r.reply));
-      if (mainError !== undefined) throw mainError;
-      const failed = replies.find((r) => r.status === "rejected");
-      if (failed) throw (failed as PromiseRejectedResult).reason;
-      if (remote.length === 0) {
-        const out = y!;
-        y = undefined;
-        return out;
-      }
-      const outs = replies.map((r) => (r as PromiseFulfilledResult<Reply>).value.out!);
-      return tf.tidy(() => tf.concat([y!, ...outs.map((o) => tf.tensor(o.data, o.shape, o.dtype))], 0));
-    } finally {
-      y?.dispose();
-    }
+  function lossAndGrads(inputs: tf.Tensor[]): Promise<{ loss: number; grads: tf.NamedTensorMap }> {
+    return sharded(
+      inputs,
+      "grads",
+      (x) => shardLossAndGrads(shard, x),
+      async (m, ok, { n, mainSize, remote }) => {
+        let loss = ((await m.value.data())[0] as number) * (mainSize / n);
+        ok.forEach((r, j) => (loss += (r.loss as number) * (remote[j]!.size / n)));
+        const grads: tf.NamedTensorMap = {};
+        vars.forEach((v, i) => {
+          grads[v.name] = tf.tidy(() => {
+            let g = remote.length === 0 ? m.grads[i]!.clone() : tf.mul(m.grads[i]!, mainSize / n);
+            ok.forEach((r, j) => (g = tf.add(g, tf.mul(tf.tensor(r.grads![i]!, v.shape, "float32"), remote[j]!.size / n))));
+            return g;
+          });
+        });
+        return { loss, grads };
+      },
+      (m) => {
+        m.value.dispose();
+        tf.dispose(m.grads);
+      },
+    );
+  }
+
+  function forward(inputs: tf.Tensor[]): Promise<tf.Tensor> {
+    return sharded(
+      inputs,
+      "forward",
+      (x) => shardForward(shard, x),
+      (y, ok) =>
+        ok.length === 0
+          ? y.clone()
+          : tf.tidy(() => tf.concat([y, ...ok.map((r) => tf.tensor(r.out!.data, r.out!.shape, r.out!.dtype))], 0)),
+      (y) => y.dispose(),
+    );
   }
 
   return {

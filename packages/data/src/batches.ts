@@ -1,4 +1,4 @@
-import { below, xoshiro128 } from "./random";
+import { below, xoshiro128 } from "@dale/random";
 
 export interface BatchOptions {
   batchSize: number;

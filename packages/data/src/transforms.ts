@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs-core";
-import { xoshiro128 } from "./random";
+import { xoshiro128 } from "@dale/random";
 import type { Dataset } from "./types";
 
 /**

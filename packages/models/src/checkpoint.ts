@@ -1,8 +1,9 @@
-import { createHash, randomBytes } from "node:crypto";
-import { mkdir, open, readFile, rename, rm } from "node:fs/promises";
+import { createHash } from "node:crypto";
+import { mkdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import { Ema } from "./ema";
+import { syncDir, writeFileAtomic } from "./fs";
 import { decodeSafetensors, encodeSafetensors, type RawTensor, type SafetensorsDtype } from "./safetensors";
 import { modelVariables, type ModelConfig, type ScoreModel } from "./score-model";
 import { createUNet, type UNet } from "./unet";
@@ -72,37 +73,10 @@ function sha256(bytes: Uint8Array): string {
   return createHash("sha256").update(bytes).digest("hex");
 }
 
-/** Writes a file atomically: a temporary file in the same folder, fsync, rename over the target, fsync the folder. */
+/** Writes one file of a checkpoint atomically (see `writeFileAtomic`) and describes it for the manifest. */
 async function writeAtomic(dir: string, name: string, bytes: Uint8Array): Promise<CheckpointFile> {
-  const tmp = join(dir, `.${name}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
-  try {
-    const fh = await open(tmp, "w");
-    try {
-      await fh.writeFile(bytes);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await rename(tmp, join(dir, name));
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
-  }
-  await syncDir(dir);
+  await writeFileAtomic(join(dir, name), bytes);
   return { path: name, bytes: bytes.length, sha256: sha256(bytes) };
-}
-
-async function syncDir(dir: string): Promise<void> {
-  try {
-    const fh = await open(dir, "r");
-    try {
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-  } catch {
-    // Some platforms (Windows) cannot open or fsync a directory; the renames are still atomic there.
-  }
 }
 
 async function toRaw(tensors: Record<string, tf.Tensor>): Promise<[string, RawTensor][]> {

@@ -38,6 +38,7 @@ export {
   type NamedTensor,
   type OptimizerLike,
 } from "./checkpoint";
+export { writeFileAtomic, syncDir } from "./fs";
 export {
   encodeSafetensors,
   decodeSafetensors,

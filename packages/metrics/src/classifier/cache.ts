@@ -1,7 +1,7 @@
-import { randomBytes } from "node:crypto";
-import { mkdir, open, readFile, rename, rm } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { homedir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
+import { writeFileAtomic } from "@dale/models";
 import { classifierFromBytes, type Classifier } from "./classifier";
 import { trainClassifier, type TrainClassifierOptions } from "./train";
 
@@ -10,33 +10,7 @@ import { trainClassifier, type TrainClassifierOptions } from "./train";
  * rename over `path`, fsync the folder. A reader sees the old file or the new one, never a partial one.
  */
 export async function saveClassifier(classifier: Classifier, path: string): Promise<void> {
-  const bytes = classifier.toBytes();
-  const dir = dirname(path);
-  await mkdir(dir, { recursive: true });
-  const tmp = join(dir, `.${path.slice(dir.length + 1)}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
-  try {
-    const fh = await open(tmp, "w");
-    try {
-      await fh.writeFile(bytes);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await rename(tmp, path);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
-  }
-  try {
-    const fh = await open(dir, "r");
-    try {
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-  } catch {
-    // Some platforms cannot fsync a folder; the rename is still atomic there.
-  }
+  await writeFileAtomic(path, classifier.toBytes());
 }
 
 /** Reads a classifier file; a truncated or corrupted file is an error that names `path` and says what is wrong. */

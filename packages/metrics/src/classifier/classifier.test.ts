@@ -1,5 +1,6 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { loadBuiltinMnist } from "@dale/data";
+import { encodeSafetensors } from "@dale/models";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -195,10 +196,17 @@ describe("classifier files", () => {
     const flipped = bytes.slice();
     flipped[flipped.length - 3] = (flipped[flipped.length - 3] as number) ^ 0x10;
     expect(() => classifierFromBytes(flipped, "x.safetensors")).toThrow(/^x\.safetensors: corrupted: the data's sha256 is [0-9a-f]{64}, the header says [0-9a-f]{64}\.$/);
-    expect(() => classifierFromBytes(bytes.subarray(0, bytes.length - 100), "x.safetensors")).toThrow(/x\.safetensors: truncated: the tensors need \d+ data bytes, the file holds \d+/);
-    expect(() => classifierFromBytes(bytes.subarray(0, 50), "x.safetensors")).toThrow(/x\.safetensors: truncated or not a classifier file/);
-    expect(() => classifierFromBytes(bytes.subarray(0, 4), "x.safetensors")).toThrow(/truncated or not a classifier file: 4 bytes/);
-    expect(() => classifierFromBytes(new TextEncoder().encode("not a classifier at all"), "x.safetensors")).toThrow(/x\.safetensors: truncated or not a classifier file/);
+    expect(() => classifierFromBytes(bytes.subarray(0, bytes.length - 100), "x.safetensors")).toThrow(
+      /x\.safetensors: truncated: tensor "[^"]+" ends at data byte \d+, but the file holds \d+ data bytes/,
+    );
+    expect(() => classifierFromBytes(bytes.subarray(0, 50), "x.safetensors")).toThrow(/x\.safetensors: truncated: the header says \d+ header bytes, but the file has only 42/);
+    expect(() => classifierFromBytes(bytes.subarray(0, 4), "x.safetensors")).toThrow(/x\.safetensors: truncated: 4 bytes, fewer than the 8-byte header length/);
+    expect(() => classifierFromBytes(new TextEncoder().encode("not a classifier at all"), "x.safetensors")).toThrow(/x\.safetensors: truncated: the header says/);
+    // A valid safetensors file that is not a classifier, and one of a later version of the format.
+    const other = encodeSafetensors([["w", { data: new Float32Array(2), shape: [2] }]], { metadata: { format: "pt" } });
+    expect(() => classifierFromBytes(other, "x.safetensors")).toThrow(/x\.safetensors: not a Dale classifier file \(its __metadata__\.format is "pt"/);
+    const later = encodeSafetensors([["w", { data: new Float32Array(2), shape: [2] }]], { metadata: { format: "dale-classifier", version: "2" } });
+    expect(() => classifierFromBytes(later, "x.safetensors")).toThrow(/x\.safetensors: written by an unknown version "2" of the format; this reader knows version 1/);
     const path = join(dir, "bad.safetensors");
     await writeFile(path, flipped);
     await expect(loadClassifier(path)).rejects.toThrow(`loadClassifier(${path}): corrupted`);

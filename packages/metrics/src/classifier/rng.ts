@@ -1,10 +1,8 @@
-import { fmix32, hi32, lo32, xoshiro128FromState } from "../random";
+import { below, xoshiro128 } from "@dale/random";
 
 /**
- * A small seeded generator for the classifier's initial weights and batch order: xoshiro128** (Blackman and Vigna)
- * with its state made from (seed, stream) by murmur3's bijective finaliser, as `@dale/data` and `@dale/sde` do; the
- * core is the package's one xoshiro128** (../random.ts). Kept in this package so that `@dale/metrics` depends on
- * neither.
+ * A small seeded generator for the classifier's initial weights and batch order: `@dale/random`'s xoshiro128** keyed
+ * by (seed, stream), as `@dale/data` and `@dale/sde` draw theirs.
  */
 export interface Rng {
   /** Uniform 32-bit unsigned integer. */
@@ -19,12 +17,7 @@ export interface Rng {
 
 /** A generator for `(seed, stream)`; distinct pairs give distinct states. */
 export function createRng(seed: number, stream: number): Rng {
-  const u32 = xoshiro128FromState(
-    fmix32(lo32(seed) ^ 0x243f6a88),
-    fmix32(hi32(seed) ^ 0x85a308d3),
-    fmix32(lo32(stream) ^ 0x13198a2e),
-    fmix32(hi32(stream) ^ 0x03707344),
-  );
+  const u32 = xoshiro128(seed, stream, "createRng");
   let spare: number | null = null;
   const uniform = () => u32() / 4294967296;
   return {
@@ -42,13 +35,7 @@ export function createRng(seed: number, stream: number): Rng {
       spare = r * Math.sin(2 * Math.PI * u2);
       return r * Math.cos(2 * Math.PI * u2);
     },
-    below(n) {
-      const limit = 4294967296 - (4294967296 % n);
-      for (;;) {
-        const r = u32();
-        if (r < limit) return r % n;
-      }
-    },
+    below: (n) => below(u32, n),
   };
 }
 
