@@ -30,6 +30,9 @@ export const KNOWN_FILES: Record<string, Record<string, KnownFile>> = {
     "t10k-labels-idx1-ubyte.gz": { bytes: 5120, md5: "7320c461ea6c1c855c0b718fb2a4b134", sha256: "20bb9a0ef54c7db3efc55a92eef5582c109615df22683c380526788f98e42a1c" },
   },
   cifar10: {
+    // The official archive (https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz; its published md5 is
+    // c32a1d4ab5d03f1284b67883e8d87530). A download is checked against it, then split into the files below.
+    "cifar-10-binary.tar.gz": { bytes: 170052171, sha256: "c4a38c50a1bc5f3a1c5537f2155ab9d68f9f25eb1ed8d9ddda3db29a59bca1dd" },
     // Our per-batch gzip rebuild (no official checksum covers these exact files).
     "data_batch_1.bin.gz": { bytes: 28313767, sha256: "6fcee3c4b6ea120cf82b263e2e9fe932e7edf7daf530e8b8ed62c178f70910c6" },
     "data_batch_2.bin.gz": { bytes: 28346891, sha256: "fdda9af5bfc1ff90c0018a3c997cc37619077ae8e4e7f1238323a8259607add2" },

@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTar } from "nanotar";
 import { CIFAR_RECORD_BYTES, loadDataset, parseCifarBatch, gunzipFile } from "./index";
 
 // Real-data tests read $DALE_DATA_DIR (CI sets it), else /work/shared/datasets when it exists, else they skip.
@@ -262,11 +263,6 @@ describe("format checks on small fixtures", () => {
     await expect(loadDataset("mnist", { split: "test", limit: 0 })).rejects.toThrow(/options.limit must be a positive integer/);
   });
 
-  it("CIFAR-10 download says it is not implemented", async () => {
-    await expect(loadDataset("cifar10", { split: "test", dir: tmpRoot(), cacheDir: tmpRoot(), download: true })).rejects.toThrow(
-      /download of CIFAR-10 is not implemented yet/,
-    );
-  });
 });
 
 describe("download (local HTTP server, never the network)", () => {
@@ -353,5 +349,69 @@ describe("returned arrays", () => {
       expect(ds.images).toBeInstanceOf(Uint8Array);
       expect(ds.images.length).toBe(ds.count * 4);
     }
+  });
+});
+
+describe("CIFAR-10 download (a synthetic archive from a local HTTP server, never the network)", () => {
+  let server: Server;
+  let baseUrl: string;
+  const BATCHES = ["data_batch_1", "data_batch_2", "data_batch_3", "data_batch_4", "data_batch_5", "test_batch"];
+  /** A batch file whose record i has label i % 10 and first pixel `marker`, so that files cannot be mixed up. */
+  const batch = (marker: number) => {
+    const b = new Uint8Array(10000 * CIFAR_RECORD_BYTES);
+    for (let i = 0; i < 10000; i++) {
+      b[i * CIFAR_RECORD_BYTES] = i % 10;
+      b[i * CIFAR_RECORD_BYTES + 1] = marker;
+    }
+    return b;
+  };
+  const archive = (names: string[]) => gzipSync(createTar(names.map((n, k) => ({ name: `cifar-10-batches-bin/${n}.bin`, data: batch(k + 1) }))));
+  const served: Record<string, Uint8Array> = {};
+
+  beforeAll(async () => {
+    served["/full/cifar-10-binary.tar.gz"] = archive(BATCHES);
+    served["/short/cifar-10-binary.tar.gz"] = archive(BATCHES.slice(0, 4));
+    server = createServer((req, res) => {
+      const body = served[req.url ?? ""];
+      if (!body) {
+        res.writeHead(404).end();
+        return;
+      }
+      res.writeHead(200).end(Buffer.from(body));
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  it("downloads the archive once, checks it, splits it into one gzip file per batch and deletes it", async () => {
+    const cache = tmpRoot();
+    const body = served["/full/cifar-10-binary.tar.gz"] as Uint8Array;
+    const _download = { baseUrl: `${baseUrl}/full/`, sha256: { "cifar-10-binary.tar.gz": sha(body) } };
+    const test = await loadDataset("cifar10", { split: "test", dir: tmpRoot(), cacheDir: cache, download: true, _download });
+    expect(test.count).toBe(10000);
+    expect(Array.from(test.labels.subarray(0, 12))).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1]);
+    expect(test.images[0]).toBe(6); // the test batch's marker: the sixth file of the archive
+    const files = readdirSync(join(cache, "cifar10")).sort();
+    expect(files).toEqual([...BATCHES.map((b) => `${b}.bin.gz`), "SHA256SUMS"].sort());
+    // Every batch came out; later loads need no download and check the recorded hashes.
+    const train = await loadDataset("cifar10", { split: "train", dir: cache, limit: 20000 });
+    expect(train.count).toBe(20000);
+    expect([train.images[0], train.images[10000 * 3072]]).toEqual([1, 2]);
+    writeFileSync(join(cache, "cifar10", "data_batch_2.bin.gz"), gzipSync(batch(9)));
+    await expect(loadDataset("cifar10", { split: "train", dir: cache, limit: 20000 })).rejects.toThrow(/sha256 mismatch for .*data_batch_2\.bin\.gz/);
+  });
+
+  it("rejects an archive that is not the official one, and one that lacks a batch", async () => {
+    const cache = tmpRoot();
+    // No override: the archive is checked against the official sha256 of cifar-10-binary.tar.gz.
+    await expect(loadDataset("cifar10", { split: "test", dir: tmpRoot(), cacheDir: cache, download: true, _download: { baseUrl: `${baseUrl}/full/` } })).rejects.toThrow(
+      /sha256 mismatch for .*cifar-10-binary\.tar\.gz: expected c4a38c50a1bc5f3a1c5537f2155ab9d68f9f25eb1ed8d9ddda3db29a59bca1dd/,
+    );
+    expect(existsSync(join(cache, "cifar10", "test_batch.bin.gz"))).toBe(false);
+    const body = served["/short/cifar-10-binary.tar.gz"] as Uint8Array;
+    await expect(
+      loadDataset("cifar10", { split: "test", dir: tmpRoot(), cacheDir: tmpRoot(), download: true, _download: { baseUrl: `${baseUrl}/short/`, sha256: { "cifar-10-binary.tar.gz": sha(body) } } }),
+    ).rejects.toThrow(/cifar-10-binary\.tar\.gz has no cifar-10-batches-bin\/data_batch_5\.bin; it is not the official CIFAR-10 binary archive/);
   });
 });

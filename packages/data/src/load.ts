@@ -1,4 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { gzipSync } from "node:zlib";
+import { parseTar, type ParsedTarFileItem } from "nanotar";
 import { homedir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { parseSha256Sums, sha256Of, verifyFile } from "./hash";
@@ -146,7 +148,7 @@ function missingError(name: DatasetName, split: Split, files: string[], roots: s
     );
   }
   lines.push(
-    `Provide the files by setting DALE_DATA_DIR to the folder that contains ${name}/, passing { dir }, or passing { download: true } to fetch them from ${MIRRORS[name]} into the cache${name === "cifar10" ? " (not implemented for CIFAR-10 yet)" : ""}.`,
+    `Provide the files by setting DALE_DATA_DIR to the folder that contains ${name}/, passing { dir }, or passing { download: true } to fetch them from ${MIRRORS[name]} into the cache${name === "cifar10" ? " (the 170 MB archive, split into one gzip file per batch)" : ""}.`,
   );
   return new Error(lines.join("\n"));
 }
@@ -157,11 +159,7 @@ async function downloadSplit(
   folder: string,
   internal: LoadOptions["_download"],
 ): Promise<string> {
-  if (name === "cifar10" && internal?.baseUrl === undefined) {
-    throw new Error(
-      `${FN}: download of CIFAR-10 is not implemented yet: the official archive ${MIRRORS.cifar10} is a tar.gz and this package does not extract tar. Download and extract it yourself, gzip each data_batch_N.bin and test_batch.bin to <dir>/cifar10/<file>.gz, and pass { dir } or set DALE_DATA_DIR.`,
-    );
-  }
+  if (name === "cifar10") return downloadCifar(folder, internal);
   const base = internal?.baseUrl ?? MIRRORS[name];
   mkdirSync(folder, { recursive: true });
   for (const f of files) {
@@ -169,6 +167,50 @@ async function downloadSplit(
     if (existsSync(dest)) continue;
     await downloadFile(new URL(f, base.endsWith("/") ? base : `${base}/`).href, dest, name, internal?.sha256);
   }
+  return folder;
+}
+
+/** The official CIFAR-10 archive and the folder inside it. */
+export const CIFAR_ARCHIVE = "cifar-10-binary.tar.gz";
+const CIFAR_ARCHIVE_FOLDER = "cifar-10-batches-bin";
+
+/**
+ * CIFAR-10 from the official archive: downloads `cifar-10-binary.tar.gz` (checked against its sha256), checks each
+ * of the six batch files in it (10,000 records of 3,073 bytes), writes each as `<file>.gz` with its hash recorded in
+ * SHA256SUMS, and deletes the archive. Files already in `folder` are kept.
+ */
+async function downloadCifar(folder: string, internal: LoadOptions["_download"]): Promise<string> {
+  const files = [...datasetFiles("cifar10", "train"), ...datasetFiles("cifar10", "test")];
+  const missing = files.filter((f) => !existsSync(join(folder, f)));
+  if (missing.length === 0) return folder;
+  mkdirSync(folder, { recursive: true });
+  const archive = join(folder, CIFAR_ARCHIVE);
+  if (!existsSync(archive)) {
+    const url = internal?.baseUrl !== undefined ? new URL(CIFAR_ARCHIVE, internal.baseUrl.endsWith("/") ? internal.baseUrl : `${internal.baseUrl}/`).href : MIRRORS.cifar10;
+    await downloadFile(url, archive, "cifar10", internal?.sha256);
+  } else {
+    // An archive left by an interrupted extraction is checked again before it is trusted.
+    verifyFile(FN, archive, readFileSync(archive), "cifar10", internal?.sha256?.[CIFAR_ARCHIVE] ? { [CIFAR_ARCHIVE]: internal.sha256[CIFAR_ARCHIVE] } : undefined);
+  }
+  let entries: ParsedTarFileItem[];
+  try {
+    entries = parseTar(gunzipFile(FN, archive, readFileSync(archive)));
+  } catch (error) {
+    throw new Error(`${FN}: ${archive} is not a readable tar archive (${error instanceof Error ? error.message : String(error)}); delete it and download it again.`);
+  }
+  for (const f of missing) {
+    const inner = `${CIFAR_ARCHIVE_FOLDER}/${f.replace(/\.gz$/, "")}`;
+    const entry = entries.find((e) => e.name === inner || e.name === `./${inner}`);
+    if (!entry?.data) throw new Error(`${FN}: ${archive} has no ${inner}; it is not the official CIFAR-10 binary archive.`);
+    parseCifarBatch(FN, `${archive}:${inner}`, entry.data, CIFAR_RECORDS_PER_BATCH);
+    const gz = gzipSync(entry.data);
+    const dest = join(folder, f);
+    const tmp = `${dest}.part-${process.pid}-${Date.now()}`;
+    writeFileSync(tmp, gz);
+    renameSync(tmp, dest);
+    recordHash(dest, sha256Of(gz));
+  }
+  rmSync(archive, { force: true });
   return folder;
 }
 
