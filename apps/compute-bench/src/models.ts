@@ -5,7 +5,7 @@ import { createUNet, unetPresets } from "@dale/models";
 import { REF_CNN_IMAGE, REF_CNN_KINDS, buildRefCnn, refCnnParamCount, type RefCnnKind } from "./nets";
 
 /** U-Net presets of @dale/models that the bench times, as `unet-<preset>`. */
-export const UNET_NETS = ["unet-mnistSmall", "unet-tiny"] as const;
+export const UNET_NETS = ["unet-mnistSmall", "unet-tiny", "unet-cifar10"] as const;
 export type UNetNet = (typeof UNET_NETS)[number];
 
 /** What `--nets` accepts: the reference conv nets (`small`, `wide`) and the U-Nets. */
@@ -22,14 +22,15 @@ export function netLabel(net: BenchNet): string {
 }
 
 function unetConfig(net: UNetNet) {
-  const preset = unetPresets[net.slice("unet-".length) as "mnistSmall" | "tiny"];
+  const preset = unetPresets[net.slice("unet-".length) as "mnistSmall" | "tiny" | "cifar10"];
   // Dropout off: the PyTorch twin has none, and the bench times the arithmetic.
   return { ...preset, dropout: 0 };
 }
 
 /**
  * A net as the bench times it, on fixed inputs: `[x, target]` for a reference net, `[x, t, target]` for a U-Net
- * (x, target `[batch, 28, 28, 1]`, t `[batch]` uniform in [0, 1)). The loss is the mean squared error of the output
+ * (x, target `[batch, 28, 28, 1]`, or the preset's image size, e.g. `[batch, 32, 32, 3]` for `unet-cifar10`; t
+ * `[batch]` uniform in [0, 1)). The loss is the mean squared error of the output
  * against the target, as in python/bench_torch.py.
  */
 export interface BenchModel {
@@ -47,10 +48,11 @@ export interface BenchModel {
 
 /** Builds a bench net with seeded weights (U-Nets: He-normal everywhere, no zero-initialised layers). */
 export function buildBenchModel(net: BenchNet, seed = 0): BenchModel {
-  const { height, width, channels } = REF_CNN_IMAGE;
-  const images = (batch: number, s: number) => tf.randomNormal<tf.Rank.R4>([batch, height, width, channels], 0, 1, "float32", s);
+  const shapeOf = (h: number, w: number, c: number) => (batch: number, s: number) => tf.randomNormal<tf.Rank.R4>([batch, h, w, c], 0, 1, "float32", s);
   if (isUNetNet(net)) {
-    const model = createUNet(unetConfig(net), { seed, zeroInit: false, name: `bench-${net}` });
+    const config = unetConfig(net);
+    const images = shapeOf(config.imageSize[0], config.imageSize[1], config.channels);
+    const model = createUNet(config, { seed, zeroInit: false, name: `bench-${net}` });
     return {
       net,
       vars: model.variables,
@@ -61,6 +63,8 @@ export function buildBenchModel(net: BenchNet, seed = 0): BenchModel {
       dispose: () => model.dispose(),
     };
   }
+  const { height, width, channels } = REF_CNN_IMAGE;
+  const images = shapeOf(height, width, channels);
   const cnn = buildRefCnn(net, { seed });
   return {
     net,
