@@ -36,9 +36,11 @@ console.log(JSON.stringify({ mean: mean.dataSync()[0], std: Math.sqrt(variance.d
 `;
 
 it("installs from tarballs into an empty folder and samples from a plain script", { timeout: 300_000 }, () => {
-  for (const pkg of ["sde", "scores", "samplers"]) run([...pnpm, "pack", "--pack-destination", folder], join(packages, pkg));
+  // Its dependency closure: @dale/scores and @dale/sde, and @dale/random under @dale/sde.
+  const closure = ["random", "sde", "scores", "samplers"];
+  for (const pkg of closure) run([...pnpm, "pack", "--pack-destination", folder], join(packages, pkg));
   const tarballs = readdirSync(folder).filter((f) => f.endsWith(".tgz"));
-  expect(tarballs).toHaveLength(3);
+  expect(tarballs).toHaveLength(closure.length);
   writeFileSync(join(folder, "package.json"), JSON.stringify({ name: "standalone", private: true }));
   run(
     [
