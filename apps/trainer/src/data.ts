@@ -44,13 +44,16 @@ export function forward(x: tf.Tensor, transform: Transform): tf.Tensor {
   return tf.tidy(() => (transform.kind === "positive" ? tf.add(x, transform.shift) : tf.sub(tf.mul(x, 2), 1)));
 }
 
-/** The SDE's data space -> [0, 1] pixels, clipped. */
+/**
+ * The SDE's data space -> [0, 1] pixels, clipped. NaN stays NaN: tfjs' wasm backend clips NaN to the lower bound,
+ * which would turn a diverged sampler's output into black images that nothing downstream could tell from real ones.
+ */
 export function inverse(x: tf.Tensor, transform: Transform): tf.Tensor {
-  return tf.tidy(() =>
-    transform.kind === "positive"
-      ? tf.sub(tf.clipByValue(x, transform.shift, transform.shift + 1), transform.shift)
-      : tf.clipByValue(tf.div(tf.add(x, 1), 2), 0, 1),
-  );
+  return tf.tidy(() => {
+    const clipped =
+      transform.kind === "positive" ? tf.sub(tf.clipByValue(x, transform.shift, transform.shift + 1), transform.shift) : tf.clipByValue(tf.div(tf.add(x, 1), 2), 0, 1);
+    return tf.where(tf.isNaN(x), x, clipped);
+  });
 }
 
 /**

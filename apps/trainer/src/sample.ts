@@ -101,7 +101,12 @@ async function main(): Promise<void> {
     onBatch: (done, total) => console.error(`[sample] ${done}/${total} images (${((performance.now() - t0) / 1000).toFixed(1)} s)`),
   });
 
-  // 5. Outputs.
+  // 5. Outputs. A diverged sampler leaves NaN: say so (the grid shows it black, the .npy keeps it).
+  let nonFinite = 0;
+  for (const v of pixels) if (!Number.isFinite(v)) nonFinite++;
+  if (nonFinite > 0) {
+    console.error(`[sample] warning: ${nonFinite} of ${pixels.length} pixel values are NaN (the sampler diverged); they are black in the grid and NaN in --out-npy.`);
+  }
   const png = userPath(o.out);
   await mkdir(dirname(png), { recursive: true });
   await writeFile(png, gridPng(pixels, [o.n, height, width, channels]));
@@ -110,7 +115,7 @@ async function main(): Promise<void> {
     const npy = userPath(o.outNpy);
     await mkdir(dirname(npy), { recursive: true });
     await writeFile(npy, encodeNpy(pixels, [o.n, height, width, channels]));
-    console.error(`[sample] wrote ${npy} ([${o.n}, ${height}, ${width}, ${channels}] float32 in [0, 1])`);
+    console.error(`[sample] wrote ${npy} ([${o.n}, ${height}, ${width}, ${channels}] float32 in [0, 1]${nonFinite > 0 ? ", NaN where the sampler diverged" : ""})`);
   }
   ckpt.dispose();
 }

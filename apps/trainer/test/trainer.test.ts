@@ -208,6 +208,16 @@ describe("dale-train --workers", () => {
 });
 
 describe("helpers", () => {
+  it("inverse clips to [0, 1] and keeps NaN visible (wasm would clip it to 0)", async () => {
+    const { inverse } = await import("../src/data");
+    const tf = await import("@tensorflow/tfjs-core");
+    const x = tf.tensor([Number.NaN, 0.5, 1.5, 2.5, 0.9]);
+    expect(Array.from(inverse(x, { kind: "positive", shift: 1 }).dataSync())).toEqual([Number.NaN, 0, 0.5, 1, 0]);
+    const y = tf.tensor([Number.NaN, -2, 0, 0.5, 3]);
+    expect(Array.from(inverse(y, { kind: "symmetric" }).dataSync())).toEqual([Number.NaN, 0, 0.5, 0.75, 1]);
+    tf.dispose([x, y]);
+  });
+
   it("the batch order is a pure function of (seed, step): every index once per epoch", () => {
     const order = new BatchOrder(100, 8, 3);
     const again = new BatchOrder(100, 8, 3);

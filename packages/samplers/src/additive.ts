@@ -69,7 +69,11 @@ export async function predictorCorrector(
   const perSampleNorm = (v: tf.Tensor) => tf.mean(tf.norm(tf.reshape(v, [v.shape[0] ?? 1, -1]), "euclidean", 1));
   return runLoop(xT, updates, options, (x0, u, i) => {
     let x = x0;
-    const alpha = sde.kind === "vp" ? 1 - sde.beta.value(u.t) * u.delta : 1;
+    // score_sde's Langevin step size scales with alpha_i = 1 - beta_i, the VP-SDE's discrete retention over the step.
+    // Written as exp(-int beta) over [t - delta, t]: equal to 1 - beta delta up to O(delta^2) on fine grids, and still
+    // positive on coarse ones, where 1 - beta delta goes negative (beta_max 20 with 10 levels gives -1), the step size
+    // with it, and sqrt(2 eps) turns every sample into NaN.
+    const alpha = sde.kind === "vp" ? Math.exp(-(sde.beta.integral(u.t) - sde.beta.integral(Math.max(0, u.t - u.delta)))) : 1;
     for (let c = 0; c < correctorSteps; c++) {
       const grad = s(x, u.t);
       // Streams past the predictor's: update i uses stream i for the predictor and (c + 1) * 2^20 + i here.
