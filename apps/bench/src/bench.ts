@@ -4,7 +4,7 @@ import { mkdir } from "node:fs/promises";
 import { resolve } from "node:path";
 import { initBackend } from "@dale/backend";
 import { fidInceptionWeights } from "@dale/metrics";
-import { runTrain, trainExitCode } from "@dale/trainer";
+import { trainCli } from "@dale/trainer";
 import { Command, Option } from "commander";
 import { BENCH_DATASETS, chunksOf, effectiveProfile, parseShard, PROFILES, profileSchema, sampleConfigs, shardChunks, type BenchDataset, type Profile, type ProfileName } from "./plan";
 import { createProgress } from "./progress";
@@ -92,12 +92,7 @@ function command(): Command {
 async function main(): Promise<void> {
   if (process.argv[2] === TRAIN_SUBCOMMAND) {
     // A child process of the prepare stage: dale-train with the arguments that follow.
-    try {
-      await runTrain([process.argv[0] as string, process.argv[1] as string, ...process.argv.slice(3)]);
-    } catch (e) {
-      process.stderr.write(`[train] error: ${e instanceof Error ? e.message : String(e)}\n`);
-      process.exitCode = trainExitCode(e);
-    }
+    await trainCli([process.argv[0] as string, process.argv[1] as string, ...process.argv.slice(3)]);
     return;
   }
   const program = command();
@@ -151,7 +146,7 @@ async function main(): Promise<void> {
       weights = resolve(o.inceptionWeights);
       if (!existsSync(weights)) throw new Error(`--inception-weights: ${weights} does not exist.`);
     } else weights = (await fidInceptionWeights({ download: o.downloadWeights })).path;
-    features = { kind: "inception", weights, download: false };
+    features = { kind: "inception", weights };
   }
   if (isNew) await writeAtomic(store.manifest(), `${JSON.stringify(identity, null, 2)}\n`);
 

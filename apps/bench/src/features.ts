@@ -11,20 +11,20 @@ import type { RunContext } from "./stages";
 export type Embedder = FeatureExtractor;
 
 /** Which network embeds the images: Dale's per-dataset classifier, or the FID Inception-v3 (pytorch-fid's weights). */
-export type FeatureChoice = { kind: "classifier" } | { kind: "inception"; weights?: string; download: boolean };
+export type FeatureChoice = { kind: "classifier" } | { kind: "inception"; weights: string };
 
 /** The feature network of a dataset: the classifier (see `classifierFor`) or the Inception-v3, per `ctx.features`. */
-export async function embedderFor(ctx: RunContext, dataset: BenchDataset, train: ImageSet | null): Promise<Embedder> {
+export async function embedderFor(ctx: RunContext, dataset: BenchDataset, train: (() => Promise<ImageSet>) | null): Promise<Embedder> {
   if (ctx.features.kind === "classifier") return classifierFor(ctx, dataset, train);
-  const { weights, download } = ctx.features;
-  return inceptionFeatureExtractor({ ...(weights !== undefined ? { weights } : {}), download, batchSize: 50 });
+  return inceptionFeatureExtractor({ weights: ctx.features.weights, batchSize: 50 });
 }
 
 /**
  * The dataset's classifier: loaded from `<out>/<dataset>/classifier.safetensors`, or trained there with the run's seed
- * when `train` is given (the prepare stage). Its test accuracy is measured on the held-out evaluation images.
+ * when `train` (which loads the training images, only if they are needed) is given: the prepare stage. Its test
+ * accuracy is measured on the held-out evaluation images.
  */
-export async function classifierFor(ctx: RunContext, dataset: BenchDataset, train: ImageSet | null): Promise<Embedder> {
+export async function classifierFor(ctx: RunContext, dataset: BenchDataset, train: (() => Promise<ImageSet>) | null): Promise<Embedder> {
   const path = ctx.store.classifier(dataset);
   if (train === null) {
     if (!existsSync(path)) throw new Error(`no classifier for ${dataset} at ${path}; run \`dale-bench --stage prepare\` with the same options first.`);
@@ -35,10 +35,11 @@ export async function classifierFor(ctx: RunContext, dataset: BenchDataset, trai
     key,
     cacheDir: dirname(path),
     train: async () => {
+      const images = await train();
       const test = await evalImages(dataset, ctx.profile.evalImages, ctx.seed, ctx.dataDir);
       const task = ctx.progress.task(`train the ${dataset} classifier`, ctx.profile.classifier.steps);
       return {
-        train: takeImages(train.dataset, train.indices),
+        train: takeImages(images.dataset, images.indices),
         test: takeImages(test.dataset, test.indices),
         dataset,
         seed: ctx.seed,

@@ -31,7 +31,7 @@ export interface RunContext {
 }
 
 /**
- * The argument that makes dale-bench run dale-train instead (`runTrain` of @dale/trainer) in the child processes of
+ * The argument that makes dale-bench run dale-train instead (`trainCli` of @dale/trainer) in the child processes of
  * the prepare stage. The benchmark starts itself rather than the trainer's bin, so that a single bundle of it (such as
  * `../shared/gpu/pack.sh apps/bench/src/bench.ts` for the GPU machine) trains too.
  */
@@ -177,34 +177,37 @@ export async function prepare(ctx: RunContext): Promise<void> {
     ctx.datasets.flatMap((dataset) => BENCH_PROCESSES.map((kind) => () => trainModel(ctx, dataset, kind))),
     ctx.jobs,
   );
-  for (const dataset of ctx.datasets) {
-    const train = await trainImages(dataset, ctx.dataDir, ctx.profile.train.images);
-    const embedder = await embedderFor(ctx, dataset, train);
-    try {
+  const embedders = new Slot<Embedder>();
+  try {
+    for (const dataset of ctx.datasets) {
+      // The training images, loaded once and only when the classifier or the floor set needs them.
+      let train: Promise<ImageSet> | undefined;
+      const trainSet = () => (train ??= trainImages(dataset, ctx.dataDir, ctx.profile.train.images));
+      const embedder = await embedders.get(embedderKey(ctx, dataset), () => embedderFor(ctx, dataset, trainSet));
       await writeAtomic(join(ctx.store.root, dataset, "features.txt"), `${embedder.name}\n`);
       const refPath = ctx.store.reference(dataset);
-      if (!existsSync(refPath)) {
-        const task = ctx.progress.task(`embed ${dataset} real images`, 2);
-        const evalSet = await evalImages(dataset, ctx.profile.evalImages, ctx.seed, ctx.dataDir);
-        const ref = await embedSet(embedder, evalSet);
-        task.update(1);
-        // A second real set of the same size, from the training images: its distance to the evaluation set is the
-        // floor any model can reach with this many images.
-        const n = evalSet.indices.length;
-        const m = Math.min(n, train.indices.length);
-        const floorSet: ImageSet = { ...train, indices: train.indices.subarray(0, m), description: `the first ${m} ${dataset} ${train.dataset.split} images (training images)` };
-        const floor = await embedSet(embedder, floorSet);
-        await writeFeatures(ctx.store.reference(dataset).replace(/reference-features/, "train-features"), floor.features, floorSet.indices.length);
-        await writeFeatures(ctx.store.reference(dataset).replace(/reference-features/, "train-probabilities"), floor.probabilities, floorSet.indices.length);
-        const spread = await realSpread(evalSet, ctx.profile.chunk);
-        await writeAtomic(join(dirname(refPath), "reference.json"), `${JSON.stringify({ eval: evalSet.description, floor: floorSet.description, pixelSpread: spread }, null, 2)}\n`);
-        await writeFeatures(refPath, ref.features, n);
-        task.update(2);
-        task.done();
-      }
-    } finally {
-      embedder.dispose();
+      if (existsSync(refPath)) continue;
+      const task = ctx.progress.task(`embed ${dataset} real images`, 2);
+      const evalSet = await evalImages(dataset, ctx.profile.evalImages, ctx.seed, ctx.dataDir);
+      const ref = await embedSet(embedder, evalSet);
+      task.update(1);
+      // A second real set of the same size, from the training images: its distance to the evaluation set is the
+      // floor any model can reach with this many images.
+      const n = evalSet.indices.length;
+      const real = await trainSet();
+      const m = Math.min(n, real.indices.length);
+      const floorSet: ImageSet = { ...real, indices: real.indices.subarray(0, m), description: `the first ${m} ${dataset} ${real.dataset.split} images (training images)` };
+      const floor = await embedSet(embedder, floorSet);
+      await writeFeatures(refPath.replace(/reference-features/, "train-features"), floor.features, floorSet.indices.length);
+      await writeFeatures(refPath.replace(/reference-features/, "train-probabilities"), floor.probabilities, floorSet.indices.length);
+      const spread = await realSpread(evalSet, ctx.profile.chunk);
+      await writeAtomic(join(dirname(refPath), "reference.json"), `${JSON.stringify({ eval: evalSet.description, floor: floorSet.description, pixelSpread: spread }, null, 2)}\n`);
+      await writeFeatures(refPath, ref.features, n);
+      task.update(2);
+      task.done();
     }
+  } finally {
+    embedders.dispose();
   }
 }
 
@@ -226,29 +229,22 @@ export interface ChunkInfo {
 export async function sampleChunks(ctx: RunContext, chunks: readonly Chunk[]): Promise<{ done: number; skipped: number }> {
   const todo = chunks.filter((c) => !existsSync(ctx.store.chunkInfo(c)));
   const task = ctx.progress.task(`sample ${todo.length} chunks (${chunks.length - todo.length} already done)`, todo.length);
-  // The checkpoint and classifier of the dataset/process at hand (chunks come grouped by it).
-  const state: { open: { key: string; ckpt: OpenCheckpoint; embedder: Embedder } | null } = { open: null };
-  const close = () => {
-    state.open?.ckpt.dispose();
-    state.open?.embedder.dispose();
-    state.open = null;
-  };
+  // The checkpoint of the dataset/process at hand (chunks come grouped by it), and the feature network, which both
+  // processes of a dataset share (and, for Inception-v3, every dataset).
+  const checkpoints = new Slot<OpenCheckpoint>();
+  const embedders = new Slot<Embedder>();
   try {
     let done = 0;
     for (const chunk of todo) {
       const { dataset, process: kind, sampler, steps, nfe } = chunk.config;
-      const key = `${dataset}/${kind}`;
-      if (state.open?.key !== key) {
-        close();
+      const ckpt = await checkpoints.get(`${dataset}/${kind}`, async () => {
         const dir = ctx.store.model(dataset, kind);
         if (!existsSync(join(dir, "bench-train.json"))) {
           throw new Error(`${dataset}/${kind} is not trained yet (${dir}); run \`dale-bench --stage prepare\` with the same options first.`);
         }
-        const ckpt = await openCheckpoint(dir);
-        const embedder = await embedderFor(ctx, dataset, null);
-        state.open = { key, ckpt, embedder };
-      }
-      const { ckpt, embedder } = state.open;
+        return openCheckpoint(dir);
+      });
+      const embedder = await embedders.get(embedderKey(ctx, dataset), () => embedderFor(ctx, dataset, null));
       const t0 = performance.now();
       const pixels = await ckpt.sample({ sampler, schedule: { steps }, n: chunk.count, batch: chunk.count, seed: chunk.seed });
       const seconds = (performance.now() - t0) / 1000;
@@ -282,7 +278,31 @@ export async function sampleChunks(ctx: RunContext, chunks: readonly Chunk[]): P
     task.done();
     return { done: todo.length, skipped: chunks.length - todo.length };
   } finally {
-    close();
+    checkpoints.dispose();
+    embedders.dispose();
+  }
+}
+
+/** Which feature network a dataset's images go through: its own classifier, or the one Inception-v3 for all. */
+function embedderKey(ctx: RunContext, dataset: BenchDataset): string {
+  return ctx.features.kind === "inception" ? "inception" : `classifier:${dataset}`;
+}
+
+/** Holds one disposable value for a key: a new key disposes the old value and makes the new one. */
+class Slot<T extends { dispose(): void }> {
+  private held: { key: string; value: T } | null = null;
+
+  async get(key: string, make: () => Promise<T>): Promise<T> {
+    if (this.held?.key === key) return this.held.value;
+    this.dispose();
+    const value = await make();
+    this.held = { key, value };
+    return value;
+  }
+
+  dispose(): void {
+    this.held?.value.dispose();
+    this.held = null;
   }
 }
 

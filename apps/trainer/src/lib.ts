@@ -1,10 +1,10 @@
 // The trainer's library entry (`@dale/trainer/lib`): what other apps of this repository (the benchmark) reuse to read
 // the trainer's data and checkpoints, to sample from them, and to run dale-train itself in a process of their own
-// (`runTrain`; what makes a single bundle of the benchmark, e.g. for the GPU machine, possible).
+// (`trainCli`; what makes a single bundle of the benchmark, e.g. for the GPU machine, possible).
 export { checkpointDir, openCheckpoint, readTrainerManifest, type OpenCheckpoint } from "./open";
 export { checkSampler, defaultSampler, sampleImages, SAMPLERS, type SamplerName, type Schedule } from "./sampling";
 export { forward, inverse, KMNIST_TEST_SUBSET, loadTrainingData, transformFor, type TrainingData } from "./data";
 export { DATASETS, PROCESSES, type DatasetChoice, type ProcessName, type TrainerExtra, type Transform } from "./config";
 export { gridPng } from "./grid";
 export { renderPng } from "./chart";
-export { runTrain, trainExitCode } from "./train-main";
+export { runTrain, trainCli } from "./train-main";

@@ -12,7 +12,7 @@ import { fitPrior, gbm, normalArray, sdeFromJSON, veSDE, vpSDE, type SDE, type S
 import cliProgress from "cli-progress";
 import { Command } from "commander";
 import { lossSpec, renderPng, type LossRow } from "./chart";
-import { int, num, oneOf, userPath } from "./cli-util";
+import { fail, int, num, oneOf, userPath } from "./cli-util";
 import { DATASETS, extraSchema, formatZodError, PROCESSES, trainConfigSchema, type ModelInit, type TrainConfig, type TrainerExtra } from "./config";
 import { BatchOrder, loadTrainingData, trainingBatch, transformFor } from "./data";
 import { gridPng } from "./grid";
@@ -394,4 +394,13 @@ function formatSeconds(s: number): string {
 /** The exit code dale-train ends with after `runTrain` rejected with `e`. */
 export function trainExitCode(e: unknown): number {
   return e instanceof NonFiniteLoss ? EXIT_NAN : 1;
+}
+
+/** dale-train as a command: `runTrain`, with a failure printed as `[train] error: ...` and turned into the exit code. */
+export async function trainCli(argv: readonly string[]): Promise<void> {
+  try {
+    await runTrain(argv);
+  } catch (e) {
+    fail("train", e, trainExitCode(e));
+  }
 }
