@@ -59,8 +59,10 @@ export async function classifierFor(ctx: RunContext, dataset: BenchDataset, trai
 
 /** Features `[N, dim]` and class probabilities `[N, classes]` of images in [0, 1], copied to the host. */
 export async function embed(embedder: Embedder, x: tf.Tensor4D): Promise<{ features: Float32Array; probabilities: Float32Array }> {
-  const f = embedder.features(x);
-  const p = embedder.logits ? embedder.logits(x) : null;
+  // One forward pass where the extractor offers it (both of ours do): two would double the cost of the metrics.
+  const both = embedder.featuresAndLogits?.(x);
+  const f = both ? both.features : embedder.features(x);
+  const p = both ? both.logits : embedder.logits ? embedder.logits(x) : null;
   try {
     return { features: (await f.data()) as Float32Array, probabilities: p ? ((await p.data()) as Float32Array) : new Float32Array(0) };
   } finally {

@@ -13,6 +13,8 @@ export interface FeatureExtractor {
   features(images: tf.Tensor4D): tf.Tensor2D;
   /** Class probabilities `[N, classes]` for the Inception Score, where the network has a classifier head. */
   logits?(images: tf.Tensor4D): tf.Tensor2D;
+  /** `features` and `logits` of a batch from one forward pass, where the network has both: what calling the two gives. */
+  featuresAndLogits?(images: tf.Tensor4D): { features: tf.Tensor2D; logits: tf.Tensor2D };
   /** Frees the weights. */
   dispose(): void;
 }

@@ -69,7 +69,11 @@ describe("trainClassifier on the built-in MNIST subset", () => {
     const sums = tf.tidy(() => tf.sum(p, 1).arraySync() as number[]);
     for (const s of sums) expect(s).toBeCloseTo(1, 5);
     expect(Math.min(...(f.dataSync() as Float32Array))).toBeGreaterThanOrEqual(0); // after the ReLU
-    tf.dispose([f, p]);
+    // Both from one forward pass: the same values as the two calls.
+    const both = extractor.featuresAndLogits?.(x) as { features: tf.Tensor2D; logits: tf.Tensor2D };
+    expect(Array.from(both.features.dataSync())).toEqual(Array.from(f.dataSync()));
+    expect(Array.from(both.logits.dataSync())).toEqual(Array.from(p.dataSync()));
+    tf.dispose([f, p, both.features, both.logits]);
     expect(tf.memory().numTensors).toBe(before);
     x.dispose();
   });
@@ -77,6 +81,11 @@ describe("trainClassifier on the built-in MNIST subset", () => {
   it("computes large batches in chunks with the same result", () => {
     const x = tf.tidy(() => tf.div(tf.tensor4d(test.images.slice(0, 300 * 784), [300, 28, 28, 1], "float32"), 255)) as tf.Tensor4D;
     const all = classifier.features(x);
+    const both = classifier.featuresAndProbabilities(x); // chunked too, as one tensor split in two
+    const probabilities = classifier.probabilities(x);
+    expect(Array.from(both.features.dataSync())).toEqual(Array.from(all.dataSync()));
+    expect(Array.from(both.probabilities.dataSync())).toEqual(Array.from(probabilities.dataSync()));
+    tf.dispose([both.features, both.probabilities, probabilities]);
     const tail = tf.tidy(() => classifier.features(tf.slice(x, [290, 0, 0, 0], [10, -1, -1, -1])));
     const allTail = tf.tidy(() => tf.slice(all, [290, 0], [10, -1]));
     const diff = tf.tidy(() => tf.max(tf.abs(tf.sub(allTail, tail))).dataSync()[0] as number);

@@ -61,6 +61,8 @@ export interface Classifier {
   logits(images: tf.Tensor4D): tf.Tensor2D;
   /** softmax(logits), `[N, classes]`. */
   probabilities(images: tf.Tensor4D): tf.Tensor2D;
+  /** `features(images)` and `probabilities(images)` from one forward pass. */
+  featuresAndProbabilities(images: tf.Tensor4D): { features: tf.Tensor2D; probabilities: tf.Tensor2D };
   /** Accuracy on labelled host images, in batches of `batchSize` (default 256). */
   evaluate(data: LabelledImages, options?: { batchSize?: number }): Evaluation;
   /** The file: safetensors layout with the config, info and a sha256 of the weights in its metadata. */
@@ -233,6 +235,20 @@ export function makeClassifier(config: ClassifierConfig, info: ClassifierInfo, w
     probabilities(images) {
       checkInput(images, "probabilities");
       return chunked(images, (x) => tf.softmax(run(x, "logits")));
+    },
+    featuresAndProbabilities(images) {
+      checkInput(images, "featuresAndProbabilities");
+      // Both side by side in one tensor, so that the chunking above serves them too, then split.
+      const both = chunked(images, (x) => {
+        const out = forward(weights, config, x);
+        return tf.concat([out.features, tf.softmax(out.logits)], 1) as tf.Tensor2D;
+      });
+      try {
+        const [features, probabilities] = tf.split(both, [config.featureDim, config.classes], 1) as [tf.Tensor2D, tf.Tensor2D];
+        return { features, probabilities };
+      } finally {
+        both.dispose();
+      }
     },
     evaluate(data, options = {}) {
       live("evaluate");

@@ -16,6 +16,10 @@ export function classifierFeatureExtractor(classifier: Classifier): FeatureExtra
     dim: classifier.config.featureDim,
     features: (images) => classifier.features(images),
     logits: (images) => classifier.probabilities(images),
+    featuresAndLogits: (images) => {
+      const { features, probabilities } = classifier.featuresAndProbabilities(images);
+      return { features, logits: probabilities };
+    },
     dispose: () => classifier.dispose(),
   };
 }

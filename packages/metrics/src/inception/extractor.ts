@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import * as tf from "@tensorflow/tfjs-core";
 import type { FeatureExtractor } from "../features";
 import { readTorchStateDict } from "../torch";
-import { FidInceptionV3, INCEPTION_FEATURE_DIM } from "./network";
+import { FidInceptionV3, INCEPTION_CLASSES, INCEPTION_FEATURE_DIM } from "./network";
 import { FID_INCEPTION_SHA256_PREFIX, fidInceptionWeights, sha256Hex, type FidInceptionWeightsOptions } from "./weights";
 
 /** The extractor name for the official weights, written into every FID computed with them. */
@@ -34,6 +34,8 @@ export interface InceptionFeatureExtractor extends FeatureExtractor {
    * `FidInceptionV3.probabilities`), despite the interface's method name.
    */
   logits(images: tf.Tensor4D): tf.Tensor2D;
+  /** `features` and `logits` (the probabilities) in one pass through the network. */
+  featuresAndLogits(images: tf.Tensor4D): { features: tf.Tensor2D; logits: tf.Tensor2D };
 }
 
 const FN = "inceptionFeatureExtractor";
@@ -97,6 +99,21 @@ export async function inceptionFeatureExtractor(options: InceptionExtractorOptio
     network,
     features: (images) => inBatches(images, (chunk) => network.features(chunk)),
     logits: (images) => inBatches(images, (chunk) => network.probabilities(chunk)),
+    featuresAndLogits: (images) => {
+      // Both side by side in one tensor, so that the batching serves them too, then split.
+      const both = inBatches(images, (chunk) =>
+        tf.tidy(() => {
+          const { features, probabilities } = network.featuresAndProbabilities(chunk);
+          return tf.concat([features, probabilities], 1) as tf.Tensor2D;
+        }),
+      );
+      try {
+        const [features, logits] = tf.split(both, [INCEPTION_FEATURE_DIM, INCEPTION_CLASSES], 1) as [tf.Tensor2D, tf.Tensor2D];
+        return { features, logits };
+      } finally {
+        both.dispose();
+      }
+    },
     dispose: () => network.dispose(),
   };
 }

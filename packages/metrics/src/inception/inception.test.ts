@@ -122,7 +122,12 @@ describe("FID Inception-v3 against PyTorch (random weights, reference in float64
     const x = tf.tensor4d(batch.input, batch.shape);
     const p = inception.logits(x);
     const got = p.arraySync();
-    tf.dispose([x, p]);
+    // Features and probabilities from one pass: the values of the two separate calls.
+    const f = inception.features(x);
+    const both = inception.featuresAndLogits(x);
+    expect(Array.from(both.features.dataSync())).toEqual(Array.from(f.dataSync()));
+    expect(Array.from(both.logits.dataSync())).toEqual(Array.from(p.dataSync()));
+    tf.dispose([x, p, f, both.features, both.logits]);
     for (let i = 0; i < batch.shape[0]; i++) {
       const unbiased = batch.logits64[i]!.map((v, k) => v - bias[k]!);
       const top = Math.max(...unbiased);

@@ -273,6 +273,15 @@ export class FidInceptionV3 {
     return this.run("probabilities", images, (pool3) => tf.softmax(tf.matMul(pool3, this.fcWeight)) as tf.Tensor2D);
   }
 
+  /** `features(images)` and `probabilities(images)` from one pass through the network. */
+  featuresAndProbabilities(images: tf.Tensor4D): { features: tf.Tensor2D; probabilities: tf.Tensor2D } {
+    this.check("featuresAndProbabilities", images);
+    return tf.tidy(() => {
+      const features = this.pool3("featuresAndProbabilities", images);
+      return { features, probabilities: tf.softmax(tf.matMul(features, this.fcWeight)) as tf.Tensor2D };
+    });
+  }
+
   /** Frees the weights. Later calls throw. */
   dispose(): void {
     if (this.disposed) return;
