@@ -1,14 +1,4 @@
-import { defineConfig } from "tsup";
+import { application } from "@dale/tsup-config";
 
-// An application: one ESM bin, no declarations; dependencies stay external (tfjs' wasm files and resvg's native
-// binding are resolved from node_modules at run time).
-export default defineConfig({
-  entry: ["src/bench.ts"],
-  format: ["esm"],
-  dts: false,
-  sourcemap: true,
-  clean: true,
-  target: "node20",
-  platform: "node",
-  banner: { js: "#!/usr/bin/env node" },
-});
+// One ESM bin (which also runs dale-train in its child processes).
+export default application({ entry: ["src/bench.ts"], banner: { js: "#!/usr/bin/env node" } });

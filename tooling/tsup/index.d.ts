@@ -1,13 +1,20 @@
-/** What a package may change in the shared build (the rest of tsup's options stay as `library` sets them). */
-export interface LibraryOverrides {
-  /** Entry points; default `["src/index.ts"]`. */
+/** What a package or application may change in the shared build (the rest stays as `library`/`application` set it). */
+export interface BuildOverrides {
+  /** Entry points; `library` defaults to `["src/index.ts"]`. */
   entry?: string[];
   /** `import.meta.url` and `__dirname` shims for the CJS build. */
   shims?: boolean;
+  /** Declarations: `true`, or `{ entry }` for some entries only. */
+  dts?: boolean | { entry: string | string[] };
+  /** Text put at the top of the output, e.g. `{ js: "#!/usr/bin/env node" }` for a bin. */
+  banner?: { js?: string };
 }
 
 /**
  * tsup's options for a published @dale package: ESM and CJS, declarations, source maps, ES2022. The result is plain
  * data for tsup's config loader (typed loosely, so that no package's declarations depend on tsup's).
  */
-export declare function library(overrides?: LibraryOverrides): object;
+export declare function library(overrides?: BuildOverrides): object;
+
+/** tsup's options for an application of apps/: ESM for Node 20, source maps, no declarations unless asked. */
+export declare function application(overrides: BuildOverrides & { entry: string[] }): object;
