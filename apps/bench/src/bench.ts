@@ -6,7 +6,7 @@ import { initBackend } from "@dale/backend";
 import { fidInceptionWeights } from "@dale/metrics";
 import { trainCli } from "@dale/trainer";
 import { Command, Option } from "commander";
-import { BENCH_DATASETS, chunksOf, effectiveProfile, parseShard, PROFILES, profileSchema, sampleConfigs, shardChunks, type BenchDataset, type Profile, type ProfileName } from "./plan";
+import { BENCH_DATASETS, BENCH_GRIDS, chunksOf, effectiveProfile, parseShard, PROFILES, profileSchema, sampleConfigs, shardChunks, type BenchDataset, type BenchGrid, type Profile, type ProfileName } from "./plan";
 import { createProgress } from "./progress";
 import { report } from "./report";
 import type { FeatureChoice } from "./features";
@@ -29,6 +29,7 @@ interface Options {
   trainImages?: number;
   samples?: number;
   nfe?: number[];
+  grids?: BenchGrid[];
   evalImages?: number;
   features: FeatureChoice["kind"];
   inceptionWeights?: string;
@@ -78,6 +79,13 @@ function command(): Command {
     .option("--train-images <n>", "train models and classifiers on the first n training images (e.g. where only part of CIFAR-10 fits on a machine)", positiveInt("--train-images"))
     .option("--samples <n>", "override the profile's generated images per row", positiveInt("--samples"))
     .option("--nfe <list>", "override the profile's network-evaluation budgets, comma-separated (e.g. 10,20,50)", (v) => v.split(",").map((x) => positiveInt("--nfe")(x.trim())))
+    .option("--grids <list>", `override the profile's sampler time grids, comma-separated: ${BENCH_GRIDS.join(", ")}`, (v) =>
+      v.split(",").map((x) => {
+        const g = x.trim();
+        if (!(BENCH_GRIDS as readonly string[]).includes(g)) throw new Error(`--grids takes ${BENCH_GRIDS.join(", ")}, comma-separated; got ${JSON.stringify(g)}.`);
+        return g as BenchGrid;
+      }),
+    )
     .option("--eval-images <n>", "override the profile's held-out real images", positiveInt("--eval-images"))
     .addOption(
       new Option("--features <net>", "feature network of FID/KID/PR/IS: a classifier Dale trains per dataset, or the FID Inception-v3 (needs its weights)")
@@ -105,6 +113,7 @@ async function main(): Promise<void> {
     ...(o.trainImages !== undefined ? { trainImages: o.trainImages } : {}),
     ...(o.samples !== undefined ? { samples: o.samples } : {}),
     ...(o.nfe !== undefined ? { nfe: o.nfe } : {}),
+    ...(o.grids !== undefined ? { grids: o.grids } : {}),
     ...(o.evalImages !== undefined ? { evalImages: o.evalImages } : {}),
   });
   const shard = o.shard !== undefined ? parseShard(o.shard) : null;
@@ -134,7 +143,7 @@ async function main(): Promise<void> {
     const storedBudget = profileSchema.parse(stored.budget ?? PROFILES[stored.profile]);
     if (JSON.stringify(storedBudget) !== JSON.stringify(profile)) {
       throw new Error(
-        `${root} holds a run of profile ${stored.profile} with another budget (${JSON.stringify(storedBudget)}); give the same --train-steps, --train-images, --samples, --nfe and --eval-images as when it was made, or use another --out.`,
+        `${root} holds a run of profile ${stored.profile} with another budget (${JSON.stringify(storedBudget)}); give the same --train-steps, --train-images, --samples, --nfe, --grids and --eval-images as when it was made, or use another --out.`,
       );
     }
   }

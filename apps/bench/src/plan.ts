@@ -8,6 +8,9 @@ export const BENCH_PROCESSES = ["gbm", "vp"] as const;
 export type BenchProcess = (typeof BENCH_PROCESSES)[number];
 export const BENCH_SAMPLERS = ["dale-langevin", "sign-agnostic", "probability-flow", "euler-maruyama", "predictor-corrector"] as const;
 export type BenchSampler = (typeof BENCH_SAMPLERS)[number];
+/** Time grids of the samplers (`timeGrid` of @dale/samplers): uniform in t, or Karras et al.'s rho = 7 grid. */
+export const BENCH_GRIDS = ["uniform", "karras"] as const;
+export type BenchGrid = (typeof BENCH_GRIDS)[number];
 
 const posInt = z.number().int().positive();
 
@@ -28,6 +31,8 @@ export const profileSchema = z
     }),
     /** Target numbers of network evaluations; each sampler's steps are chosen to match them (see `stepsForNfe`). */
     nfe: z.array(posInt).nonempty(),
+    /** Time grids every sampler runs on at every budget (runs from before grids existed used the uniform one). */
+    grids: z.array(z.enum(BENCH_GRIDS)).nonempty().default(["uniform"]),
     /** Generated images per (process, sampler, NFE). */
     samples: posInt,
     /** Images per chunk: the unit of --shard and of resuming. */
@@ -55,6 +60,7 @@ export const PROFILES = {
     model: { gray: "tiny", color: "tiny" },
     train: { steps: 60, batch: 8, lr: 2e-3, ema: 0.9, checkpointEvery: 30 },
     nfe: [5, 10],
+    grids: ["uniform", "karras"],
     samples: 64,
     chunk: 32,
     evalImages: 256,
@@ -67,6 +73,7 @@ export const PROFILES = {
     model: { gray: "tiny", color: "tiny" },
     train: { steps: 1500, batch: 32, lr: 1e-3, ema: 0.995, checkpointEvery: 250 },
     nfe: [10, 20, 50],
+    grids: ["uniform", "karras"],
     samples: 256,
     chunk: 64,
     evalImages: 2000,
@@ -79,6 +86,7 @@ export const PROFILES = {
     model: { gray: "mnistSmall", color: "cifar10" },
     train: { steps: 20000, batch: 128, lr: 2e-4, ema: 0.9995, checkpointEvery: 1000 },
     nfe: [20, 50, 100, 250],
+    grids: ["uniform", "karras"],
     samples: 5000,
     chunk: 250,
     evalImages: 10000,
@@ -86,21 +94,22 @@ export const PROFILES = {
     prK: 3,
     kid: { subsets: 100, subsetSize: 1000 },
   },
-} as const satisfies Record<string, Profile>;
+} as const satisfies Record<string, z.input<typeof profileSchema>>;
 export type ProfileName = keyof typeof PROFILES;
 
-/** What the command line may change in a profile (`--train-steps`, `--train-images`, `--samples`, `--nfe`, `--eval-images`). */
+/** What the command line may change in a profile (`--train-steps`, `--train-images`, `--samples`, `--nfe`, `--grids`, `--eval-images`). */
 export interface ProfileOverrides {
   trainSteps?: number;
   trainImages?: number;
   samples?: number;
   nfe?: number[];
+  grids?: BenchGrid[];
   evalImages?: number;
 }
 
 /** A profile with the overrides applied, validated (the run folder records it, so a resumed run keeps it). */
 export function effectiveProfile(name: ProfileName, o: ProfileOverrides): Profile {
-  const base: Profile = PROFILES[name];
+  const base = profileSchema.parse(PROFILES[name]);
   const p = {
     ...base,
     train: {
@@ -110,6 +119,7 @@ export function effectiveProfile(name: ProfileName, o: ProfileOverrides): Profil
     },
     ...(o.samples !== undefined ? { samples: o.samples, chunk: Math.min(base.chunk, o.samples) } : {}),
     ...(o.nfe !== undefined ? { nfe: [...new Set(o.nfe)].sort((a, b) => a - b) } : {}),
+    ...(o.grids !== undefined ? { grids: BENCH_GRIDS.filter((g) => o.grids?.includes(g)) } : {}),
     ...(o.evalImages !== undefined ? { evalImages: o.evalImages } : {}),
   };
   const parsed = profileSchema.safeParse(p);
@@ -154,6 +164,8 @@ export interface SampleConfig {
   dataset: BenchDataset;
   process: BenchProcess;
   sampler: BenchSampler;
+  /** The sampler's time grid. */
+  grid: BenchGrid;
   /** The target NFE this row belongs to (the x of the plot). */
   targetNfe: number;
   steps: number;
@@ -172,15 +184,21 @@ export interface Chunk {
   seed: number;
 }
 
+/** The folder and grid-image name of a configuration; the uniform grid keeps the name it had before grids existed. */
+export function configKey(process: BenchProcess, sampler: BenchSampler, targetNfe: number, grid: BenchGrid): string {
+  return `${process}-${sampler}-nfe${targetNfe}${grid === "uniform" ? "" : `-${grid}`}`;
+}
+
 export function sampleConfigs(datasets: readonly BenchDataset[], profile: Profile): SampleConfig[] {
   const out: SampleConfig[] = [];
   for (const dataset of datasets)
     for (const process of BENCH_PROCESSES)
       for (const sampler of SAMPLERS_OF[process])
-        for (const target of profile.nfe) {
-          const { steps, nfe } = stepsForNfe(sampler, target);
-          out.push({ dataset, process, sampler, targetNfe: target, steps, nfe, key: `${process}-${sampler}-nfe${target}` });
-        }
+        for (const grid of profile.grids)
+          for (const target of profile.nfe) {
+            const { steps, nfe } = stepsForNfe(sampler, target);
+            out.push({ dataset, process, sampler, grid, targetNfe: target, steps, nfe, key: configKey(process, sampler, target, grid) });
+          }
   return out;
 }
 

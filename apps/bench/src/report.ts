@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { renderPng } from "@dale/trainer";
 import { featureStats, frechetDistance, inceptionScore, kernelInceptionDistance, precisionRecall, type HostFeatureMatrix } from "@dale/metrics";
 import type { TopLevelSpec } from "vega-lite";
-import { chunksOf, sampleConfigs, type BenchDataset, type BenchProcess, type BenchSampler, type Profile, type SampleConfig } from "./plan";
+import { chunksOf, configKey, sampleConfigs, type BenchDataset, type BenchGrid, type BenchProcess, type BenchSampler, type Profile, type SampleConfig } from "./plan";
 import { floorFeatures, type ChunkInfo, type RunContext, type TrainRecord } from "./stages";
 import { readFeatures, writeAtomic } from "./store";
 
@@ -16,6 +16,8 @@ export interface ResultRow {
   /** "gbm" or "vp" for generated images; "real" for the training-image floor. */
   process: BenchProcess | "real";
   sampler: BenchSampler | "training images";
+  /** The sampler's time grid (null for the real row). */
+  grid: BenchGrid | null;
   targetNfe: number | null;
   nfe: number | null;
   steps: number | null;
@@ -129,7 +131,7 @@ function gather(
 
 function metricsRow(
   ctx: RunContext,
-  base: Pick<ResultRow, "dataset" | "process" | "sampler" | "targetNfe" | "nfe" | "steps" | "secondsPerImage" | "nonFinite" | "pixelSpread">,
+  base: Pick<ResultRow, "dataset" | "process" | "sampler" | "grid" | "targetNfe" | "nfe" | "steps" | "secondsPerImage" | "nonFinite" | "pixelSpread">,
   real: { data: Float32Array; rows: number },
   realStats: ReturnType<typeof featureStats>,
   fake: { data: Float32Array; rows: number },
@@ -165,7 +167,7 @@ export async function report(ctx: RunContext): Promise<Results> {
     rows.push(
       metricsRow(
         ctx,
-        { dataset, process: "real", sampler: "training images", targetNfe: null, nfe: null, steps: null, secondsPerImage: null, nonFinite: null, pixelSpread: reference.pixelSpread ?? null },
+        { dataset, process: "real", sampler: "training images", grid: null, targetNfe: null, nfe: null, steps: null, secondsPerImage: null, nonFinite: null, pixelSpread: reference.pixelSpread ?? null },
         real,
         realStats,
         floor.features,
@@ -176,11 +178,11 @@ export async function report(ctx: RunContext): Promise<Results> {
     task.update(done);
     for (const config of configs.filter((c) => c.dataset === dataset)) {
       const g = gather(ctx, config);
-      const { process, sampler, targetNfe, nfe, steps } = config;
+      const { process, sampler, grid, targetNfe, nfe, steps } = config;
       rows.push(
         metricsRow(
           ctx,
-          { dataset, process, sampler, targetNfe, nfe, steps, secondsPerImage: g.seconds / g.features.rows, nonFinite: g.nonFiniteFraction, pixelSpread: g.pixelSpread },
+          { dataset, process, sampler, grid, targetNfe, nfe, steps, secondsPerImage: g.seconds / g.features.rows, nonFinite: g.nonFiniteFraction, pixelSpread: g.pixelSpread },
           real,
           realStats,
           g.features,
@@ -253,8 +255,8 @@ export function markdown(results: Results, ctx: Pick<RunContext, "profile">): st
     for (const n of d.notes) lines.push(`- Note: ${n}`);
     lines.push(
       "",
-      `| process | sampler | NFE | FID | KID x 1000 | precision | recall | IS (${featureLabel(results)}) | pixel spread | s / image | NaN pixels |`,
-      "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+      `| process | sampler | grid | NFE | FID | KID x 1000 | precision | recall | IS (${featureLabel(results)}) | pixel spread | s / image | NaN pixels |`,
+      "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     );
     const rs = results.rows.filter((r) => r.dataset === d.dataset);
     const best = Math.min(...rs.filter((r) => r.process !== "real").map((r) => r.fid));
@@ -262,7 +264,7 @@ export function markdown(results: Results, ctx: Pick<RunContext, "profile">): st
       const fid = r.process !== "real" && r.fid === best ? `**${fmt(r.fid)}**` : fmt(r.fid);
       const is = r.isClassifier ? `${fmt(r.isClassifier.mean)} ± ${fmt(r.isClassifier.std)}` : "-";
       lines.push(
-        `| ${r.process} | ${r.sampler} | ${r.nfe ?? "-"} | ${fid} | ${fmt(1000 * r.kid.mean)} ± ${fmt(1000 * r.kid.std)} | ${fmt(r.precision, 3)} | ${fmt(r.recall, 3)} | ${is} | ${r.pixelSpread === null ? "-" : fmt(r.pixelSpread, 3)} | ${r.secondsPerImage === null ? "-" : fmt(r.secondsPerImage, 4)} | ${r.nonFinite === null ? "-" : r.nonFinite === 0 ? "0" : `${fmt(100 * r.nonFinite, 1)}%`} |`,
+        `| ${r.process} | ${r.sampler} | ${r.grid ?? "-"} | ${r.nfe ?? "-"} | ${fid} | ${fmt(1000 * r.kid.mean)} ± ${fmt(1000 * r.kid.std)} | ${fmt(r.precision, 3)} | ${fmt(r.recall, 3)} | ${is} | ${r.pixelSpread === null ? "-" : fmt(r.pixelSpread, 3)} | ${r.secondsPerImage === null ? "-" : fmt(r.secondsPerImage, 4)} | ${r.nonFinite === null ? "-" : r.nonFinite === 0 ? "0" : `${fmt(100 * r.nonFinite, 1)}%`} |`,
       );
     }
     lines.push("", ...gridLinks(d.dataset, rs), "");
@@ -271,12 +273,16 @@ export function markdown(results: Results, ctx: Pick<RunContext, "profile">): st
 }
 
 function gridLinks(dataset: BenchDataset, rows: readonly ResultRow[]): string[] {
-  return rows.filter((r) => r.process !== "real").map((r) => `- ${r.process} ${r.sampler}, NFE ${r.nfe}: [${dataset}/grids/${r.process}-${r.sampler}-nfe${r.targetNfe}.png](${dataset}/grids/${r.process}-${r.sampler}-nfe${r.targetNfe}.png)`);
+  return rows.flatMap((r) => {
+    if (r.process === "real" || r.sampler === "training images" || r.targetNfe === null) return [];
+    const file = `${dataset}/grids/${configKey(r.process, r.sampler, r.targetNfe, r.grid ?? "uniform")}.png`;
+    return [`- ${r.process} ${r.sampler}, ${r.grid ?? "uniform"} grid, NFE ${r.nfe}: [${file}](${file})`];
+  });
 }
 
 /** FID against network evaluations, one panel per dataset, one line per (process, sampler); the real-image floor as a rule. */
 export function fidSpec(results: Results): TopLevelSpec {
-  const values = results.rows.filter((r) => r.process !== "real").map((r) => ({ dataset: r.dataset, method: `${r.process} ${r.sampler}`, nfe: r.nfe, fid: r.fid }));
+  const values = results.rows.filter((r) => r.process !== "real").map((r) => ({ dataset: r.dataset, method: `${r.process} ${r.sampler}${r.grid === "karras" ? " (karras grid)" : ""}`, nfe: r.nfe, fid: r.fid }));
   const floors = results.rows.filter((r) => r.process === "real").map((r) => ({ dataset: r.dataset, fid: r.fid }));
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v5.json",

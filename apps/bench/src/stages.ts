@@ -236,7 +236,7 @@ export async function sampleChunks(ctx: RunContext, chunks: readonly Chunk[]): P
   try {
     let done = 0;
     for (const chunk of todo) {
-      const { dataset, process: kind, sampler, steps, nfe } = chunk.config;
+      const { dataset, process: kind, sampler, grid, steps, nfe } = chunk.config;
       const ckpt = await checkpoints.get(`${dataset}/${kind}`, async () => {
         const dir = ctx.store.model(dataset, kind);
         if (!existsSync(join(dir, "bench-train.json"))) {
@@ -246,7 +246,7 @@ export async function sampleChunks(ctx: RunContext, chunks: readonly Chunk[]): P
       });
       const embedder = await embedders.get(embedderKey(ctx, dataset), () => embedderFor(ctx, dataset, null));
       const t0 = performance.now();
-      const pixels = await ckpt.sample({ sampler, schedule: { steps }, n: chunk.count, batch: chunk.count, seed: chunk.seed });
+      const pixels = await ckpt.sample({ sampler, schedule: { steps, grid }, n: chunk.count, batch: chunk.count, seed: chunk.seed });
       const seconds = (performance.now() - t0) / 1000;
       // A diverged sampler leaves NaN: count it, and embed those pixels as 0 so that the metrics still say how bad it is.
       let nonFinite = 0;

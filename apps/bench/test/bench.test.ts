@@ -38,7 +38,7 @@ describe("dale-bench --profile quick", () => {
     expect(r.code).toBe(0);
     const results = JSON.parse(readFileSync(join(full, "results.json"), "utf8")) as Results;
     expect(results.datasets.map((d) => d.dataset)).toEqual(["mnist", "fashion-mnist", "kmnist", "cifar10"]);
-    expect(results.rows).toHaveLength(4 * (1 + 5 * 2));
+    expect(results.rows).toHaveLength(4 * (1 + 5 * 2 * 2)); // real + 5 samplers x 2 NFE x 2 grids
     for (const d of results.datasets) {
       expect(d.features).toMatch(new RegExp(`^classifier:${d.dataset} \\(Dale CNN .*test accuracy`));
       const rows = results.rows.filter((r) => r.dataset === d.dataset);
@@ -56,9 +56,10 @@ describe("dale-bench --profile quick", () => {
       // Real digits and photos vary from image to image by a tenth or more of the pixel range.
       expect(floor?.pixelSpread as number).toBeGreaterThan(0.1);
       expect(existsSync(join(full, d.dataset, "grids", "gbm-dale-langevin-nfe10.png"))).toBe(true);
+      expect(existsSync(join(full, d.dataset, "grids", "vp-euler-maruyama-nfe10-karras.png"))).toBe(true);
     }
     expect(results.datasets.find((d) => d.dataset === "kmnist")?.notes.join(" ")).toMatch(/KMNIST has no training images in our copy/);
-    expect(readFileSync(join(full, "results.md"), "utf8")).toMatch(/\| gbm \| dale-langevin \| 10 \|/);
+    expect(readFileSync(join(full, "results.md"), "utf8")).toMatch(/\| gbm \| dale-langevin \| uniform \| 10 \|[\s\S]*\| gbm \| dale-langevin \| karras \| 10 \|/);
     expect(results.features).toBe("classifier");
     for (const kind of ["gbm", "vp"]) expect(readFileSync(join(full, "mnist", "models", `${kind}.log`), "utf8")).toMatch(/\[train\] done: step 60/);
     expect(readFileSync(join(full, "fid-vs-nfe.png")).subarray(1, 4).toString()).toBe("PNG");

@@ -23,23 +23,35 @@ describe("plan", () => {
     }
   });
 
-  it("has 3 GBM and 2 VP samplers per dataset and NFE, with unique keys", () => {
-    const configs = sampleConfigs(["mnist", "cifar10"], PROFILES.quick);
-    expect(configs).toHaveLength(2 * 5 * PROFILES.quick.nfe.length);
-    expect(configs.filter((c) => c.process === "gbm")).toHaveLength(2 * 3 * PROFILES.quick.nfe.length);
+  it("has 3 GBM and 2 VP samplers per dataset, grid and NFE, with unique keys", () => {
+    const configs = sampleConfigs(["mnist", "cifar10"], profileSchema.parse(PROFILES.quick));
+    const perDataset = PROFILES.quick.nfe.length * PROFILES.quick.grids.length;
+    expect(configs).toHaveLength(2 * 5 * perDataset);
+    expect(configs.filter((c) => c.process === "gbm")).toHaveLength(2 * 3 * perDataset);
     const keys = configs.map((c) => `${c.dataset}/${c.key}`);
     expect(new Set(keys).size).toBe(keys.length);
+    // The uniform grid keeps the folder names of runs from before grids existed.
+    expect(keys).toContain("mnist/gbm-dale-langevin-nfe10");
+    expect(keys).toContain("mnist/gbm-dale-langevin-nfe10-karras");
+  });
+
+  it("reads a run recorded before grids existed as uniform-only, and takes --grids in canonical order", () => {
+    const { grids: _g, ...old } = PROFILES.cpu;
+    expect(profileSchema.parse(old).grids).toEqual(["uniform"]);
+    expect(effectiveProfile("quick", { grids: ["karras", "uniform", "karras"] }).grids).toEqual(["uniform", "karras"]);
+    expect(effectiveProfile("quick", { grids: ["karras"] }).grids).toEqual(["karras"]);
   });
 
   it("chunks cover the samples once, with seeds that depend on the chunk and not on the shard split", () => {
-    const [config] = sampleConfigs(["kmnist"], PROFILES.full);
-    const chunks = chunksOf(config!, PROFILES.full, 3);
+    const [config] = sampleConfigs(["kmnist"], profileSchema.parse(PROFILES.full));
+    const chunks = chunksOf(config!, profileSchema.parse(PROFILES.full), 3);
     expect(chunks.reduce((a, c) => a + c.count, 0)).toBe(PROFILES.full.samples);
     expect(chunks.map((c) => c.first)).toEqual(chunks.map((_, i) => i * PROFILES.full.chunk));
     expect(new Set(chunks.map((c) => c.seed)).size).toBe(chunks.length);
     expect(chunkSeed(3, "kmnist", "gbm", 5)).not.toBe(chunkSeed(3, "kmnist", "vp", 5));
     expect(chunkSeed(3, "kmnist", "gbm", 5)).not.toBe(chunkSeed(4, "kmnist", "gbm", 5));
-    const all = sampleConfigs(["mnist", "kmnist"], PROFILES.quick).flatMap((c) => chunksOf(c, PROFILES.quick, 0));
+    const quick = profileSchema.parse(PROFILES.quick);
+    const all = sampleConfigs(["mnist", "kmnist"], quick).flatMap((c) => chunksOf(c, quick, 0));
     for (const n of [1, 2, 3, 7]) {
       const parts = Array.from({ length: n }, (_, i) => shardChunks(all, { index: i, count: n }));
       expect(parts.flat()).toHaveLength(all.length);

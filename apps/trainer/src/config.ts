@@ -24,6 +24,12 @@ export const trainConfigSchema = z
     modelModule: z.string().nullable(),
     /** Train on the first this many images of the training split; null: all of them. */
     trainImages: posInt.nullable().default(null),
+    /** GBM's volatility: null for the reference (constant 0.8); otherwise geometric from min to max (log space a VE-SDE). */
+    gbmSigma: z.object({ min: z.number().positive(), max: z.number().positive() }).strict().nullable().default(null),
+    /** The M-DSM weighting: "reference" lambda = v(t)^2 (the paper's code), "variance" lambda = v(t) (unweighted noise prediction). */
+    weighting: z.enum(["reference", "variance"]).default("reference"),
+    /** What a preset U-Net's first convolution sees: x, or log x (GBM only). */
+    modelInput: z.enum(["x", "log"]).default("x"),
     steps: posInt,
     batch: posInt,
     lr: z.number().positive().finite(),
@@ -39,7 +45,12 @@ export const trainConfigSchema = z
     workers: nonNegInt.default(0),
   })
   .strict()
-  .refine((c) => (c.model === null) !== (c.modelModule === null), { message: "give exactly one of --model and --model-module" });
+  .refine((c) => (c.model === null) !== (c.modelModule === null), { message: "give exactly one of --model and --model-module" })
+  .refine((c) => c.process === "gbm" || (c.gbmSigma === null && c.weighting === "reference" && c.modelInput === "x"), {
+    message: "--gbm-sigma-max, --weighting and --model-input log apply to --process gbm",
+  })
+  .refine((c) => c.modelInput === "x" || c.modelModule === null, { message: "--model-input shapes a --model preset; a --model-module network sees what it chooses" })
+  .refine((c) => c.gbmSigma === null || c.gbmSigma.max > c.gbmSigma.min, { message: "--gbm-sigma-max must exceed --gbm-sigma-min" });
 export type TrainConfig = z.infer<typeof trainConfigSchema>;
 
 /** How pixels in [0, 1] were mapped for the SDE, so that samples can be mapped back. */

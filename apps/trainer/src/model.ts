@@ -9,14 +9,21 @@ export type PresetName = keyof typeof unetPresets;
 export const PRESET_NAMES = Object.keys(unetPresets) as PresetName[];
 
 /** Builds the network: a `unetPresets` U-Net fitted to the data's size, or the user's module's `createModel(init)`. */
-export async function buildModel(options: { preset: string | null; module: string | null; init: ModelInit; quiet?: boolean }): Promise<ScoreModel> {
+export async function buildModel(options: { preset: string | null; module: string | null; init: ModelInit; quiet?: boolean; input?: "x" | "log" }): Promise<ScoreModel> {
   const { preset, module, init } = options;
   if (module !== null) return importModel(module, init);
   if (preset === null || !(preset in unetPresets)) {
     throw new Error(`--model must be one of ${PRESET_NAMES.join(", ")}, got ${JSON.stringify(preset)}.`);
   }
   const base = unetPresets[preset as PresetName];
-  const config: UNetConfig = { ...base, imageSize: [...init.imageSize], channels: init.channels, chMult: [...base.chMult], attnResolutions: [...base.attnResolutions] };
+  const config: UNetConfig = {
+    ...base,
+    imageSize: [...init.imageSize],
+    channels: init.channels,
+    chMult: [...base.chMult],
+    attnResolutions: [...base.attnResolutions],
+    ...(options.input === "log" ? { input: "log" as const } : {}),
+  };
   if (options.quiet !== true && (base.imageSize[0] !== init.imageSize[0] || base.imageSize[1] !== init.imageSize[1] || base.channels !== init.channels)) {
     console.error(
       `[train] note: preset ${preset} is for ${base.imageSize.join("x")}x${base.channels}; using it at ${init.imageSize.join("x")}x${init.channels}.`,

@@ -8,7 +8,7 @@ import { Command } from "commander";
 import { fail, int, num, oneOf, userArgv, userPath } from "./cli-util";
 import { gridPng } from "./grid";
 import { openCheckpoint, readTrainerManifest } from "./open";
-import { checkSampler, defaultSampler, SAMPLERS, type SamplerName, type Schedule } from "./sampling";
+import { checkSampler, defaultSampler, GRIDS, SAMPLERS, type SamplerName, type Schedule } from "./sampling";
 
 const PRESETS = ["mnist", "fashion-mnist", "kmnist", "cifar10"] as const satisfies readonly ReferenceDataset[];
 
@@ -16,6 +16,10 @@ interface Options {
   checkpoint: string;
   sampler?: SamplerName;
   steps?: number;
+  grid?: (typeof GRIDS)[number];
+  rho?: number;
+  tMin?: number;
+  denoise: boolean;
   delta?: number;
   repeats?: number;
   anneal?: number;
@@ -36,6 +40,10 @@ function command(): Command {
     .requiredOption("--checkpoint <dir>", "the checkpoint folder (<out>/checkpoint), or the run's --out folder")
     .option("--sampler <name>", `${SAMPLERS.join(", ")} (default: dale-langevin for gbm, euler-maruyama for vp/ve)`, oneOf("--sampler", SAMPLERS))
     .option("--steps <n>", "number of time levels (default 1000 with --preset, else 100)", int("--steps", 1, 1_000_000))
+    .option("--grid <kind>", "where the time levels fall: uniform (T k / steps), or karras (evenly spaced in noise level^(1/7), Karras et al. 2022)", oneOf("--grid", GRIDS))
+    .option("--rho <r>", "the karras grid's exponent (default 7)", num("--rho", (v) => v > 0, "a positive number"))
+    .option("--t-min <t>", "the karras grid's last time before 0 (default 1e-3 T)", num("--t-min", (v) => v > 0, "a positive number"))
+    .option("--no-denoise", "let the last update of dale-langevin or sign-agnostic add noise too (the default leaves it out)")
     .option("--delta <d>", "step size (GBM samplers; default T / steps)", num("--delta", (v) => v > 0, "a positive number"))
     .option("--repeats <L>", "updates per level (GBM samplers)", int("--repeats", 1, 1000))
     .option("--anneal <a>", "noise factor applied after every level, in (0, 1] (GBM samplers)", num("--anneal", (v) => v > 0 && v <= 1, "in (0, 1]"))
@@ -68,13 +76,19 @@ async function main(): Promise<void> {
     const ref = referencePresets[o.preset][sampler === "dale-langevin" ? "daleLangevin" : "signAgnostic"];
     schedule = { ...ref, ...(o.steps !== undefined ? { steps: o.steps } : {}) };
   }
+  if (o.grid !== undefined) schedule.grid = o.grid;
+  if (o.rho !== undefined) schedule.rho = o.rho;
+  if (o.tMin !== undefined) schedule.tMin = o.tMin;
+  if ((o.rho !== undefined || o.tMin !== undefined) && o.grid !== "karras") throw new Error("--rho and --t-min shape the karras grid; add --grid karras.");
+  if (o.grid === "karras" && o.delta !== undefined) throw new Error("--delta is the reference's fixed step on the uniform grid; it does not combine with --grid karras.");
+  if (!o.denoise) schedule.denoise = false;
   if (o.delta !== undefined) schedule.delta = o.delta;
   if (o.repeats !== undefined) schedule.repeats = o.repeats;
   if (o.anneal !== undefined) schedule.anneal = o.anneal;
   if (o.denoiseSteps !== undefined) schedule.denoiseSteps = o.denoiseSteps;
-  const gbmOnly = o.delta !== undefined || o.repeats !== undefined || o.anneal !== undefined || o.denoiseSteps !== undefined;
+  const gbmOnly = o.delta !== undefined || o.repeats !== undefined || o.anneal !== undefined || o.denoiseSteps !== undefined || !o.denoise;
   if (gbmOnly && (sampler === "euler-maruyama" || sampler === "predictor-corrector" || sampler === "probability-flow")) {
-    throw new Error(`--delta, --repeats, --anneal and --denoise-steps apply to dale-langevin and sign-agnostic, not ${sampler}.`);
+    throw new Error(`--delta, --repeats, --anneal, --denoise-steps and --no-denoise apply to dale-langevin and sign-agnostic, not ${sampler}.`);
   }
 
   const { backend } = await initBackend();

@@ -8,13 +8,22 @@ export const SAMPLERS = ["dale-langevin", "sign-agnostic", "probability-flow", "
 export type SamplerName = (typeof SAMPLERS)[number];
 const MULTIPLICATIVE: readonly SamplerName[] = ["dale-langevin", "sign-agnostic", "probability-flow"];
 
-/** The step schedule of a sampler; delta, repeats, anneal and denoiseSteps apply to the GBM samplers. */
+export const GRIDS = ["uniform", "karras"] as const;
+
+/** The step schedule of a sampler; delta, repeats, anneal, denoiseSteps and denoise apply to the GBM samplers. */
 export interface Schedule {
   steps: number;
+  /** Where the time levels fall (`timeGrid` of @dale/samplers); default uniform. */
+  grid?: (typeof GRIDS)[number];
+  /** The karras grid's exponent (default 7) and last level before 0 (default 1e-3 T). */
+  rho?: number;
+  tMin?: number;
   delta?: number;
   repeats?: number;
   anneal?: number;
   denoiseSteps?: number;
+  /** The last update injects no noise (default true for the GBM samplers). */
+  denoise?: boolean;
 }
 
 /** The default sampler of a process: Dale-Langevin for GBM, Euler-Maruyama for the additive ones. */
@@ -75,10 +84,17 @@ export async function sampleImages(options: {
 }
 
 async function run(sampler: SamplerName, score: ScoreFn, xT: tf.Tensor, sde: SDE, schedule: Schedule, seed: number): Promise<tf.Tensor> {
+  const grid = {
+    ...(schedule.grid !== undefined ? { grid: schedule.grid } : {}),
+    ...(schedule.rho !== undefined ? { rho: schedule.rho } : {}),
+    ...(schedule.tMin !== undefined ? { tMin: schedule.tMin } : {}),
+  };
   const gbmOptions = () => ({
     sde: sde as GBM,
     steps: schedule.steps,
     seed,
+    ...grid,
+    ...(schedule.denoise !== undefined ? { denoise: schedule.denoise } : {}),
     ...(schedule.delta !== undefined ? { delta: schedule.delta } : {}),
     ...(schedule.repeats !== undefined ? { repeats: schedule.repeats } : {}),
     ...(schedule.anneal !== undefined ? { anneal: schedule.anneal } : {}),
@@ -90,11 +106,11 @@ async function run(sampler: SamplerName, score: ScoreFn, xT: tf.Tensor, sde: SDE
     case "sign-agnostic":
       return signAgnostic(score, xT, gbmOptions());
     case "probability-flow":
-      return probabilityFlow(score, xT, { sde: sde as GBM, steps: schedule.steps });
+      return probabilityFlow(score, xT, { sde: sde as GBM, steps: schedule.steps, ...grid });
     case "euler-maruyama":
-      return eulerMaruyama(score, xT, { sde: sde as VPSDE | VESDE, steps: schedule.steps, seed });
+      return eulerMaruyama(score, xT, { sde: sde as VPSDE | VESDE, steps: schedule.steps, seed, ...grid });
     case "predictor-corrector":
-      return predictorCorrector(score, xT, { sde: sde as VPSDE | VESDE, steps: schedule.steps, seed });
+      return predictorCorrector(score, xT, { sde: sde as VPSDE | VESDE, steps: schedule.steps, seed, ...grid });
     default: {
       const never: never = sampler;
       throw new Error(`unknown sampler ${String(never)}.`);

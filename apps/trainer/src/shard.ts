@@ -3,7 +3,7 @@
 import { isMainThread } from "node:worker_threads";
 import type * as tf from "@tensorflow/tfjs-core";
 import type { DataParallelShard } from "@dale/backend";
-import { dsmLoss, mdsmLoss } from "@dale/losses";
+import { dsmLoss, mdsmLoss, referenceWeighting, varianceWeighting } from "@dale/losses";
 import { toLossModel, type ScoreModel } from "@dale/models";
 import { sdeFromJSON, type GBM, type SDE, type SDEJSON, type VESDE, type VPSDE } from "@dale/sde";
 import type { ModelInit } from "./config";
@@ -20,14 +20,18 @@ export type StepDraws = { seed: number } | { t: tf.Tensor; noise: tf.Tensor };
  * batch. The mean over a slice is the mean of its samples' means, so a size-weighted average of slices' losses is the
  * full batch's.
  */
-export function stepLoss(model: ScoreModel, sde: SDE): (x0: tf.Tensor, draws: StepDraws) => tf.Scalar {
+export function stepLoss(model: ScoreModel, sde: SDE, weighting: Weighting = "reference"): (x0: tf.Tensor, draws: StepDraws) => tf.Scalar {
   if (sde.kind === "gbm") {
     const net = toLossModel(model, sde as GBM);
-    return (x0, draws) => mdsmLoss(net, x0, { sde: sde as GBM, eps: LOSS_EPS, ...draws }) as tf.Scalar;
+    const lambda = weighting === "variance" ? varianceWeighting : referenceWeighting;
+    return (x0, draws) => mdsmLoss(net, x0, { sde: sde as GBM, eps: LOSS_EPS, weighting: lambda, ...draws }) as tf.Scalar;
   }
   const net = additiveBatchScore(model, sde as VPSDE | VESDE);
   return (x0, draws) => dsmLoss(net, x0, { sde: sde as VPSDE | VESDE, eps: LOSS_EPS, ...draws }) as tf.Scalar;
 }
+
+/** The M-DSM weighting of `dale-train --weighting`. */
+export type Weighting = "reference" | "variance";
 
 /** What `createShard` needs to rebuild the trainer's network in a worker (structured-cloneable). */
 export interface ShardArgs {
@@ -35,6 +39,9 @@ export interface ShardArgs {
   preset: string;
   init: ModelInit;
   sde: SDEJSON;
+  weighting?: Weighting;
+  /** The U-Net's input (`--model-input`). */
+  input?: "x" | "log";
 }
 
 // The trainer's own model, for the main thread's shard: its variables are the master weights that the trainer's
@@ -55,8 +62,8 @@ export function provideMainModel(model: ScoreModel | null): void {
  */
 export async function createShard(args: ShardArgs): Promise<DataParallelShard> {
   const provided = isMainThread ? (globalThis as Registry)[MAIN_MODEL] : undefined;
-  const model = provided ?? (await buildModel({ preset: args.preset, module: null, init: args.init, quiet: true }));
-  const lossOf = stepLoss(model, sdeFromJSON(args.sde));
+  const model = provided ?? (await buildModel({ preset: args.preset, module: null, init: args.init, quiet: true, input: args.input ?? "x" }));
+  const lossOf = stepLoss(model, sdeFromJSON(args.sde), args.weighting);
   return {
     vars: model.variables,
     loss: (inputs) => {

@@ -8,7 +8,7 @@ import { adam, dataParallel, initBackend, type DataParallel } from "@dale/backen
 import { toTensor } from "@dale/data";
 import { sampleTimes } from "@dale/losses";
 import { Ema, loadCheckpoint, modelVariables, type ScoreModel } from "@dale/models";
-import { fitPrior, gbm, normalArray, sdeFromJSON, veSDE, vpSDE, type SDE, type SDEJSON } from "@dale/sde";
+import { fitPrior, gbm, geometricSchedule, normalArray, sdeFromJSON, veSDE, vpSDE, type SDE, type SDEJSON } from "@dale/sde";
 import cliProgress from "cli-progress";
 import { Command } from "commander";
 import { lossSpec, renderPng, type LossRow } from "./chart";
@@ -39,6 +39,10 @@ function command(): Command {
     .option("--model <preset>", `U-Net preset: ${PRESET_NAMES.join(", ")} (mnistSmall for real runs, tiny for tests)`)
     .option("--model-module <path>", "ES module exporting createModel(config) that returns a ScoreModel (fromFunction from @dale/models)")
     .option("--train-images <n>", "train on the first n images of the training split (default: all; CIFAR-10 then reads only the files it needs)", int("--train-images", 1))
+    .option("--gbm-sigma-max <s>", "GBM with a geometric volatility: log-noise std from 0 up to s at T (log space a VE-SDE; default: the reference's constant 0.8)", num("--gbm-sigma-max", (v) => v > 0, "a positive number"))
+    .option("--gbm-sigma-min <s>", "the geometric volatility's sigma_min (with --gbm-sigma-max)", num("--gbm-sigma-min", (v) => v > 0, "a positive number"))
+    .option("--weighting <kind>", "GBM's M-DSM weighting: reference (v(t)^2, the paper's code) or variance (v(t): plain noise prediction)", oneOf("--weighting", ["reference", "variance"] as const))
+    .option("--model-input <kind>", "what a preset U-Net sees: x, or log (log x; GBM only)", oneOf("--model-input", ["x", "log"] as const))
     .option("--steps <n>", "train until this step", int("--steps", 1), 1000)
     .option("--batch <n>", "batch size", int("--batch", 1, 65536), 32)
     .option("--lr <rate>", "Adam learning rate", num("--lr", (v) => v > 0, "a positive number"), 2e-4)
@@ -61,6 +65,10 @@ interface RawOptions {
   model?: string;
   modelModule?: string;
   trainImages?: number;
+  gbmSigmaMax?: number;
+  gbmSigmaMin?: number;
+  weighting?: "reference" | "variance";
+  modelInput?: "x" | "log";
   steps: number;
   batch: number;
   lr: number;
@@ -87,6 +95,9 @@ function configFrom(raw: RawOptions): TrainConfig {
     model: raw.modelModule !== undefined ? (raw.model ?? null) : (raw.model ?? "tiny"),
     modelModule: raw.modelModule !== undefined ? userPath(raw.modelModule) : null,
     trainImages: raw.trainImages ?? null,
+    gbmSigma: raw.gbmSigmaMax !== undefined ? { min: raw.gbmSigmaMin ?? 0.01, max: raw.gbmSigmaMax } : null,
+    weighting: raw.weighting ?? "reference",
+    modelInput: raw.modelInput ?? "x",
     steps: raw.steps,
     batch: raw.batch,
     lr: raw.lr,
@@ -132,6 +143,7 @@ export async function runTrain(argv: readonly string[]): Promise<void> {
   const { backend } = await initBackend();
 
   // 1. Configuration: fresh, or the stored one with the mutable options replaced.
+  if (raw.gbmSigmaMin !== undefined && raw.gbmSigmaMax === undefined) throw new Error("--gbm-sigma-min needs --gbm-sigma-max.");
   let config = configFrom(raw);
   let resumeDir: string | null = null;
   let stored: TrainerExtra | null = null;
@@ -148,8 +160,8 @@ export async function runTrain(argv: readonly string[]): Promise<void> {
       for (const key of MUTABLE) if (given(key) || key === "steps") merged[key] = config[key];
       for (const key of Object.keys(config) as (keyof TrainConfig)[]) {
         if ((MUTABLE as readonly string[]).includes(key)) continue;
-        const cliKey = key === "model" ? "model" : key;
-        if (given(cliKey) && JSON.stringify(config[key]) !== JSON.stringify(stored.config[key])) {
+        const cliGiven = key === "gbmSigma" ? given("gbmSigmaMax") || given("gbmSigmaMin") : given(key);
+        if (cliGiven && JSON.stringify(config[key]) !== JSON.stringify(stored.config[key])) {
           throw new Error(`--resume: --${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} ${JSON.stringify(config[key])} differs from the checkpoint's ${JSON.stringify(stored.config[key])}; a resumed run keeps its settings.`);
         }
       }
@@ -180,15 +192,16 @@ export async function runTrain(argv: readonly string[]): Promise<void> {
     const n = Math.min(dataset.count, PRIOR_FIT_IMAGES);
     const x = trainingBatchAll(dataset, n, transform);
     const per = dataset.channels === 1 ? "all" : "channel";
-    const prior = fitPrior(gbm(), x, { per });
+    const process = gbm(config.gbmSigma ? { sigma: geometricSchedule(config.gbmSigma.min, config.gbmSigma.max) } : {});
+    const prior = fitPrior(process, x, { per });
     x.dispose();
-    sde = gbm().withPrior(prior);
+    sde = process.withPrior(prior);
     console.error(`[train] GBM prior fitted per ${per} on ${n} images: loc ${JSON.stringify(prior.loc)}, scale ${JSON.stringify(prior.scale)}`);
   } else sde = config.process === "vp" ? vpSDE() : veSDE();
 
   // 4. Model, EMA, optimizer (restored on resume).
   const init: ModelInit = { imageSize: [dataset.height, dataset.width], channels: dataset.channels, seed: config.seed, process: config.process };
-  let model: ScoreModel = await buildModel({ preset: config.model, module: config.modelModule, init });
+  let model: ScoreModel = await buildModel({ preset: config.model, module: config.modelModule, init, input: config.modelInput });
   const optimizer = adam(config.lr);
   let ema: Ema;
   let start = 0;
@@ -259,10 +272,10 @@ export async function runTrain(argv: readonly string[]): Promise<void> {
 
   // 5. The loss of one step, a pure function of (weights, seed, step). With --workers, the step's draws (t and the
   // noise, the same ones the loss draws from the seed) are made here once and the batch is split across the threads.
-  const lossOf = stepLoss(model, sde);
+  const lossOf = stepLoss(model, sde, config.weighting);
   let dp: DataParallel | null = null;
   if (config.workers > 0 && start < config.steps) {
-    const args: ShardArgs = { preset: config.model as string, init, sde: sde.toJSON() as unknown as SDEJSON };
+    const args: ShardArgs = { preset: config.model as string, init, sde: sde.toJSON() as unknown as SDEJSON, weighting: config.weighting, input: config.modelInput };
     provideMainModel(model);
     try {
       dp = await dataParallel({ module: new URL("./shard.js", import.meta.url), args, workers: config.workers });

@@ -133,6 +133,19 @@ describe("a user's plain-tfjs network, then dale-sample", () => {
     expect(wrong.code).toBe(1);
     expect(wrong.stderr).toMatch(/additive .* trained with GBM/);
 
+    // The karras grid (and --no-denoise) reach the sampler; its options are refused without it, by name.
+    const k = await run(SAMPLE, ["--checkpoint", out, "--model-module", module, "--n", "4", "--batch", "4", "--steps", "5", "--grid", "karras", "--rho", "3", "--out", join(out, "karras.png"), "--out-npy", join(out, "karras.npy")]);
+    expect(k.code, k.stderr).toBe(0);
+    expect(k.stderr).toMatch(/"grid":"karras","rho":3/);
+    const kData = decodeNpy(readFileSync(join(out, "karras.npy"))).data;
+    expect(kData.some((v, i) => Math.abs(v - (data[i] as number)) > 1e-4)).toBe(true);
+    const noRho = await run(SAMPLE, ["--checkpoint", out, "--model-module", module, "--n", "2", "--rho", "3"]);
+    expect(noRho.code).toBe(1);
+    expect(noRho.stderr).toMatch(/--rho and --t-min shape the karras grid; add --grid karras/);
+    const ode = await run(SAMPLE, ["--checkpoint", out, "--model-module", module, "--sampler", "probability-flow", "--n", "2", "--no-denoise"]);
+    expect(ode.code).toBe(1);
+    expect(ode.stderr).toMatch(/--no-denoise apply to dale-langevin and sign-agnostic, not probability-flow/);
+
     // dale-export: F16 weights and EMA, no optimizer state; dale-sample reads it, and its samples match the F32
     // checkpoint's up to F16 rounding of the weights.
     const small = join(tmp, "plain-export");

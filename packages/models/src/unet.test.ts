@@ -91,6 +91,21 @@ describe("createUNet", () => {
     for (const m of [a, b, c]) m.dispose();
   });
 
+  it('with input "log" it is the same network applied to log x (same weights), and the config records it', () => {
+    const plain = createUNet(unetPresets.tiny, { seed: 4, zeroInit: false, name: "plain" });
+    const logged = createUNet({ ...unetPresets.tiny, input: "log" }, { seed: 4, zeroInit: false, name: "logged" });
+    expect(plain.config.input).toBe("x");
+    expect(logged.config.input).toBe("log");
+    const x = input(plain, 2, 5);
+    const t = tf.tensor1d([0.2, 0.7]);
+    const [a, b] = [logged.apply(x, t), tf.tidy(() => plain.apply(tf.log(x), t))];
+    expect(tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]).toBe(0);
+    expect(() => createUNet({ ...unetPresets.tiny, input: "sqrt" as "log" })).toThrow(/input must be "x" or "log", got sqrt/);
+    tf.dispose([x, t, a, b]);
+    plain.dispose();
+    logged.dispose();
+  });
+
   it("applies dropout only in training mode", () => {
     const model = createUNet({ ...unetPresets.tiny, dropout: 0.5 }, { seed: 1, zeroInit: false });
     const x = input(model, 1);

@@ -22,6 +22,11 @@ export interface UNetConfig {
   output?: OutputKind;
   /** The time embedding sees t * timeScale (DDPM's step index scale). Default 1000. */
   timeScale?: number;
+  /**
+   * What the first convolution sees: `"x"` the state itself (default), or `"log"` its logarithm, for GBM processes
+   * whose log-noise is large (`geometricSchedule`): there x_t spans many orders of magnitude, log x_t a few units.
+   */
+  input?: "x" | "log";
 }
 
 /** A U-Net score model: a {@link ScoreModel} with named variables and its full config. */
@@ -107,6 +112,8 @@ export function resolveUNetConfig(config: UNetConfig): Extract<ModelConfig, { ki
   }
   const timeScale = config.timeScale ?? 1000;
   if (!(timeScale > 0) || !Number.isFinite(timeScale)) throw new Error(`${fn}: timeScale must be positive, got ${timeScale}.`);
+  const input = config.input ?? "x";
+  if (input !== "x" && input !== "log") throw new Error(`${fn}: input must be "x" or "log", got ${String(input)}.`);
   if (config.ch % 2 !== 0) throw new Error(`${fn}: ch must be even (the sinusoidal embedding has ch / 2 frequencies), got ${config.ch}.`);
   return {
     kind: "unet",
@@ -119,6 +126,7 @@ export function resolveUNetConfig(config: UNetConfig): Extract<ModelConfig, { ki
     dropout,
     output,
     timeScale,
+    input,
   };
 }
 
@@ -134,6 +142,7 @@ interface AttnBlock { norm: Norm; q: Lin; k: Lin; v: Lin; proj: Lin }
  * tfjs-core ops on `tf.variable` weights, NHWC:
  *
  *     temb = dense(silu(dense(sinusoidal(t * timeScale, ch))))                    [B, 4 ch]
+ *     h = conv3x3(x), or conv3x3(log x) with input "log"
  *     res(h) = skip(h) + conv2(dropout(silu(gn(conv1(silu(gn(h))) + dense(silu(temb))))))
  *     attn(h) = h + proj(softmax(q k^T / sqrt(c)) v),  q, k, v = 1x1(gn(h))     (single head)
  *     down: [res (+ attn)] x numResBlocks per level, then a stride-2 conv3x3 ('same') except at the last level
@@ -272,7 +281,7 @@ export function createUNet(config: UNetConfig, options: CreateUNetOptions = {}):
       const o = tf.reshape(tf.matMul(weights, v), [b * hh * ww, c]) as tf.Tensor2D;
       return tf.add(h, tf.reshape(applyDense(o, p.proj), [b, hh, ww, c]));
     };
-    let h = applyConv(x, convIn);
+    let h = applyConv(cfg.input === "log" ? tf.log(x) : x, convIn);
     const hs: tf.Tensor4D[] = [h];
     for (const level of down) {
       level.res.forEach((r, j) => {

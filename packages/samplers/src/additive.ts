@@ -1,6 +1,6 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { normalArray, reverse, type ScoreFn, type VESDE, type VPSDE } from "@dale/sde";
-import { checkStart, checkedScore, runLoop, updateSchedule, type BaseSamplerOptions } from "./loop";
+import { checkStart, checkedScore, runLoop, samplerUpdates, type BaseSamplerOptions } from "./loop";
 
 export interface EulerMaruyamaOptions extends BaseSamplerOptions {
   /** An additive SDE (VP or VE). */
@@ -23,7 +23,7 @@ export async function eulerMaruyama(score: ScoreFn, xT: tf.Tensor, options: Eule
   const fn = "eulerMaruyama";
   checkStart(xT, options.sde, fn);
   const rev = reverse(options.sde, checkedScore(score, fn));
-  const updates = updateSchedule({ T: options.sde.T, steps: options.steps });
+  const updates = samplerUpdates(options.sde, { steps: options.steps, grid: options.grid, rho: options.rho, tMin: options.tMin });
   const denoise = options.denoise ?? true;
   return runLoop(xT, updates, options, (x, u, i) => {
     const mean = tf.sub(x, tf.mul(u.delta, rev.drift(x, u.t)));
@@ -63,7 +63,7 @@ export async function predictorCorrector(
   }
   const s = checkedScore(score, fn);
   const rev = reverse(sde, s);
-  const updates = updateSchedule({ T: sde.T, steps: options.steps });
+  const updates = samplerUpdates(sde, { steps: options.steps, grid: options.grid, rho: options.rho, tMin: options.tMin });
   const denoise = options.denoise ?? true;
   const seed = options.seed ?? 0;
   const perSampleNorm = (v: tf.Tensor) => tf.mean(tf.norm(tf.reshape(v, [v.shape[0] ?? 1, -1]), "euclidean", 1));

@@ -7,7 +7,12 @@ export {
 } from "./additive";
 export {
   timeLevels,
+  timeGrid,
+  noiseLevel,
   updateSchedule,
+  samplerUpdates,
+  type TimeGrid,
+  type GridOptions,
   countNonPositive,
   type StepInfo,
   type BaseSamplerOptions,

@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs-core";
-import type { ScoreFn, SDE } from "@dale/sde";
+import type { GBM, ScoreFn, SDE, VESDE, VPSDE } from "@dale/sde";
 
 /** What a sampler reports after each update. `x` is lent: read it inside the callback, do not dispose it. */
 export interface StepInfo {
@@ -15,9 +15,26 @@ export interface StepInfo {
   nonPositive?: number;
 }
 
+/**
+ * Where the time levels fall: `"uniform"` (t_k = T k / steps, score_sde's and the reference's grid), `"karras"`
+ * (Karras et al. 2022, eq. 5: levels evenly spaced in noise level^(1/rho) from t = T down to `tMin`, then a last step
+ * to 0), or the times themselves: `steps + 1` values falling strictly from at most T to exactly 0.
+ */
+export type TimeGrid = "uniform" | "karras" | readonly number[];
+
+/** How a sampler discretises [0, T]. */
+export interface GridOptions {
+  /** Default `"uniform"`. See {@link TimeGrid}. */
+  grid?: TimeGrid;
+  /** The Karras grid's exponent rho. Default 7 (EDM). */
+  rho?: number;
+  /** The Karras grid's last level before 0. Default 1e-3 T (training draws t from [1e-3 T, T]). */
+  tMin?: number;
+}
+
 /** Options shared by every sampler. */
-export interface BaseSamplerOptions {
-  /** Number of time levels t_k = T k / steps, k = steps, ..., 1. */
+export interface BaseSamplerOptions extends GridOptions {
+  /** Number of time levels (network evaluations of the one-step samplers). */
   steps: number;
   /** Seed of the injected noise; the same seed, inputs and backend give the same samples. Default 0. */
   seed?: number;
@@ -49,6 +66,73 @@ export function timeLevels(T: number, steps: number): Float64Array {
 }
 
 /**
+ * The noise level of an SDE at time t, the sigma of Karras et al. (2022) that the "karras" grid spaces evenly:
+ * GBM: sqrt(v(t)), the std of log X_t given X_0; VP: sqrt(e^B(t) - 1), the noise std of x_t / E[x_t | x_0];
+ * VE: sigma(t). Each is increasing in t.
+ */
+export function noiseLevel(sde: SDE, t: number): number {
+  switch (sde.kind) {
+    case "gbm":
+      return Math.sqrt((sde as GBM).logVariance(t));
+    case "vp":
+      return Math.sqrt(Math.expm1((sde as VPSDE).beta.integral(t)));
+    case "ve":
+      return (sde as VESDE).sigmaAt(t);
+    default:
+      throw new Error(`noiseLevel: unknown SDE kind ${String((sde as { kind: unknown }).kind)}.`);
+  }
+}
+
+/**
+ * The times a sampler visits: `steps + 1` values from T (or the first of an explicit grid) down to 0. Update k
+ * evaluates the score at times[k] and steps by times[k] - times[k + 1].
+ *
+ * @example
+ * timeGrid(gbm(), 10, { grid: "karras" }); // sqrt(v(t)) evenly spaced in its 7th root from 0.8 to 0.8 sqrt(1e-3)
+ */
+export function timeGrid(sde: SDE, steps: number, options: GridOptions = {}): Float64Array {
+  checkInteger(steps, "sampler", "steps", 1);
+  const { T } = sde;
+  const grid = options.grid ?? "uniform";
+  if (grid === "uniform") return Float64Array.from({ length: steps + 1 }, (_, i) => (T * (steps - i)) / steps);
+  if (grid === "karras") {
+    const rho = options.rho ?? 7;
+    const tMin = options.tMin ?? 1e-3 * T;
+    if (!(rho > 0) || !Number.isFinite(rho)) throw new Error(`sampler: rho must be a positive number, got ${rho}.`);
+    if (!(tMin > 0 && tMin < T)) throw new Error(`sampler: tMin must be in (0, T = ${T}), got ${tMin}.`);
+    const sMax = noiseLevel(sde, T) ** (1 / rho);
+    const sMin = noiseLevel(sde, tMin) ** (1 / rho);
+    const times = new Float64Array(steps + 1);
+    times[0] = T;
+    for (let i = 1; i < steps; i++) times[i] = inverseNoiseLevel(sde, (sMax + (i / (steps - 1)) * (sMin - sMax)) ** rho, tMin, T);
+    if (steps > 1) times[steps - 1] = tMin;
+    return times;
+  }
+  if (!Array.isArray(grid) && !ArrayBuffer.isView(grid)) {
+    throw new Error(`sampler: grid must be "uniform", "karras" or an array of times, got ${JSON.stringify(grid)}.`);
+  }
+  const times = Float64Array.from(grid as ArrayLike<number>);
+  if (times.length !== steps + 1) throw new Error(`sampler: an explicit grid needs steps + 1 = ${steps + 1} times, got ${times.length}.`);
+  if (!(times[0]! <= T) || times[steps] !== 0) {
+    throw new Error(`sampler: an explicit grid must start at or below T = ${T} and end at 0, got ${times[0]} ... ${times[steps]}.`);
+  }
+  for (let i = 0; i < steps; i++) {
+    if (!(times[i]! > times[i + 1]!)) throw new Error(`sampler: an explicit grid must fall strictly; times[${i}] = ${times[i]}, times[${i + 1}] = ${times[i + 1]}.`);
+  }
+  return times;
+}
+
+/** The t in [lo, hi] with noiseLevel(sde, t) = level, by bisection (noise levels increase with t). */
+function inverseNoiseLevel(sde: SDE, level: number, lo: number, hi: number): number {
+  for (let i = 0; i < 100 && hi - lo > 1e-15 * (1 + hi); i++) {
+    const mid = 0.5 * (lo + hi);
+    if (noiseLevel(sde, mid) < level) lo = mid;
+    else hi = mid;
+  }
+  return 0.5 * (lo + hi);
+}
+
+/**
  * The full update schedule of the reference implementation (paper-notes section 7): at each level, `repeats` updates
  * with step `delta` and noise multiplied by `anneal` after every level, then `denoiseSteps` noise-free updates at
  * `denoiseTime`. With the defaults it is plain Euler-Maruyama: one update per level with delta = T / steps.
@@ -56,27 +140,59 @@ export function timeLevels(T: number, steps: number): Float64Array {
 export function updateSchedule(options: {
   T: number;
   steps: number;
+  /** The times of {@link timeGrid}; default the uniform grid. */
+  times?: ArrayLike<number>;
   delta?: number;
   repeats?: number;
   anneal?: number;
   denoiseSteps?: number;
   denoiseTime?: number;
+  /** The last update injects no noise (score_sde's `denoise`). Default false. */
+  denoise?: boolean;
 }): Update[] {
   const { T, steps, repeats = 1, anneal = 1, denoiseSteps = 0, denoiseTime = 0 } = options;
-  const delta = options.delta ?? T / steps;
   checkInteger(steps, "sampler", "steps", 1);
   checkInteger(repeats, "sampler", "repeats", 1);
   checkInteger(denoiseSteps, "sampler", "denoiseSteps", 0);
-  if (!(delta > 0) || !Number.isFinite(delta)) throw new Error(`sampler: delta must be a positive number, got ${delta}.`);
+  const times = options.times ?? Float64Array.from({ length: steps + 1 }, (_, i) => (T * (steps - i)) / steps);
+  if (times.length !== steps + 1) throw new Error(`sampler: times must hold steps + 1 = ${steps + 1} values, got ${times.length}.`);
+  if (options.delta !== undefined) {
+    const uniform = Array.from({ length: steps + 1 }, (_, i) => (T * (steps - i)) / steps);
+    if (!uniform.every((u, i) => Math.abs(u - (times[i] as number)) <= 1e-12 * T)) {
+      throw new Error("sampler: delta (the reference's fixed step) works on the uniform grid only; leave out delta or grid.");
+    }
+    if (!(options.delta > 0) || !Number.isFinite(options.delta)) throw new Error(`sampler: delta must be a positive number, got ${options.delta}.`);
+  }
   if (!(anneal > 0 && anneal <= 1)) throw new Error(`sampler: anneal must be in (0, 1], got ${anneal}.`);
+  // On the default grid every step is exactly T / steps (as before grids existed, so samples stay bit-identical).
+  const fixed = options.delta ?? (options.times === undefined ? T / steps : undefined);
   const updates: Update[] = [];
   let noiseScale = 1;
-  for (const t of timeLevels(T, steps)) {
+  for (let k = 0; k < steps; k++) {
+    const t = times[k] as number;
+    const delta = fixed ?? t - (times[k + 1] as number);
     for (let r = 0; r < repeats; r++) updates.push({ t, delta, noiseScale });
     noiseScale *= anneal;
   }
+  const delta = options.delta ?? T / steps;
   for (let i = 0; i < denoiseSteps; i++) updates.push({ t: denoiseTime, delta, noiseScale: 0 });
+  const last = updates[updates.length - 1];
+  if (options.denoise && last) updates[updates.length - 1] = { ...last, noiseScale: 0 };
   return updates;
+}
+
+/**
+ * The updates of a sampler call: its grid (see {@link timeGrid}) plus the reference schedule's options. The uniform
+ * grid keeps the exact step T / steps.
+ */
+export function samplerUpdates(
+  sde: SDE,
+  options: GridOptions & { steps: number; delta?: number; repeats?: number; anneal?: number; denoiseSteps?: number; denoiseTime?: number; denoise?: boolean },
+): Update[] {
+  const { grid, rho, tMin, ...rest } = options;
+  const uniform = grid === undefined || grid === "uniform";
+  if (uniform && (rho !== undefined || tMin !== undefined)) throw new Error('sampler: rho and tMin shape the "karras" grid; give grid: "karras" with them.');
+  return updateSchedule({ ...rest, T: sde.T, ...(uniform ? {} : { times: timeGrid(sde, options.steps, { grid, rho, tMin }) }) });
 }
 
 /**

@@ -7,6 +7,8 @@ export interface ReferenceSchedule {
   repeats: number;
   anneal: number;
   denoiseSteps: number;
+  /** false: the reference injects noise in its last update too (its annealing has shrunk that noise by then). */
+  denoise: false;
 }
 
 export interface ReferencePreset {
@@ -24,6 +26,7 @@ const schedule = (delta: number, repeats: number, anneal: number, denoiseSteps =
   repeats,
   anneal,
   denoiseSteps,
+  denoise: false,
 });
 
 /**

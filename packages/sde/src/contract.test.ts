@@ -2,11 +2,12 @@
 // the prior is the marginal at T for data at the prior's centre, JSON round-trips, and nothing leaks.
 import * as tf from "@tensorflow/tfjs-core";
 import { describe, expect, it } from "vitest";
-import { gbm, linearSchedule, randomNormal, sdeFromJSON, veSDE, vpSDE, type SDE } from "./index";
+import { gbm, geometricSchedule, linearSchedule, randomNormal, sdeFromJSON, veSDE, vpSDE, type SDE } from "./index";
 
 const cases: [string, SDE, number][] = [
   ["gbm (reference)", gbm(), 1.5],
   ["gbm (linear sigma, mu 0.1)", gbm({ mu: 0.1, sigma: linearSchedule(0.3, 1.2) }), 1.5],
+  ["gbm (geometric sigma 0.01 to 2: log space is a VE-SDE)", gbm({ sigma: geometricSchedule(0.01, 2) }), 1.5],
   ["vp", vpSDE(), 0.7],
   ["ve", veSDE({ sigmaMax: 5 }), 0.7],
 ];

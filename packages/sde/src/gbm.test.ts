@@ -1,7 +1,9 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { describe, expect, it } from "vitest";
 import {
+  customSchedule,
   fitPrior,
+  geometricSchedule,
   gbm,
   linearSchedule,
   lognormalMoments,
@@ -157,6 +159,21 @@ describe("gbm", () => {
     const pfAmb = reverse(sde, score, { probabilityFlow: true }).drift(x, 0.3).dataSync();
     expect(pfAmb[1]).toBeCloseTo(2 * (0.4 - 0.49 + 0.49 / 2), 6);
     tf.dispose([x, y]);
+  });
+
+  it("a geometric sigma makes log space a VE-SDE: v(t) = sigma_min^2 (r^(2t) - 1), integrals checked by quadrature", () => {
+    const s = geometricSchedule(0.01, 2);
+    // customSchedule checks the closed-form integrals against the trapezoidal rule and throws when they disagree.
+    expect(() => customSchedule({ name: "geometric", value: s.value, integral: s.integral, integralOfSquare: s.integralOfSquare })).not.toThrow();
+    const sde = gbm({ sigma: s });
+    expect(sde.logVariance(1)).toBeCloseTo(1e-4 * (200 ** 2 - 1), 10);
+    expect(sde.logVariance(0.5)).toBeCloseTo(1e-4 * (200 - 1), 10);
+    expect(sde.logMean(0.7)).toBeCloseTo(0, 12); // driftless in log space
+    expect(sde.prior.toJSON()).toMatchObject({ loc: [0], scale: [expect.closeTo(Math.sqrt(3.9999), 6)] });
+    const json = JSON.parse(JSON.stringify(sde.toJSON()));
+    expect(json.sigma).toEqual({ kind: "geometric", sigmaMin: 0.01, sigmaMax: 2, T: 1 });
+    expect(sdeFromJSON(json).toJSON()).toEqual(sde.toJSON());
+    expect(() => geometricSchedule(2, 1)).toThrow(/geometricSchedule: need 0 < sigmaMin < sigmaMax, got sigmaMin 2, sigmaMax 1/);
   });
 
   it("round-trips through JSON", () => {

@@ -5,6 +5,7 @@ export { lognormalPrior, normalPrior, priorFromJSON, type PriorParams } from "./
 export {
   constantSchedule,
   linearSchedule,
+  geometricSchedule,
   customSchedule,
   scheduleFromJSON,
   type Schedule,

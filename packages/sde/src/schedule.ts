@@ -24,6 +24,7 @@ export interface Schedule {
 export type ScheduleJSON =
   | { kind: "constant"; value: number }
   | { kind: "linear"; start: number; end: number; T: number }
+  | { kind: "geometric"; sigmaMin: number; sigmaMax: number; T: number }
   | { kind: "custom"; name: string };
 
 /** f(t) = c. */
@@ -49,6 +50,30 @@ export function linearSchedule(start: number, end: number, T = 1): Schedule {
     integral: (t) => a * t + (b * t * t) / 2,
     integralOfSquare: (t) => a * a * t + a * b * t * t + (b * b * t * t * t) / 3,
     toJSON: () => ({ kind: "linear", start, end, T }),
+  };
+}
+
+/**
+ * The diffusion coefficient of the VE-SDE (Song et al. 2021): f(t) = sigma_min r^(t/T) sqrt(2 ln r / T) with
+ * r = sigma_max / sigma_min, so that int_0^t f^2 = sigma_min^2 (r^(2t/T) - 1) grows geometrically from 0 to about
+ * sigma_max^2. As GBM's sigma(t) it makes log space a VE process: the log-noise std runs from 0 to sigma_max, with
+ * uniform training times spread evenly over log(noise level), as in NCSN.
+ *
+ * @example
+ * const sde = gbm({ sigma: geometricSchedule(0.01, 2) }); // v(1) = 1e-4 (200^2 - 1) = 3.9999
+ */
+export function geometricSchedule(sigmaMin: number, sigmaMax: number, T = 1): Schedule {
+  if (!(sigmaMin > 0) || !(sigmaMax > sigmaMin) || !Number.isFinite(sigmaMax)) {
+    throw new Error(`geometricSchedule: need 0 < sigmaMin < sigmaMax, got sigmaMin ${sigmaMin}, sigmaMax ${sigmaMax}.`);
+  }
+  if (!(T > 0) || !Number.isFinite(T)) throw new Error(`geometricSchedule: T must be positive, got ${T}.`);
+  const logR = Math.log(sigmaMax / sigmaMin);
+  const c = sigmaMin * Math.sqrt((2 * logR) / T);
+  return {
+    value: (t) => c * Math.exp((logR * t) / T),
+    integral: (t) => ((c * T) / logR) * Math.expm1((logR * t) / T),
+    integralOfSquare: (t) => sigmaMin * sigmaMin * Math.expm1((2 * logR * t) / T),
+    toJSON: () => ({ kind: "geometric", sigmaMin, sigmaMax, T }),
   };
 }
 
@@ -83,13 +108,15 @@ export function customSchedule(options: {
   return { value, integral, integralOfSquare, toJSON: () => ({ kind: "custom", name }) };
 }
 
-/** Rebuilds a constant or linear schedule from its JSON description. */
+/** Rebuilds a constant, linear or geometric schedule from its JSON description. */
 export function scheduleFromJSON(json: ScheduleJSON): Schedule {
   switch (json.kind) {
     case "constant":
       return constantSchedule(json.value);
     case "linear":
       return linearSchedule(json.start, json.end, json.T);
+    case "geometric":
+      return geometricSchedule(json.sigmaMin, json.sigmaMax, json.T);
     case "custom":
       throw new Error(`scheduleFromJSON: custom schedule "${json.name}" cannot be rebuilt from JSON; pass it again.`);
   }
