@@ -135,7 +135,7 @@ describe("time grids", () => {
       expect(Math.abs(s.below - REF.below)).toBeLessThan(0.015);
     }
     // The uniform grid at the same cost: log-std 0.32 (with noise in the last step) or 0.20 (without) against 0.259,
-    // and 0.273 for the probability flow (measured with numpy in out/exp/onedim.py).
+    // and 0.273 for the probability flow (measured with numpy: tooling/exact-score-grids/onedim.py).
     const uniformNoisy = logStats(await daleLangevin(exact.stein, xT, { sde, steps: 10, seed: 4, denoise: false }));
     const uniformDenoised = logStats(await daleLangevin(exact.stein, xT, { sde, steps: 10, seed: 4 }));
     const uniformOde = logStats(await probabilityFlow(exact.stein, xT, { sde, steps: 10 }));
