@@ -78,7 +78,7 @@ describe("dale-bench --profile quick", () => {
     for (const shard of ["1/2", "0/2"]) expect((await run([...common, "--shard", shard])).code).toBe(0);
     expect((await run([...common, "--stage", "report"])).code).toBe(0);
     const files = chunkFiles(full, "mnist");
-    expect(files.length).toBe(10 * 2 * 2);
+    expect(files.length).toBe(10 * 2 * 2 * 2); // 5 samplers x 2 NFE x 2 grids, 2 chunks each, features and probabilities
     expect(chunkFiles(sharded, "mnist")).toEqual(files);
     for (const f of files) expect(readFileSync(join(sharded, "mnist", "samples", f)).equals(readFileSync(join(full, "mnist", "samples", f)))).toBe(true);
     const a = (JSON.parse(readFileSync(join(full, "results.json"), "utf8")) as Results).rows.filter((r) => r.dataset === "mnist");
