@@ -1,7 +1,6 @@
 # Same mixture; the reference process (sigma 0.8, T 1) with three discretisations and with/without final noise.
 import numpy as np, sys
-import os
-exec(open(os.path.join(os.path.dirname(os.path.abspath(__file__)), 'mixture_prior.py')).read().split("real = ")[0])
+from mixture_prior import D, M, report, score
 def grid(kind, N, vT=0.64, tmin=1e-3, rho=7.0):
     if kind == 'uniform': return np.linspace(1, 0, N + 1)
     smax, smin = np.sqrt(vT), np.sqrt(vT * tmin)

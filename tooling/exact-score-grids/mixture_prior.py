@@ -41,9 +41,10 @@ def report(y):
     prec = (rms < 3 * s).mean()
     spread = np.expm1(y).clip(0, 1).std(0).mean()
     return f"near-a-component {prec:5.3f}  rms-to-nearest {np.median(rms):.3f}  unique {len(set(nn[rms < 3*s]))}/{len(y)}  spread {spread:.3f}"
-real = np.expm1(M[:500]).std(0).mean()
-print(f"real spread {real:.3f}; exact sampler on the true p_T would give near 1.0, unique ~445/500")
-for kind in sys.argv[1].split(','):
-    for method in ['em', 'ode']:
-        for steps in [10, 20, 50, 200]:
-            print(f"{kind:>4} {method:3} steps {steps:3}: {report(sample(kind, steps, method=method))}", flush=True)
+if __name__ == "__main__":
+    real = np.expm1(M[:500]).std(0).mean()
+    print(f"real spread {real:.3f}; exact sampler on the true p_T would give near 1.0, unique ~445/500")
+    for kind in sys.argv[1].split(','):
+        for method in ['em', 'ode']:
+            for steps in [10, 20, 50, 200]:
+                print(f"{kind:>4} {method:3} steps {steps:3}: {report(sample(kind, steps, method=method))}", flush=True)

@@ -23,11 +23,10 @@ export async function eulerMaruyama(score: ScoreFn, xT: tf.Tensor, options: Eule
   const fn = "eulerMaruyama";
   checkStart(xT, options.sde, fn);
   const rev = reverse(options.sde, checkedScore(score, fn));
-  const updates = samplerUpdates(options.sde, { steps: options.steps, grid: options.grid, rho: options.rho, tMin: options.tMin });
-  const denoise = options.denoise ?? true;
+  const updates = samplerUpdates(options.sde, { ...options, denoise: options.denoise ?? true });
   return runLoop(xT, updates, options, (x, u, i) => {
     const mean = tf.sub(x, tf.mul(u.delta, rev.drift(x, u.t)));
-    if (denoise && i === updates.length - 1) return mean;
+    if (u.noiseScale === 0) return mean;
     const z = tf.tensor(normalArray(x.size, options.seed ?? 0, i), x.shape);
     return tf.add(mean, tf.mul(tf.mul(rev.diffusion(x, u.t), Math.sqrt(u.delta)), z));
   });
@@ -63,8 +62,7 @@ export async function predictorCorrector(
   }
   const s = checkedScore(score, fn);
   const rev = reverse(sde, s);
-  const updates = samplerUpdates(sde, { steps: options.steps, grid: options.grid, rho: options.rho, tMin: options.tMin });
-  const denoise = options.denoise ?? true;
+  const updates = samplerUpdates(sde, { ...options, denoise: options.denoise ?? true });
   const seed = options.seed ?? 0;
   const perSampleNorm = (v: tf.Tensor) => tf.mean(tf.norm(tf.reshape(v, [v.shape[0] ?? 1, -1]), "euclidean", 1));
   return runLoop(xT, updates, options, (x0, u, i) => {
@@ -83,7 +81,7 @@ export async function predictorCorrector(
       x = tf.add(tf.add(x, tf.mul(eps, grad)), tf.mul(tf.sqrt(tf.mul(2, eps)), z));
     }
     const mean = tf.sub(x, tf.mul(u.delta, rev.drift(x, u.t)));
-    if (denoise && i === updates.length - 1) return mean;
+    if (u.noiseScale === 0) return mean;
     const z = tf.tensor(normalArray(x.size, seed, i), x.shape);
     return tf.add(mean, tf.mul(tf.mul(rev.diffusion(x, u.t), Math.sqrt(u.delta)), z));
   });

@@ -108,7 +108,7 @@ export async function probabilityFlow(score: ScoreFn, xT: tf.Tensor, options: Pr
     const sigma2 = sde.sigma.value(t) ** 2;
     return tf.sub(mu - sigma2, tf.mul(0.5 * sigma2, tf.mul(x, s(x, t))));
   };
-  const updates = samplerUpdates(sde, { steps: options.steps, grid: options.grid, rho: options.rho, tMin: options.tMin });
+  const updates = samplerUpdates(sde, options);
   const yT = tf.log(xT);
   try {
     const y0 = await runLoop(yT, updates, options, (y, u) => {

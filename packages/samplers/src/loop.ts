@@ -62,7 +62,12 @@ export interface Update {
  */
 export function timeLevels(T: number, steps: number): Float64Array {
   checkInteger(steps, "timeLevels", "steps", 1);
-  return Float64Array.from({ length: steps }, (_, i) => (T * (steps - i)) / steps);
+  return uniformTimes(T, steps).subarray(0, steps);
+}
+
+/** The uniform grid's steps + 1 times T k / steps, k = steps down to 0. */
+function uniformTimes(T: number, steps: number): Float64Array {
+  return Float64Array.from({ length: steps + 1 }, (_, i) => (T * (steps - i)) / steps);
 }
 
 /**
@@ -94,7 +99,7 @@ export function timeGrid(sde: SDE, steps: number, options: GridOptions = {}): Fl
   checkInteger(steps, "sampler", "steps", 1);
   const { T } = sde;
   const grid = options.grid ?? "uniform";
-  if (grid === "uniform") return Float64Array.from({ length: steps + 1 }, (_, i) => (T * (steps - i)) / steps);
+  if (grid === "uniform") return uniformTimes(T, steps);
   if (grid === "karras") {
     const rho = options.rho ?? 7;
     const tMin = options.tMin ?? 1e-3 * T;
@@ -154,10 +159,10 @@ export function updateSchedule(options: {
   checkInteger(steps, "sampler", "steps", 1);
   checkInteger(repeats, "sampler", "repeats", 1);
   checkInteger(denoiseSteps, "sampler", "denoiseSteps", 0);
-  const times = options.times ?? Float64Array.from({ length: steps + 1 }, (_, i) => (T * (steps - i)) / steps);
+  const uniform = uniformTimes(T, steps);
+  const times = options.times ?? uniform;
   if (times.length !== steps + 1) throw new Error(`sampler: times must hold steps + 1 = ${steps + 1} values, got ${times.length}.`);
   if (options.delta !== undefined) {
-    const uniform = Array.from({ length: steps + 1 }, (_, i) => (T * (steps - i)) / steps);
     if (!uniform.every((u, i) => Math.abs(u - (times[i] as number)) <= 1e-12 * T)) {
       throw new Error("sampler: delta (the reference's fixed step) works on the uniform grid only; leave out delta or grid.");
     }
