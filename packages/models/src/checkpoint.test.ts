@@ -215,6 +215,9 @@ describe("Ema", () => {
     w.dispose();
   });
 
+});
+
+describe("checkpoint configs", () => {
   it("checkpoints a fromFunction model when it is passed back in", async () => {
     const dir = await tempDir();
     const w = tf.variable(tf.tensor1d([0.5, -1]), true, "ckpt-fn-w");
@@ -225,5 +228,24 @@ describe("Ema", () => {
     await loadCheckpoint(dir, { model });
     expect(Array.from(w.dataSync())).toEqual([0.5, -1]);
     w.dispose();
+  });
+
+  it("loads a checkpoint written before the U-Net had an input field into a model built today, and still rejects a real difference", async () => {
+    const { dir, model } = await savedTiny();
+    // Rewrite the manifest as a checkpoint from before `input` existed wrote it.
+    const path = join(dir, "checkpoint.json");
+    const manifest = JSON.parse(await readFile(path, "utf8")) as CheckpointManifest;
+    const { input, ...older } = manifest.config as Record<string, unknown>;
+    expect(input).toBe("x");
+    await writeFile(path, JSON.stringify({ ...manifest, config: older }));
+    const fresh = createUNet(unetPresets.tiny, { seed: 9 });
+    const loaded = await loadCheckpoint(dir, { model: fresh });
+    expect(loaded.model).toBe(fresh);
+    const want = weightsOf(model);
+    const got = weightsOf(fresh);
+    for (const k of Object.keys(want)) expect(Array.from(got[k] ?? [])).toEqual(Array.from(want[k] ?? []));
+    const logInput = createUNet({ ...unetPresets.tiny, input: "log" }, { seed: 9 });
+    await expect(loadCheckpoint(dir, { model: logInput })).rejects.toThrow(/given model's config .*"input":"log".* differs from the stored/);
+    for (const m of [fresh, logInput, model]) m.dispose();
   });
 });

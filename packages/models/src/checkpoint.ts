@@ -6,7 +6,7 @@ import { Ema } from "./ema";
 import { syncDir, writeFileAtomic } from "./fs";
 import { decodeSafetensors, encodeSafetensors, type RawTensor, type SafetensorsDtype } from "./safetensors";
 import { modelVariables, type ModelConfig, type ScoreModel } from "./score-model";
-import { createUNet, type UNet } from "./unet";
+import { createUNet, resolveUNetConfig, type UNet } from "./unet";
 
 /** A tensor with a name, as `tf.Optimizer.getWeights` returns them. */
 export interface NamedTensor {
@@ -68,6 +68,28 @@ export interface Checkpoint<M extends ScoreModel = ScoreModel> {
 
 const MANIFEST = "checkpoint.json";
 const FILES = { model: "model.safetensors", ema: "ema.safetensors", optimizer: "optimizer.safetensors" } as const;
+
+/**
+ * A config in the form used to compare a given model with a stored one: a U-Net config with its defaults filled in,
+ * so that a checkpoint written before a field existed (`input`, say) still matches a model built today with that
+ * field at its default; any other config with its keys sorted, so that key order never matters.
+ */
+function comparableConfig(config: ModelConfig): unknown {
+  if (config.kind === "unet") {
+    try {
+      return resolveUNetConfig(config as Parameters<typeof resolveUNetConfig>[0]);
+    } catch {
+      return config;
+    }
+  }
+  const sortKeys = (v: unknown): unknown =>
+    Array.isArray(v)
+      ? v.map(sortKeys)
+      : v !== null && typeof v === "object"
+        ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, sortKeys((v as Record<string, unknown>)[k])]))
+        : v;
+  return sortKeys(config);
+}
 
 function sha256(bytes: Uint8Array): string {
   return createHash("sha256").update(bytes).digest("hex");
@@ -247,7 +269,7 @@ export async function loadCheckpoint<M extends ScoreModel = UNet>(
   let model: M;
   const created = options.model === undefined;
   if (options.model !== undefined) {
-    if (JSON.stringify(options.model.config) !== JSON.stringify(manifest.config)) {
+    if (JSON.stringify(comparableConfig(options.model.config)) !== JSON.stringify(comparableConfig(manifest.config))) {
       throw new Error(`loadCheckpoint: the given model's config ${JSON.stringify(options.model.config)} differs from the stored ${JSON.stringify(manifest.config)}.`);
     }
     model = options.model;
