@@ -7,7 +7,7 @@ fixed random target, and times one training step and one forward pass (under tor
 3 warm-up steps, then round(seconds / last warm-up step) timed steps clamped to [3, 50], median milliseconds per step.
 Every step ends by reading a scalar (`.item()`), as the tfjs side does; on CUDA it also synchronises.
 
-The U-Net nets (`unet-mnistSmall`, `unet-tiny`, `unet-cifar10`) are python/unet_torch.py, a layer-for-layer copy of
+The U-Net nets (`unet-mnistSmall`, `unet-tiny`, `unet-cifar10Small`, `unet-cifar10`) are python/unet_torch.py, a layer-for-layer copy of
 packages/models' U-Net (same parameter count), trained on the mean squared error of net(x, t) against a fixed random
 target (t uniform in [0, 1)), with the same Adam.
 
@@ -40,7 +40,7 @@ except Exception as e:  # ImportError, or a broken install raising something els
     TORCH_IMPORT_ERROR = f"{type(e).__name__}: {e}"
 
 REF_KINDS = ("small", "wide")
-UNET_KINDS = {"unet-mnistSmall": "mnistSmall", "unet-tiny": "tiny", "unet-cifar10": "cifar10"}
+UNET_KINDS = {"unet-mnistSmall": "mnistSmall", "unet-tiny": "tiny", "unet-cifar10Small": "cifar10Small", "unet-cifar10": "cifar10"}
 KINDS = REF_KINDS + tuple(UNET_KINDS)
 PHASES = ("train", "forward")
 WIDTH = {"small": 32, "wide": 64}

@@ -27,6 +27,7 @@ PRESETS = {
     "mnistSmall": {"image_size": 28, "channels": 1, "ch": 32, "ch_mult": [1, 2, 2], "num_res_blocks": 1, "attn_resolutions": [7]},
     "mnist": {"image_size": 28, "channels": 1, "ch": 64, "ch_mult": [1, 2, 2], "num_res_blocks": 2, "attn_resolutions": [7]},
     "tiny": {"image_size": 28, "channels": 1, "ch": 8, "ch_mult": [1, 2], "num_res_blocks": 1, "attn_resolutions": []},
+    "cifar10Small": {"image_size": 32, "channels": 3, "ch": 32, "ch_mult": [1, 2, 2, 2], "num_res_blocks": 1, "attn_resolutions": [8]},
     "cifar10": {"image_size": 32, "channels": 3, "ch": 128, "ch_mult": [1, 2, 2, 2], "num_res_blocks": 2, "attn_resolutions": [16]},
 }
 

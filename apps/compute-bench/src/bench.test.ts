@@ -57,7 +57,7 @@ describe("command line", () => {
 
   it("names the option in its errors", () => {
     const parse = (args: string[]) => parseCli(args, "user", benchCommand().exitOverride().configureOutput({ writeErr: () => undefined }));
-    expect(() => parse(["--nets", "huge"])).toThrow(/--nets <list>.*"huge" is not one of small, wide, unet-mnistSmall, unet-tiny, unet-cifar10/);
+    expect(() => parse(["--nets", "huge"])).toThrow(/--nets <list>.*"huge" is not one of small, wide, unet-mnistSmall, unet-tiny, unet-cifar10Small, unet-cifar10/);
     expect(() => parse(["--kernels", "fast"])).toThrow(/--kernels <list>.*"fast" is not one of dale, conv-grad, tfjs/);
     expect(() => parse(["--batch", "0"])).toThrow(/--batch <n>.*between 1 and 4096/);
     expect(() => parse(["--seconds", "x"])).toThrow(/--seconds <s>/);
@@ -121,10 +121,12 @@ describe.skipIf(noTorch !== null)(`PyTorch side${noTorch !== null ? ` (skipped: 
       wide: refCnnParamCount("wide"),
       "unet-mnistSmall": benchParamCount("unet-mnistSmall"),
       "unet-tiny": benchParamCount("unet-tiny"),
+      "unet-cifar10Small": benchParamCount("unet-cifar10Small"),
       "unet-cifar10": benchParamCount("unet-cifar10"),
     });
     // DDPM-style U-Nets of packages/models: their documented counts, equal on both sides (DDPM reports 35.7M).
     expect((counts as Record<string, number>)["unet-mnistSmall"]).toBe(1112801);
+    expect((counts as Record<string, number>)["unet-cifar10Small"]).toBe(1525411);
     expect((counts as Record<string, number>)["unet-cifar10"]).toBe(35746307);
   });
 

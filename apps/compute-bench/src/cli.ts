@@ -31,7 +31,7 @@ function parseInteger(value: string, what: string, min: number, max: number): nu
   return v;
 }
 
-/** `--nets`: any of small, wide (the reference conv nets), unet-mnistSmall, unet-tiny, unet-cifar10. */
+/** `--nets`: any of small, wide (the reference conv nets), unet-mnistSmall, unet-tiny, unet-cifar10Small, unet-cifar10. */
 export const parseNets = (v: string): BenchNet[] => parseList(v, BENCH_NETS, "nets");
 /** `--phases`: train, forward or both. */
 export const parsePhases = (v: string): Phase[] => parseList(v, PHASES, "phases");

@@ -7,7 +7,7 @@ import { BENCH_NETS, benchParamCount, buildBenchModel, netLabel, type UNetNet } 
 
 describe("bench nets", () => {
   it("names and counts them", () => {
-    expect(BENCH_NETS).toEqual(["small", "wide", "unet-mnistSmall", "unet-tiny", "unet-cifar10"]);
+    expect(BENCH_NETS).toEqual(["small", "wide", "unet-mnistSmall", "unet-tiny", "unet-cifar10Small", "unet-cifar10"]);
     expect(netLabel("small")).toBe("ref-cnn-small");
     expect(netLabel("unet-tiny")).toBe("unet-tiny");
     expect(benchParamCount("unet-mnistSmall")).toBe(1112801); // packages/models documents this count

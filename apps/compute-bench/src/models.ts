@@ -5,7 +5,7 @@ import { createUNet, unetPresets } from "@dale/models";
 import { REF_CNN_IMAGE, REF_CNN_KINDS, buildRefCnn, refCnnParamCount, type RefCnnKind } from "./nets";
 
 /** U-Net presets of @dale/models that the bench times, as `unet-<preset>`. */
-export const UNET_NETS = ["unet-mnistSmall", "unet-tiny", "unet-cifar10"] as const;
+export const UNET_NETS = ["unet-mnistSmall", "unet-tiny", "unet-cifar10Small", "unet-cifar10"] as const;
 export type UNetNet = (typeof UNET_NETS)[number];
 
 /** What `--nets` accepts: the reference conv nets (`small`, `wide`) and the U-Nets. */
@@ -22,7 +22,7 @@ export function netLabel(net: BenchNet): string {
 }
 
 function unetConfig(net: UNetNet) {
-  const preset = unetPresets[net.slice("unet-".length) as "mnistSmall" | "tiny" | "cifar10"];
+  const preset = unetPresets[net.slice("unet-".length) as keyof typeof unetPresets];
   // Dropout off: the PyTorch twin has none, and the bench times the arithmetic.
   return { ...preset, dropout: 0 };
 }
