@@ -1,3 +1,5 @@
+import { float16ToFloat32 } from "@dale/models";
+
 /** Element types of PyTorch tensors that the reader decodes, named as `torch.<dtype>` prints them. */
 export type TorchDtype = "float32" | "float16" | "bfloat16" | "float64" | "int64" | "int32" | "int16" | "int8" | "uint8" | "bool";
 
@@ -38,15 +40,6 @@ export const DTYPE_BYTES: Readonly<Record<TorchDtype, number>> = {
 
 const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
-/** IEEE 754 binary16 bits -> the number they encode (exact). */
-export function halfToFloat(bits: number): number {
-  const sign = bits & 0x8000 ? -1 : 1;
-  const exp = (bits >>> 10) & 0x1f;
-  const mant = bits & 0x3ff;
-  if (exp === 0) return sign * mant * 2 ** -24;
-  if (exp === 0x1f) return mant === 0 ? sign * Infinity : NaN;
-  return sign * (1 + mant / 1024) * 2 ** (exp - 15);
-}
 
 /**
  * Decodes `count` little-endian elements of `dtype` starting at `bytes[0]` into a fresh typed array (a copy, so the
@@ -59,7 +52,7 @@ export function decodeElements(bytes: Uint8Array, dtype: TorchDtype, count: numb
   switch (dtype) {
     case "float16": {
       const out = new Float32Array(count);
-      for (let i = 0; i < count; i++) out[i] = halfToFloat(view.getUint16(2 * i, true));
+      for (let i = 0; i < count; i++) out[i] = float16ToFloat32(view.getUint16(2 * i, true));
       return out;
     }
     case "bfloat16": {
