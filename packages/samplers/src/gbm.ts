@@ -6,23 +6,14 @@ import {
   runLoop,
   samplerUpdates,
   type BaseSamplerOptions,
+  type ScheduleOptions,
   type Update,
 } from "./loop";
 
 /** Options of the GBM samplers, including the reference implementation's schedule (paper-notes section 7). */
-export interface GBMSamplerOptions extends BaseSamplerOptions {
+export interface GBMSamplerOptions extends BaseSamplerOptions, ScheduleOptions {
   /** The forward process; its mu(t) and sigma(t) enter every update. */
   sde: GBM;
-  /** Step size. Default T / steps. The reference uses a tuned value per dataset (see `referencePresets`). */
-  delta?: number;
-  /** Updates per time level (the reference's L). Default 1. */
-  repeats?: number;
-  /** The injected noise is multiplied by this after every level. Default 1 (no annealing). */
-  anneal?: number;
-  /** Noise-free updates appended after the last level (the reference's final denoising for CIFAR-10). Default 0. */
-  denoiseSteps?: number;
-  /** Time at which the noise-free updates evaluate the score. Default 0. */
-  denoiseTime?: number;
   /**
    * The last update injects no noise, as score_sde's `denoise` and the additive samplers here. Default true: on the
    * uniform grid the last step otherwise leaves noise of std sigma sqrt(T / steps) in log space (0.11 at 50 steps of

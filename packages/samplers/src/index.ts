@@ -16,6 +16,7 @@ export {
   countNonPositive,
   type StepInfo,
   type BaseSamplerOptions,
+  type ScheduleOptions,
   type Update,
 } from "./loop";
 export { referencePresets, type ReferencePreset, type ReferenceSchedule, type ReferenceDataset } from "./presets";

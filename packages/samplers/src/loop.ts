@@ -137,24 +137,35 @@ function inverseNoiseLevel(sde: SDE, level: number, lo: number, hi: number): num
   return 0.5 * (lo + hi);
 }
 
+/** The reference implementation's schedule options (paper-notes section 7), shared by `updateSchedule` and the GBM samplers. */
+export interface ScheduleOptions {
+  /** Step size. Default T / steps. The reference uses a tuned value per dataset (see `referencePresets`). */
+  delta?: number;
+  /** Updates per time level (the reference's L). Default 1. */
+  repeats?: number;
+  /** The injected noise is multiplied by this after every level. Default 1 (no annealing). */
+  anneal?: number;
+  /** Noise-free updates appended after the last level (the reference's final denoising for CIFAR-10). Default 0. */
+  denoiseSteps?: number;
+  /** Time at which the noise-free updates evaluate the score. Default 0. */
+  denoiseTime?: number;
+  /** The last update injects no noise (score_sde's `denoise`). Default false here; the GBM samplers default to true. */
+  denoise?: boolean;
+}
+
 /**
  * The full update schedule of the reference implementation (paper-notes section 7): at each level, `repeats` updates
  * with step `delta` and noise multiplied by `anneal` after every level, then `denoiseSteps` noise-free updates at
  * `denoiseTime`. With the defaults it is plain Euler-Maruyama: one update per level with delta = T / steps.
  */
-export function updateSchedule(options: {
-  T: number;
-  steps: number;
-  /** The times of {@link timeGrid}; default the uniform grid. */
-  times?: ArrayLike<number>;
-  delta?: number;
-  repeats?: number;
-  anneal?: number;
-  denoiseSteps?: number;
-  denoiseTime?: number;
-  /** The last update injects no noise (score_sde's `denoise`). Default false. */
-  denoise?: boolean;
-}): Update[] {
+export function updateSchedule(
+  options: ScheduleOptions & {
+    T: number;
+    steps: number;
+    /** The times of {@link timeGrid}; default the uniform grid. */
+    times?: ArrayLike<number>;
+  },
+): Update[] {
   const { T, steps, repeats = 1, anneal = 1, denoiseSteps = 0, denoiseTime = 0 } = options;
   checkInteger(steps, "sampler", "steps", 1);
   checkInteger(repeats, "sampler", "repeats", 1);
