@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { resolve } from "node:path";
 import { initBackend } from "@dale/backend";
+import { fail, int, list, oneOf, userArgv } from "@dale/cli-kit";
 import { fidInceptionWeights } from "@dale/metrics";
 import { trainCli } from "@dale/trainer";
 import { Command, Option } from "commander";
@@ -17,7 +18,7 @@ const STAGES = ["all", "prepare", "sample", "report"] as const;
 type Stage = (typeof STAGES)[number];
 
 interface Options {
-  datasets: string;
+  datasets: BenchDataset[];
   profile: ProfileName;
   out: string;
   seed: number;
@@ -37,56 +38,29 @@ interface Options {
   quiet: boolean;
 }
 
-function parseDatasets(text: string): BenchDataset[] {
-  const names = text.split(",").map((s) => s.trim()).filter((s) => s !== "");
-  const bad = names.filter((n) => !(BENCH_DATASETS as readonly string[]).includes(n));
-  if (names.length === 0 || bad.length > 0) {
-    throw new Error(`--datasets must be a comma-separated list of ${BENCH_DATASETS.join(", ")}; ${bad.length > 0 ? `unknown: ${bad.join(", ")}` : "got none"}.`);
-  }
-  return [...new Set(names)] as BenchDataset[];
-}
-
-function positiveInt(name: string): (v: string) => number {
-  return (v) => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer, got ${JSON.stringify(v)}.`);
-    return n;
-  };
-}
-
 function command(): Command {
   return new Command("dale-bench")
     .description(
       "Trains (or loads) a GBM model and a VP-SDE baseline per dataset with the same U-Net and budget, samples them with every sampler at several numbers of network evaluations, and reports FID, KID, precision, recall and IS in a classifier's feature space.",
     )
-    .option("--datasets <list>", `comma-separated: ${BENCH_DATASETS.join(",")}`, BENCH_DATASETS.join(","))
+    .addOption(
+      new Option("--datasets <list>", `comma-separated: ${BENCH_DATASETS.join(",")}`)
+        .argParser(list("--datasets", oneOf("every item of --datasets", BENCH_DATASETS)))
+        .default([...BENCH_DATASETS], JSON.stringify(BENCH_DATASETS.join(","))),
+    )
     .addOption(new Option("--profile <name>", "quick: tiny models for CI on a CPU; full: the GPU budget").choices(Object.keys(PROFILES)).default("quick"))
     .option("--out <dir>", "the run folder (models, features, chunks, results)", "out/bench")
-    .option("--seed <n>", "seed of every model, classifier and sample", (v) => {
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < 0 || n > 2 ** 31 - 1) throw new Error(`--seed must be an integer in [0, 2^31 - 1], got ${v}.`);
-      return n;
-    }, 0)
+    .option("--seed <n>", "seed of every model, classifier and sample", int("--seed", 0, 2 ** 31 - 1), 0)
     .option("--data-dir <dir>", "folder with mnist/, fashion-mnist/, kmnist/, cifar10/ (default $DALE_DATA_DIR, then the cache)")
     .option("--shard <i/n>", "compute only chunk i, i + n, i + 2n, ... of the sample stage (needs --stage sample; then run --stage report once)")
     .addOption(new Option("--stage <stage>", "all = prepare + sample + report").choices(STAGES))
-    .option("--jobs <n>", "models trained at the same time in the prepare stage, each in its own process (several pay off on a GPU)", (v) => {
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < 1 || n > 64) throw new Error(`--jobs must be an integer in [1, 64], got ${v}.`);
-      return n;
-    }, 1)
-    .option("--train-steps <n>", "override the profile's training steps per model", positiveInt("--train-steps"))
-    .option("--train-images <n>", "train models and classifiers on the first n training images (e.g. where only part of CIFAR-10 fits on a machine)", positiveInt("--train-images"))
-    .option("--samples <n>", "override the profile's generated images per row", positiveInt("--samples"))
-    .option("--nfe <list>", "override the profile's network-evaluation budgets, comma-separated (e.g. 10,20,50)", (v) => v.split(",").map((x) => positiveInt("--nfe")(x.trim())))
-    .option("--grids <list>", `override the profile's sampler time grids, comma-separated: ${BENCH_GRIDS.join(", ")}`, (v) =>
-      v.split(",").map((x) => {
-        const g = x.trim();
-        if (!(BENCH_GRIDS as readonly string[]).includes(g)) throw new Error(`--grids takes ${BENCH_GRIDS.join(", ")}, comma-separated; got ${JSON.stringify(g)}.`);
-        return g as BenchGrid;
-      }),
-    )
-    .option("--eval-images <n>", "override the profile's held-out real images", positiveInt("--eval-images"))
+    .option("--jobs <n>", "models trained at the same time in the prepare stage, each in its own process (several pay off on a GPU)", int("--jobs", 1, 64), 1)
+    .option("--train-steps <n>", "override the profile's training steps per model", int("--train-steps", 1))
+    .option("--train-images <n>", "train models and classifiers on the first n training images (e.g. where only part of CIFAR-10 fits on a machine)", int("--train-images", 1))
+    .option("--samples <n>", "override the profile's generated images per row", int("--samples", 1))
+    .option("--nfe <list>", "override the profile's network-evaluation budgets, comma-separated (e.g. 10,20,50)", list("--nfe", int("every item of --nfe", 1)))
+    .option("--grids <list>", `override the profile's sampler time grids, comma-separated: ${BENCH_GRIDS.join(", ")}`, list("--grids", oneOf("every item of --grids", BENCH_GRIDS)))
+    .option("--eval-images <n>", "override the profile's held-out real images", int("--eval-images", 1))
     .addOption(
       new Option("--features <net>", "feature network of FID/KID/PR/IS: a classifier Dale trains per dataset, or the FID Inception-v3 (needs its weights)")
         .choices(["classifier", "inception"])
@@ -104,10 +78,10 @@ async function main(): Promise<void> {
     return;
   }
   const program = command();
-  // `pnpm bench -- --profile quick` passes the `--` through; drop it.
-  program.parse(process.argv[2] === "--" ? [...process.argv.slice(0, 2), ...process.argv.slice(3)] : process.argv);
+  // `pnpm bench -- --profile quick` passes the `--` through; userArgv drops it.
+  program.parse(userArgv());
   const o = program.opts<Options>();
-  const datasets = parseDatasets(o.datasets);
+  const datasets = [...new Set(o.datasets)];
   const profile: Profile = effectiveProfile(o.profile, {
     ...(o.trainSteps !== undefined ? { trainSteps: o.trainSteps } : {}),
     ...(o.trainImages !== undefined ? { trainImages: o.trainImages } : {}),
@@ -187,7 +161,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((e: unknown) => {
-  process.stderr.write(`[bench] error: ${e instanceof Error ? e.message : String(e)}\n`);
-  process.exitCode = 1;
-});
+main().catch((e: unknown) => fail("bench", e));

@@ -3,7 +3,7 @@
 // FID-NFE plot.
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { renderPng } from "@dale/trainer";
+import { renderPng } from "@dale/cli-kit";
 import { featureStats, frechetDistance, inceptionScore, kernelInceptionDistance, precisionRecall, type HostFeatureMatrix } from "@dale/metrics";
 import type { TopLevelSpec } from "vega-lite";
 import { chunksOf, configKey, sampleConfigs, type BenchDataset, type BenchGrid, type BenchProcess, type BenchSampler, type Profile, type SampleConfig } from "./plan";

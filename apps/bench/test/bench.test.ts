@@ -90,7 +90,7 @@ describe("dale-bench --profile quick", () => {
   it("rejects bad options with messages that name them", async () => {
     const bad = await run(["--datasets", "mnist,svhn", "--out", join(tmp, "bad")]);
     expect(bad.code).toBe(1);
-    expect(bad.stderr).toMatch(/--datasets must be a comma-separated list of mnist, fashion-mnist, kmnist, cifar10; unknown: svhn/);
+    expect(bad.stderr).toMatch(/option '--datasets <list>' argument 'mnist,svhn' is invalid\. every item of --datasets must be one of mnist, fashion-mnist, kmnist, cifar10, got "svhn"/);
     const shard = await run(["--shard", "2/2", "--out", join(tmp, "bad")]);
     expect(shard.stderr).toMatch(/--shard must be i\/n/);
     const stage = await run(["--shard", "0/2", "--stage", "report", "--out", join(tmp, "bad")]);
@@ -107,6 +107,11 @@ describe("dale-bench --profile quick", () => {
     const stray = await run(["--inception-weights", join(tmp, "nothing.pth"), "--out", join(tmp, "bad")]);
     expect(stray.stderr).toMatch(/--inception-weights and --download-weights need --features inception/);
     const jobs = await run(["--jobs", "0", "--out", join(tmp, "bad")]);
-    expect(jobs.stderr).toMatch(/--jobs must be an integer in \[1, 64\], got 0/);
+    expect(jobs.code).toBe(1);
+    expect(jobs.stderr).toMatch(/option '--jobs <n>' argument '0' is invalid\. --jobs must be between 1 and 64, got 0/);
+    const nfe = await run(["--nfe", "10,,20", "--out", join(tmp, "bad")]);
+    expect(nfe.stderr).toMatch(/option '--nfe <list>' argument '10,,20' is invalid\. --nfe must be a comma-separated list without empty items/);
+    const grids = await run(["--grids", "uniform,linear", "--out", join(tmp, "bad")]);
+    expect(grids.stderr).toMatch(/every item of --grids must be one of uniform, karras, got "linear"/);
   });
 });

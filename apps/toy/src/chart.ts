@@ -1,6 +1,3 @@
-import * as vega from "vega";
-import * as vl from "vega-lite";
-import { Resvg } from "@resvg/resvg-js";
 import type { TopLevelSpec } from "vega-lite";
 import type { Histogram } from "./stats";
 
@@ -97,29 +94,4 @@ export function histogramSpec(
     },
     config: { font: CHART_FONT, background: "white" },
   };
-}
-
-/** Renders a Vega-Lite spec to SVG text with Vega's headless (renderer "none") view. */
-export async function specToSvg(spec: TopLevelSpec): Promise<string> {
-  const view = new vega.View(vega.parse(vl.compile(spec).spec), { renderer: "none" });
-  try {
-    return await view.toSVG();
-  } finally {
-    view.finalize();
-  }
-}
-
-/** Rasterises SVG text to PNG bytes with resvg, using the system's fonts; `scale` multiplies the pixel size. */
-export function svgToPng(svg: string, scale = 2): Buffer {
-  const resvg = new Resvg(svg, {
-    fitTo: { mode: "zoom", value: scale },
-    background: "white",
-    font: { loadSystemFonts: true, defaultFontFamily: "DejaVu Sans" },
-  });
-  return resvg.render().asPng();
-}
-
-/** The whole pipeline: Vega-Lite spec -> SVG -> PNG bytes. */
-export async function renderPng(spec: TopLevelSpec, scale = 2): Promise<Buffer> {
-  return svgToPng(await specToSvg(spec), scale);
 }

@@ -1,3 +1,4 @@
+import { int, list } from "@dale/cli-kit";
 import { Command, InvalidArgumentError } from "commander";
 
 /** What the CLI runs. */
@@ -15,35 +16,14 @@ export const QUICK = { samples: 2000, steps: "100,10" } as const;
 const MAX_SAMPLES = 10_000_000;
 const MAX_STEPS = 100_000;
 
-function parseInteger(value: string, what: string, min: number, max: number): number {
-  const trimmed = value.trim();
-  if (!/^[+-]?\d+$/.test(trimmed)) throw new InvalidArgumentError(`${what} must be an integer, got "${value}".`);
-  const v = Number(trimmed);
-  if (v < min || v > max) throw new InvalidArgumentError(`${what} must be between ${min} and ${max}, got ${v}.`);
-  return v;
-}
-
 /** `--samples`: an integer in [2, 10^7]. */
-export function parseSamples(value: string): number {
-  return parseInteger(value, "the number of samples", 2, MAX_SAMPLES);
-}
+export const parseSamples = int("the number of samples", 2, MAX_SAMPLES);
 
 /** `--steps`: a comma-separated list of distinct integers in [1, 10^5], e.g. "1000,20,10,5". */
-export function parseSteps(value: string): number[] {
-  const parts = value.split(",").map((s) => s.trim());
-  if (parts.length === 0 || parts.some((s) => s === "")) {
-    throw new InvalidArgumentError(`expected a comma-separated list of step counts such as "1000,20,10,5", got "${value}".`);
-  }
-  const steps = parts.map((s) => parseInteger(s, "every step count", 1, MAX_STEPS));
-  const dup = steps.find((s, i) => steps.indexOf(s) !== i);
-  if (dup !== undefined) throw new InvalidArgumentError(`step counts must be distinct; ${dup} appears twice in "${value}".`);
-  return steps;
-}
+export const parseSteps = list("--steps", int("every step count", 1, MAX_STEPS), { distinct: true });
 
 /** `--seed`: an integer in [0, 2^31 - 1]. */
-export function parseSeed(value: string): number {
-  return parseInteger(value, "the seed", 0, 2 ** 31 - 1);
-}
+export const parseSeed = int("the seed", 0, 2 ** 31 - 1);
 
 function parseOut(value: string): string {
   if (value.trim() === "") throw new InvalidArgumentError("the output folder must not be empty.");

@@ -3,8 +3,9 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { initBackend } from "@dale/backend";
+import { renderPng } from "@dale/cli-kit";
 import { parseCli } from "./cli";
-import { histogramSpec, renderPng } from "./chart";
+import { histogramSpec } from "./chart";
 import { runToy, tableRows } from "./run";
 import { formatTable } from "./table";
 

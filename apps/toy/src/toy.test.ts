@@ -1,5 +1,6 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { describe, expect, it } from "vitest";
+import { renderPng } from "@dale/cli-kit";
 import { gbm } from "@dale/sde";
 import {
   LOG_THRESHOLD,
@@ -14,7 +15,6 @@ import {
   parseCli,
   parseSteps,
   quantileSorted,
-  renderPng,
   runToy,
   sampleDataLog,
   sampleExactPrior,

@@ -1,5 +1,3 @@
-import * as vega from "vega";
-import * as vl from "vega-lite";
 import type { TopLevelSpec } from "vega-lite";
 
 /** One row of loss.csv. */
@@ -24,26 +22,4 @@ export function lossSpec(rows: readonly LossRow[], options: { title: string; win
     ],
     config: { font: "DejaVu Sans, Liberation Sans, Arial, sans-serif", background: "white" },
   };
-}
-
-/**
- * Vega-Lite spec -> SVG (Vega's headless view) -> PNG (resvg), as apps/toy does. resvg is a native module, imported
- * only here: a bundle of the trainer for the GPU machine (`../shared/gpu/pack.sh apps/trainer/src/train.ts
- * --external:@resvg/resvg-js`) has no native modules, so there the import throws and the caller skips the plot.
- */
-export async function renderPng(spec: TopLevelSpec, scale = 2): Promise<Buffer> {
-  const { Resvg } = await import("@resvg/resvg-js");
-  const view = new vega.View(vega.parse(vl.compile(spec).spec), { renderer: "none" });
-  let svg: string;
-  try {
-    svg = await view.toSVG();
-  } finally {
-    view.finalize();
-  }
-  const resvg = new Resvg(svg, {
-    fitTo: { mode: "zoom", value: scale },
-    background: "white",
-    font: { loadSystemFonts: true, defaultFontFamily: "DejaVu Sans" },
-  });
-  return resvg.render().asPng();
 }

@@ -4,9 +4,9 @@ import { existsSync } from "node:fs";
 import { copyFile, mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { initBackend } from "@dale/backend";
+import { fail, userArgv, userPath } from "@dale/cli-kit";
 import { saveCheckpoint } from "@dale/models";
 import { Command, Option } from "commander";
-import { fail, userArgv, userPath } from "./cli-util";
 import { openCheckpoint, readTrainerManifest } from "./open";
 
 async function main(): Promise<void> {

@@ -6,5 +6,4 @@ export { checkSampler, defaultSampler, sampleImages, SAMPLERS, type SamplerName,
 export { forward, inverse, KMNIST_TEST_SUBSET, loadTrainingData, transformFor, type TrainingData } from "./data";
 export { DATASETS, PROCESSES, type DatasetChoice, type ProcessName, type TrainerExtra, type Transform } from "./config";
 export { gridPng } from "./grid";
-export { renderPng } from "./chart";
 export { runTrain, trainCli } from "./train-main";

@@ -2,9 +2,9 @@
 // library entry (the benchmark app).
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { userPath } from "@dale/cli-kit";
 import { loadCheckpoint, type Ema, type ScoreModel } from "@dale/models";
 import { sdeFromJSON, type ScoreFn, type SDE, type SDEJSON } from "@dale/sde";
-import { userPath } from "./cli-util";
 import { extraSchema, formatZodError, type TrainerExtra } from "./config";
 import { buildModel, samplerScore } from "./model";
 import { sampleImages, type SamplerName, type Schedule } from "./sampling";

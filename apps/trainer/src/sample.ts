@@ -2,10 +2,10 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import { initBackend } from "@dale/backend";
+import { fail, int, num, oneOf, userArgv, userPath } from "@dale/cli-kit";
 import { encodeNpy } from "@dale/data";
 import { referencePresets, type ReferenceDataset } from "@dale/samplers";
 import { Command } from "commander";
-import { fail, int, num, oneOf, userArgv, userPath } from "./cli-util";
 import { gridPng } from "./grid";
 import { openCheckpoint, readTrainerManifest } from "./open";
 import { checkSampler, defaultSampler, GRIDS, SAMPLERS, type SamplerName, type Schedule } from "./sampling";

@@ -1,0 +1,3 @@
+import { library } from "@dale/tsup-config";
+
+export default library();
