@@ -57,10 +57,16 @@ describe("command line", () => {
 
   it("names the option in its errors", () => {
     const parse = (args: string[]) => parseCli(args, "user", benchCommand().exitOverride().configureOutput({ writeErr: () => undefined }));
-    expect(() => parse(["--nets", "huge"])).toThrow(/--nets <list>.*"huge" is not one of small, wide, unet-mnistSmall, unet-tiny, unet-cifar10Small, unet-cifar10/);
-    expect(() => parse(["--kernels", "fast"])).toThrow(/--kernels <list>.*"fast" is not one of dale, conv-grad, tfjs/);
-    expect(() => parse(["--batch", "0"])).toThrow(/--batch <n>.*between 1 and 4096/);
-    expect(() => parse(["--seconds", "x"])).toThrow(/--seconds <s>/);
+    expect(() => parse(["--nets", "huge"])).toThrow(
+      /--nets <list>.*every item of --nets must be one of small, wide, unet-mnistSmall, unet-tiny, unet-cifar10Small, unet-cifar10, got "huge"/,
+    );
+    expect(() => parse(["--nets", "small,small"])).toThrow(/--nets must list distinct values; small appears more than once/);
+    expect(() => parse(["--kernels", "fast"])).toThrow(/--kernels <list>.*must be one of dale, conv-grad, tfjs, got "fast"/);
+    expect(() => parse(["--batch", "0"])).toThrow(/--batch <n>.*--batch must be between 1 and 4096, got 0/);
+    expect(() => parse(["--batch", "1e3"])).toThrow(/--batch must be an integer, got "1e3"/);
+    expect(() => parse(["--threads", "1,,2"])).toThrow(/--threads must be a comma-separated list without empty items/);
+    expect(() => parse(["--seconds", "x"])).toThrow(/--seconds <s>.*--seconds must be a number of seconds in \(0, 600\], got "x"/);
+    expect(() => parse(["--optimizer", "sgd"])).toThrow(/--optimizer must be one of dale, tfjs, got "sgd"/);
   });
 });
 

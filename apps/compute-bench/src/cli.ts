@@ -1,6 +1,7 @@
 // The command line: options into `BenchOptions`, then `runBench`, the table and the BENCH_JSON line.
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
+import { int, list, num, oneOf, type ArgParser } from "@dale/cli-kit";
 import { Command, InvalidArgumentError } from "commander";
 import { PHASES, runBench, type BenchOptions, type Phase } from "./bench";
 import { KERNEL_SETS, type KernelSet } from "./kernels";
@@ -15,59 +16,21 @@ export interface CliOptions extends BenchOptions {
 
 export const DEFAULTS = { nets: "small", batch: 64, phases: "train,forward", threads: "1,2", seconds: 5 } as const;
 
-function parseList<T extends string>(value: string, allowed: readonly T[], what: string): T[] {
-  const parts = value.split(",").map((s) => s.trim());
-  if (parts.some((s) => s === "")) throw new InvalidArgumentError(`expected a comma-separated list of ${what}, got "${value}".`);
-  const bad = parts.find((p) => !(allowed as readonly string[]).includes(p));
-  if (bad !== undefined) throw new InvalidArgumentError(`"${bad}" is not one of ${allowed.join(", ")}.`);
-  return [...new Set(parts)] as T[];
-}
-
-function parseInteger(value: string, what: string, min: number, max: number): number {
-  const t = value.trim();
-  if (!/^\d+$/.test(t)) throw new InvalidArgumentError(`${what} must be an integer, got "${value}".`);
-  const v = Number(t);
-  if (v < min || v > max) throw new InvalidArgumentError(`${what} must be between ${min} and ${max}, got ${v}.`);
-  return v;
-}
-
-/** `--nets`: any of small, wide (the reference conv nets), unet-mnistSmall, unet-tiny, unet-cifar10Small, unet-cifar10. */
-export const parseNets = (v: string): BenchNet[] => parseList(v, BENCH_NETS, "nets");
+/** `--nets`: distinct items of small, wide (the reference conv nets), unet-mnistSmall, unet-tiny, unet-cifar10Small, unet-cifar10. */
+export const parseNets: ArgParser<BenchNet[]> = list("--nets", oneOf("every item of --nets", BENCH_NETS), { distinct: true });
 /** `--phases`: train, forward or both. */
-export const parsePhases = (v: string): Phase[] => parseList(v, PHASES, "phases");
+export const parsePhases: ArgParser<Phase[]> = list("--phases", oneOf("every item of --phases", PHASES), { distinct: true });
 /** `--batch`: an integer in [1, 4096]. */
-export const parseBatch = (v: string): number => parseInteger(v, "the batch size", 1, 4096);
-
+export const parseBatch: ArgParser<number> = int("--batch", 1, 4096);
 /** `--threads`: distinct integers in [1, 256], e.g. "1,2". */
-export function parseThreads(value: string): number[] {
-  const parts = value.split(",").map((s) => s.trim());
-  if (parts.some((s) => s === "")) throw new InvalidArgumentError(`expected a comma-separated list of thread counts, got "${value}".`);
-  return [...new Set(parts.map((p) => parseInteger(p, "every thread count", 1, 256)))];
-}
-
+export const parseThreads: ArgParser<number[]> = list("--threads", int("every item of --threads", 1, 256), { distinct: true });
 /** `--workers`: distinct integers in [0, 256], e.g. "0,1". */
-export function parseWorkers(value: string): number[] {
-  const parts = value.split(",").map((s) => s.trim());
-  if (parts.some((s) => s === "")) throw new InvalidArgumentError(`expected a comma-separated list of worker counts, got "${value}".`);
-  return [...new Set(parts.map((p) => parseInteger(p, "the number of workers", 0, 256)))];
-}
-
+export const parseWorkers: ArgParser<number[]> = list("--workers", int("every item of --workers", 0, 256), { distinct: true });
 /** `--seconds`: a number in (0, 600]. */
-export function parseSeconds(value: string): number {
-  const v = Number(value.trim());
-  if (value.trim() === "" || !Number.isFinite(v) || v <= 0 || v > 600) {
-    throw new InvalidArgumentError(`the target time must be a number of seconds in (0, 600], got "${value}".`);
-  }
-  return v;
-}
-
+export const parseSeconds: ArgParser<number> = num("--seconds", (v) => v > 0 && v <= 600, "a number of seconds in (0, 600]");
 /** `--kernels`: any of dale, conv-grad, tfjs. */
-export const parseKernels = (v: string): KernelSet[] => parseList(v, KERNEL_SETS, "kernel sets");
-
-function parseOptimizer(value: string): "dale" | "tfjs" {
-  if (value !== "dale" && value !== "tfjs") throw new InvalidArgumentError('must be "dale" or "tfjs".');
-  return value;
-}
+export const parseKernels: ArgParser<KernelSet[]> = list("--kernels", oneOf("every item of --kernels", KERNEL_SETS), { distinct: true });
+const parseOptimizer: ArgParser<"dale" | "tfjs"> = oneOf("--optimizer", ["dale", "tfjs"] as const);
 
 function parseNonEmpty(value: string): string {
   if (value.trim() === "") throw new InvalidArgumentError("must not be empty.");
