@@ -40,7 +40,6 @@ export const DTYPE_BYTES: Readonly<Record<TorchDtype, number>> = {
 
 const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
-
 /**
  * Decodes `count` little-endian elements of `dtype` starting at `bytes[0]` into a fresh typed array (a copy, so the
  * result is aligned and independent of the file buffer). `bytes` must hold at least `count * DTYPE_BYTES[dtype]` bytes.
