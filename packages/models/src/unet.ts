@@ -59,8 +59,8 @@ export const unetPresets = {
   mnist: { imageSize: [28, 28], channels: 1, ch: 64, chMult: [1, 2, 2], numResBlocks: 2, attnResolutions: [7], dropout: 0.1, output: "noise" },
   /**
    * 32x32x3, 32 -> 16 -> 8 -> 4, 1,525,411 parameters: mnistSmall's widths with a fourth level. Sized for a
-   * checkpoint that ships (3.1 MB in F16): one forward pass at batch 100 takes 4.1 s on one wasm thread (BENCHMARKS.md),
-   * so 100 images in 100 sampler steps take about 7 minutes on one CPU core.
+   * checkpoint that ships (3.1 MB in F16) and samples on a CPU: `dale-sample --n 100` (100 steps) took 332 to 338 s
+   * on one wasm thread (BENCHMARKS.md, checkpoints/cifar10-gbm-cpu).
    */
   cifar10Small: { imageSize: [32, 32], channels: 3, ch: 32, chMult: [1, 2, 2, 2], numResBlocks: 1, attnResolutions: [8], dropout: 0, output: "noise" },
   /** 32x32x3, 32 -> 16 -> 8 -> 4, DDPM's CIFAR-10 network (35,746,307 parameters; DDPM reports 35.7M). */
