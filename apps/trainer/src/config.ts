@@ -30,6 +30,22 @@ export const trainConfigSchema = z
     weighting: z.enum(["reference", "variance"]).default("reference"),
     /** What a preset U-Net's first convolution sees: x, or log x (GBM only). */
     modelInput: z.enum(["x", "log"]).default("x"),
+    /**
+     * The training recipe. "reference": the paper's code (uniform t, the process's own schedule, M-DSM with
+     * lambda = v^2 for GBM, DSM with lambda = b^2 for VP/VE, a noise-predicting network). "edm": Karras et al. 2022
+     * in the process's denoising coordinates (log space for GBM): a preconditioned denoiser network, log-normal noise
+     * levels, EDM's weighting (docs/method.md, section 9).
+     */
+    recipe: z.enum(["reference", "edm"]).default("reference"),
+    /**
+     * The EDM recipe's constants, measured on the training data when a run starts (null for "reference"): the std and
+     * mean of y_0 (log x_0 for GBM) and EDM's log-normal noise-level distribution, ln sigma ~ N(pMean, pStd^2).
+     */
+    edm: z
+      .object({ sigmaData: z.number().positive().finite(), mean: z.number().finite(), pMean: z.number().finite(), pStd: z.number().positive().finite() })
+      .strict()
+      .nullable()
+      .default(null),
     steps: posInt,
     batch: posInt,
     lr: z.number().positive().finite(),
@@ -50,7 +66,13 @@ export const trainConfigSchema = z
     message: "--gbm-sigma-max, --weighting and --model-input log apply to --process gbm",
   })
   .refine((c) => c.modelInput === "x" || c.modelModule === null, { message: "--model-input shapes a --model preset; a --model-module network sees what it chooses" })
-  .refine((c) => c.gbmSigma === null || c.gbmSigma.max > c.gbmSigma.min, { message: "--gbm-sigma-max must exceed --gbm-sigma-min" });
+  .refine((c) => c.gbmSigma === null || c.gbmSigma.max > c.gbmSigma.min, { message: "--gbm-sigma-max must exceed --gbm-sigma-min" })
+  .refine((c) => c.recipe === "reference" || (c.weighting === "reference" && c.modelInput === "x"), {
+    message: "--recipe edm sets its own weighting and network input; leave out --weighting and --model-input",
+  })
+  .refine((c) => c.recipe === "reference" || c.modelModule === null, {
+    message: "--recipe edm preconditions a --model preset; a --model-module network would have to declare output \"denoiser\" itself, which dale-train does not check yet",
+  });
 export type TrainConfig = z.infer<typeof trainConfigSchema>;
 
 /** How pixels in [0, 1] were mapped for the SDE, so that samples can be mapped back. */

@@ -9,7 +9,15 @@ export type PresetName = keyof typeof unetPresets;
 export const PRESET_NAMES = Object.keys(unetPresets) as PresetName[];
 
 /** Builds the network: a `unetPresets` U-Net fitted to the data's size, or the user's module's `createModel(init)`. */
-export async function buildModel(options: { preset: string | null; module: string | null; init: ModelInit; quiet?: boolean; input?: "x" | "log" }): Promise<ScoreModel> {
+export async function buildModel(options: {
+  preset: string | null;
+  module: string | null;
+  init: ModelInit;
+  quiet?: boolean;
+  input?: "x" | "log";
+  /** The EDM recipe's constants: the preset becomes a preconditioned denoiser of y_0 with this mean and std. */
+  edm?: { sigmaData: number; mean: number } | null;
+}): Promise<ScoreModel> {
   const { preset, module, init } = options;
   if (module !== null) return importModel(module, init);
   if (preset === null || !(preset in unetPresets)) {
@@ -23,6 +31,7 @@ export async function buildModel(options: { preset: string | null; module: strin
     chMult: [...base.chMult],
     attnResolutions: [...base.attnResolutions],
     ...(options.input === "log" ? { input: "log" as const } : {}),
+    ...(options.edm ? { output: "denoiser" as const, precondition: { sigmaData: options.edm.sigmaData, mean: options.edm.mean } } : {}),
   };
   if (options.quiet !== true && (base.imageSize[0] !== init.imageSize[0] || base.imageSize[1] !== init.imageSize[1] || base.channels !== init.channels)) {
     console.error(

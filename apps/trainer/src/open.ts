@@ -3,7 +3,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { userPath } from "@dale/cli-kit";
-import { loadCheckpoint, type Ema, type ScoreModel } from "@dale/models";
+import { loadCheckpoint, toDenoiser, type Ema, type ScoreModel } from "@dale/models";
 import { sdeFromJSON, type ScoreFn, type SDE, type SDEJSON } from "@dale/sde";
 import { extraSchema, formatZodError, type TrainerExtra } from "./config";
 import { buildModel, samplerScore } from "./model";
@@ -17,14 +17,14 @@ export function checkpointDir(path: string): string {
 }
 
 /** A checkpoint's manifest and the trainer's validated `extra`, without loading any weights. */
-export function readTrainerManifest(path: string): { dir: string; extra: TrainerExtra; sde: SDE; functionModel: boolean } {
+export function readTrainerManifest(path: string): { dir: string; extra: TrainerExtra; sde: SDE; functionModel: boolean; output: string | undefined } {
   const dir = checkpointDir(path);
   const manifestPath = join(dir, "checkpoint.json");
   if (!existsSync(manifestPath)) throw new Error(`--checkpoint ${path}: no checkpoint.json there (nor in its checkpoint/ folder).`);
-  const manifest = JSON.parse(readFileSync(manifestPath, "utf8")) as { extra?: unknown; config?: { kind?: string } };
+  const manifest = JSON.parse(readFileSync(manifestPath, "utf8")) as { extra?: unknown; config?: { kind?: string; output?: unknown } };
   const parsed = extraSchema.safeParse(manifest.extra);
   if (!parsed.success) throw new Error(formatZodError(parsed.error, `${manifestPath} was not written by dale-train`));
-  return { dir, extra: parsed.data, sde: sdeFromJSON(parsed.data.sde as unknown as SDEJSON), functionModel: manifest.config?.kind === "function" };
+  return { dir, extra: parsed.data, sde: sdeFromJSON(parsed.data.sde as unknown as SDEJSON), functionModel: manifest.config?.kind === "function", output: typeof manifest.config?.output === "string" ? manifest.config.output : undefined };
 }
 
 /** A loaded checkpoint, ready to sample. Call `dispose()` when done. */
@@ -40,7 +40,12 @@ export interface OpenCheckpoint {
   /** The sampler-side score of the model (raw weights; `sample` swaps in the EMA weights when asked). */
   score: ScoreFn;
   /** `[n, H, W, C]` images in [0, 1]; see `sampleImages` for how seeds map to batches. */
-  sample(options: { sampler: SamplerName; schedule: Schedule; n: number; batch: number; seed: number; ema?: boolean; onBatch?: (done: number, total: number) => void }): Promise<Float32Array>;
+  sample(
+    options: { sampler: SamplerName; schedule: Schedule; n: number; batch: number; seed: number; ema?: boolean } & Pick<
+      Parameters<typeof sampleImages>[0],
+      "onBatch" | "onEvaluation"
+    >,
+  ): Promise<Float32Array>;
   dispose(): void;
 }
 
@@ -56,6 +61,7 @@ export async function openCheckpoint(path: string, options: { modelModule?: stri
   const ckpt = await loadCheckpoint(dir, model ? { model } : {});
   for (const w of ckpt.optimizerWeights ?? []) w.tensor.dispose();
   const score = samplerScore(ckpt.model, sde);
+  const denoiser = ckpt.model.output === "denoiser" ? toDenoiser(ckpt.model, sde) : undefined;
   const { height, width, channels } = extra.data;
   return {
     dir,
@@ -66,7 +72,7 @@ export async function openCheckpoint(path: string, options: { modelModule?: stri
     step: ckpt.step,
     score,
     sample: async ({ ema = true, ...o }) => {
-      const run = () => sampleImages({ score, sde, transform: extra.transform, shape: [height, width, channels], ...o });
+      const run = () => sampleImages({ score, ...(denoiser ? { denoiser } : {}), sde, transform: extra.transform, shape: [height, width, channels], ...o });
       return ema && ckpt.ema ? ckpt.ema.apply(run) : run();
     },
     dispose: () => {

@@ -4,11 +4,12 @@ import { dirname } from "node:path";
 import { initBackend } from "@dale/backend";
 import { fail, int, num, oneOf, userArgv, userPath } from "@dale/cli-kit";
 import { encodeNpy } from "@dale/data";
-import { referencePresets, type ReferenceDataset } from "@dale/samplers";
+import { referencePresets, solvers, type ReferenceDataset } from "@dale/samplers";
+import cliProgress from "cli-progress";
 import { Command } from "commander";
 import { gridPng } from "./grid";
 import { openCheckpoint, readTrainerManifest } from "./open";
-import { checkSampler, defaultSampler, GRIDS, SAMPLERS, type SamplerName, type Schedule } from "./sampling";
+import { checkSampler, DEFAULT_SOLVER, defaultSampler, GRIDS, isSolver, samplerNfe, SAMPLERS, type SamplerName, type Schedule } from "./sampling";
 
 const PRESETS = ["mnist", "fashion-mnist", "kmnist", "cifar10"] as const satisfies readonly ReferenceDataset[];
 
@@ -16,6 +17,9 @@ interface Options {
   checkpoint: string;
   sampler?: SamplerName;
   steps?: number;
+  nfe?: number;
+  json: boolean;
+  sigmaMin?: number;
   grid?: (typeof GRIDS)[number];
   rho?: number;
   tMin?: number;
@@ -38,8 +42,15 @@ function command(): Command {
   return new Command("dale-sample")
     .description("Samples images from a dale-train checkpoint; writes a PNG grid and optionally a NumPy .npy of [N, H, W, C] float32 in [0, 1].")
     .requiredOption("--checkpoint <dir>", "the checkpoint folder (<out>/checkpoint), or the run's --out folder")
-    .option("--sampler <name>", `${SAMPLERS.join(", ")} (default: dale-langevin for gbm, euler-maruyama for vp/ve)`, oneOf("--sampler", SAMPLERS))
-    .option("--steps <n>", "number of time levels (default 1000 with --preset, else 100)", int("--steps", 1, 1_000_000))
+    .option(
+      "--sampler <name>",
+      `${SAMPLERS.join(", ")} (default: ${DEFAULT_SOLVER.sampler} for a denoiser checkpoint (--recipe edm), else dale-langevin for gbm, euler-maruyama for vp/ve)`,
+      oneOf("--sampler", SAMPLERS),
+    )
+    .option("--steps <n>", `number of steps or time levels (default: ${DEFAULT_SOLVER.steps} for the solvers, 1000 with --preset, else 100)`, int("--steps", 1, 1_000_000))
+    .option("--nfe <n>", "a budget of network evaluations per image instead of --steps: the most steps of the sampler that fit", int("--nfe", 1, 10_000_000))
+    .option("--sigma-min <s>", "the solvers' smallest non-zero noise level (default 0.002)", num("--sigma-min", (v) => v > 0, "a positive number"))
+    .option("--json", "print one JSON line at the end: n, sampler, steps, nfe (per image), seconds, out", false)
     .option("--grid <kind>", "where the time levels fall: uniform (T k / steps), or karras (evenly spaced in noise level^(1/7), Karras et al. 2022)", oneOf("--grid", GRIDS))
     .option("--rho <r>", "the karras grid's exponent (default 7)", num("--rho", (v) => v > 0, "a positive number"))
     .option("--t-min <t>", "the karras grid's last time before 0 (default 1e-3 T)", num("--t-min", (v) => v > 0, "a positive number"))
@@ -65,12 +76,16 @@ async function main(): Promise<void> {
   const o = program.opts<Options>();
 
   // 1. The checkpoint's manifest and the trainer's extra JSON, validated.
-  const { dir, extra, sde } = readTrainerManifest(o.checkpoint);
+  const { dir, extra, sde, output } = readTrainerManifest(o.checkpoint);
 
   // 2. The sampler and its schedule; reject a sampler of the other family before loading anything heavy.
-  const sampler = o.sampler ?? defaultSampler(sde);
+  const sampler = o.sampler ?? defaultSampler(sde, output);
   checkSampler(sampler, sde);
-  let schedule: Schedule = { steps: o.steps ?? 100 };
+  if (o.nfe !== undefined && o.steps !== undefined) throw new Error("give --steps or --nfe, not both.");
+  const steps = o.steps ?? (o.nfe !== undefined ? stepsForNfe(sampler, o.nfe) : isSolver(sampler) ? DEFAULT_SOLVER.steps : 100);
+  if (!isSolver(sampler) && o.sigmaMin !== undefined) throw new Error(`--sigma-min shapes the solvers' grid (${Object.keys(solvers).join(", ")}), not ${sampler}.`);
+  if (isSolver(sampler) && (o.grid !== undefined || o.tMin !== undefined)) throw new Error(`--grid and --t-min shape the time grid of the reference samplers; ${sampler} runs on the karras grid in noise level (--rho, --sigma-min).`);
+  let schedule: Schedule = { steps };
   if (o.preset) {
     if (sampler !== "dale-langevin" && sampler !== "sign-agnostic") throw new Error(`--preset gives schedules for dale-langevin and sign-agnostic only, not ${sampler}.`);
     const ref = referencePresets[o.preset][sampler === "dale-langevin" ? "daleLangevin" : "signAgnostic"];
@@ -79,7 +94,8 @@ async function main(): Promise<void> {
   if (o.grid !== undefined) schedule.grid = o.grid;
   if (o.rho !== undefined) schedule.rho = o.rho;
   if (o.tMin !== undefined) schedule.tMin = o.tMin;
-  if ((o.rho !== undefined || o.tMin !== undefined) && o.grid !== "karras") throw new Error("--rho and --t-min shape the karras grid; add --grid karras.");
+  if (o.sigmaMin !== undefined) schedule.sigmaMin = o.sigmaMin;
+  if ((o.rho !== undefined || o.tMin !== undefined) && o.grid !== "karras" && !isSolver(sampler)) throw new Error("--rho and --t-min shape the karras grid; add --grid karras.");
   if (o.grid === "karras" && o.delta !== undefined) throw new Error("--delta is the reference's fixed step on the uniform grid; it does not combine with --grid karras.");
   if (!o.denoise) schedule.denoise = false;
   if (o.delta !== undefined) schedule.delta = o.delta;
@@ -87,7 +103,7 @@ async function main(): Promise<void> {
   if (o.anneal !== undefined) schedule.anneal = o.anneal;
   if (o.denoiseSteps !== undefined) schedule.denoiseSteps = o.denoiseSteps;
   const gbmOnly = o.delta !== undefined || o.repeats !== undefined || o.anneal !== undefined || o.denoiseSteps !== undefined || !o.denoise;
-  if (gbmOnly && (sampler === "euler-maruyama" || sampler === "predictor-corrector" || sampler === "probability-flow")) {
+  if (gbmOnly && sampler !== "dale-langevin" && sampler !== "sign-agnostic") {
     throw new Error(`--delta, --repeats, --anneal, --denoise-steps and --no-denoise apply to dale-langevin and sign-agnostic, not ${sampler}.`);
   }
 
@@ -103,17 +119,42 @@ async function main(): Promise<void> {
       `${o.n} images, batch ${o.batch}, seed ${o.seed}, ${useEma ? "EMA" : "raw"} weights`,
   );
 
-  // 4. Sample.
+  // 4. Sample, with progress per network evaluation: a bar on a terminal, else a line every tenth of a batch.
+  const nfe = samplerNfe(sampler, schedule);
+  const batches = Math.ceil(o.n / o.batch);
+  const totalEvals = nfe * batches;
+  const live = process.stderr.isTTY === true;
+  const bar = live
+    ? new cliProgress.SingleBar(
+        { format: "[sample] {bar} {value}/{total} network evaluations | {images} images | {duration_formatted} | ETA {eta_formatted}", stream: process.stderr, hideCursor: true },
+        cliProgress.Presets.shades_classic,
+      )
+    : null;
+  bar?.start(totalEvals, 0, { images: `0/${o.n}` });
   const t0 = performance.now();
-  const pixels = await ckpt.sample({
-    sampler,
-    schedule,
-    n: o.n,
-    batch: o.batch,
-    seed: o.seed,
-    ema: useEma,
-    onBatch: (done, total) => console.error(`[sample] ${done}/${total} images (${((performance.now() - t0) / 1000).toFixed(1)} s)`),
-  });
+  const every = Math.max(1, Math.round(nfe / 10));
+  let pixels: Float32Array;
+  try {
+    pixels = await ckpt.sample({
+      sampler,
+      schedule,
+      n: o.n,
+      batch: o.batch,
+      seed: o.seed,
+      ema: useEma,
+      onEvaluation: ({ nfe: k, done, batchSize, total }) => {
+        const evals = Math.floor(done / o.batch) * nfe + k;
+        if (bar) bar.update(evals, { images: `${done}/${total}` });
+        else if (k % every === 0 || k === nfe) {
+          console.error(`[sample] ${evals}/${totalEvals} network evaluations (images ${done + 1}-${done + batchSize} of ${total}, ${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+        }
+      },
+    });
+  } finally {
+    bar?.stop();
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  console.error(`[sample] ${o.n} images, ${nfe} network evaluations each, in ${seconds.toFixed(1)} s`);
 
   // 5. Outputs. A diverged sampler leaves NaN: say so (the grid shows it black, the .npy keeps it).
   let nonFinite = 0;
@@ -131,7 +172,21 @@ async function main(): Promise<void> {
     await writeFile(npy, encodeNpy(pixels, [o.n, height, width, channels]));
     console.error(`[sample] wrote ${npy} ([${o.n}, ${height}, ${width}, ${channels}] float32 in [0, 1]${nonFinite > 0 ? ", NaN where the sampler diverged" : ""})`);
   }
+  if (o.json) console.log(JSON.stringify({ n: o.n, sampler, steps: schedule.steps, nfe, seconds: Number(seconds.toFixed(3)), out: png, ...(o.outNpy ? { outNpy: userPath(o.outNpy) } : {}), seed: o.seed, checkpoint: dir, step: ckpt.step }));
   ckpt.dispose();
+}
+
+/** The largest number of steps of `sampler` whose network evaluations per image fit in `nfe`. */
+function stepsForNfe(sampler: SamplerName, nfe: number): number {
+  if (isSolver(sampler)) {
+    const steps = solvers[sampler].stepsForNfe(nfe);
+    if (!(steps >= 1)) throw new Error(`--nfe ${nfe} is too small for ${sampler}: one step takes ${solvers[sampler].nfe(1)}.`);
+    return steps;
+  }
+  const perStep = samplerNfe(sampler, { steps: 1 });
+  const steps = sampler === "probability-flow" ? Math.floor((nfe + 1) / 2) : Math.floor(nfe / perStep);
+  if (steps < 1) throw new Error(`--nfe ${nfe} is too small for ${sampler}: one step takes ${perStep}.`);
+  return steps;
 }
 
 main().catch((e: unknown) => fail("sample", e));

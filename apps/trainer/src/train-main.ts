@@ -7,9 +7,8 @@ import * as tf from "@tensorflow/tfjs-core";
 import { adam, dataParallel, initBackend, type DataParallel } from "@dale/backend";
 import { fail, int, num, oneOf, renderPng, userPath } from "@dale/cli-kit";
 import { toTensor } from "@dale/data";
-import { sampleTimes } from "@dale/losses";
-import { Ema, loadCheckpoint, modelVariables, type ScoreModel } from "@dale/models";
-import { fitPrior, gbm, geometricSchedule, normalArray, sdeFromJSON, veSDE, vpSDE, type SDE, type SDEJSON } from "@dale/sde";
+import { Ema, loadCheckpoint, modelVariables, toDenoiser, type ScoreModel } from "@dale/models";
+import { fitPrior, gbm, geometricSchedule, noiseCoordinates, normalArray, sdeFromJSON, veSDE, vpSDE, type SDE, type SDEJSON } from "@dale/sde";
 import cliProgress from "cli-progress";
 import { Command } from "commander";
 import { lossSpec, type LossRow } from "./chart";
@@ -17,8 +16,8 @@ import { DATASETS, extraSchema, formatZodError, PROCESSES, trainConfigSchema, ty
 import { BatchOrder, loadTrainingData, trainingBatch, transformFor } from "./data";
 import { gridPng } from "./grid";
 import { buildModel, PRESET_NAMES, samplerScore } from "./model";
-import { defaultSampler, sampleImages } from "./sampling";
-import { LOSS_EPS, provideMainModel, stepLoss, type ShardArgs } from "./shard";
+import { DEFAULT_SOLVER, defaultSampler, sampleImages } from "./sampling";
+import { provideMainModel, stepLoss, stepTimes, type ShardArgs } from "./shard";
 import { CheckpointStore } from "./store";
 
 /** Exit code of a run stopped by a non-finite loss. */
@@ -42,6 +41,7 @@ function command(): Command {
     .option("--gbm-sigma-max <s>", "GBM with a geometric volatility: log-noise std from 0 up to s at T (log space a VE-SDE; default: the reference's constant 0.8)", num("--gbm-sigma-max", (v) => v > 0, "a positive number"))
     .option("--gbm-sigma-min <s>", "the geometric volatility's sigma_min (with --gbm-sigma-max)", num("--gbm-sigma-min", (v) => v > 0, "a positive number"))
     .option("--weighting <kind>", "GBM's M-DSM weighting: reference (v(t)^2, the paper's code) or variance (v(t): plain noise prediction)", oneOf("--weighting", ["reference", "variance"] as const))
+    .option("--recipe <kind>", "reference (the paper's: uniform t, lambda = v^2, a noise network) or edm (Karras et al. 2022 in log space for gbm: a preconditioned denoiser, log-normal noise levels, EDM's weighting; with gbm, a geometric volatility up to log-noise std 10)", oneOf("--recipe", ["reference", "edm"] as const), "reference")
     .option("--model-input <kind>", "what a preset U-Net sees: x, or log (log x; GBM only)", oneOf("--model-input", ["x", "log"] as const))
     .option("--steps <n>", "train until this step", int("--steps", 1), 1000)
     .option("--batch <n>", "batch size", int("--batch", 1, 65536), 32)
@@ -53,7 +53,7 @@ function command(): Command {
     .option("--checkpoint-every <steps>", "save a checkpoint every this many steps (and at the end); 0: only at the end", int("--checkpoint-every", 0), 500)
     .option("--sample-every <steps>", "write samples-<step>.png every this many steps (and at the end); 0: only at the end", int("--sample-every", 0), 0)
     .option("--sample-count <n>", "images per sample grid; 0: no grids", int("--sample-count", 0, 10000), 64)
-    .option("--sample-steps <n>", "sampler steps for the grids", int("--sample-steps", 1, 100000), 100)
+    .option("--sample-steps <n>", "sampler steps for the grids (default 100; 18 Heun steps, NFE 35, with --recipe edm)", int("--sample-steps", 1, 100000))
     .option("--log-every <steps>", "one log line every this many steps when stderr is not a terminal", int("--log-every", 1), 50)
     .option("--workers <n>", "worker threads that each compute a slice of every batch (data parallelism; presets only); 0: the main thread alone", int("--workers", 0, 256), 0);
 }
@@ -69,6 +69,7 @@ interface RawOptions {
   gbmSigmaMin?: number;
   weighting?: "reference" | "variance";
   modelInput?: "x" | "log";
+  recipe: "reference" | "edm";
   steps: number;
   batch: number;
   lr: number;
@@ -79,7 +80,7 @@ interface RawOptions {
   checkpointEvery: number;
   sampleEvery: number;
   sampleCount: number;
-  sampleSteps: number;
+  sampleSteps?: number;
   logEvery: number;
   workers: number;
 }
@@ -98,6 +99,7 @@ function configFrom(raw: RawOptions): TrainConfig {
     gbmSigma: raw.gbmSigmaMax !== undefined ? { min: raw.gbmSigmaMin ?? 0.01, max: raw.gbmSigmaMax } : null,
     weighting: raw.weighting ?? "reference",
     modelInput: raw.modelInput ?? "x",
+    recipe: raw.recipe,
     steps: raw.steps,
     batch: raw.batch,
     lr: raw.lr,
@@ -106,7 +108,7 @@ function configFrom(raw: RawOptions): TrainConfig {
     checkpointEvery: raw.checkpointEvery,
     sampleEvery: raw.sampleEvery,
     sampleCount: raw.sampleCount,
-    sampleSteps: raw.sampleSteps,
+    sampleSteps: raw.sampleSteps ?? (raw.recipe === "edm" ? DEFAULT_SOLVER.steps : 100),
     logEvery: raw.logEvery,
     workers: raw.workers,
   });
@@ -185,23 +187,34 @@ export async function runTrain(argv: readonly string[]): Promise<void> {
   );
   if (note) console.error(`[train] note: ${note}`);
 
-  // 3. The process (GBM's prior fitted to the data), or the stored one on resume.
+  // 3. The process (GBM's prior fitted to the data), or the stored one on resume. The EDM recipe's constants are
+  // measured on the same images: the mean and std of y_0 in the process's denoising coordinates (log x_0 for GBM).
   let sde: SDE;
   if (stored) sde = sdeFromJSON(stored.sde as unknown as SDEJSON);
-  else if (config.process === "gbm") {
+  else {
     const n = Math.min(dataset.count, PRIOR_FIT_IMAGES);
     const x = trainingBatchAll(dataset, n, transform);
-    const per = dataset.channels === 1 ? "all" : "channel";
-    const process = gbm(config.gbmSigma ? { sigma: geometricSchedule(config.gbmSigma.min, config.gbmSigma.max) } : {});
-    const prior = fitPrior(process, x, { per });
-    x.dispose();
-    sde = process.withPrior(prior);
-    console.error(`[train] GBM prior fitted per ${per} on ${n} images: loc ${JSON.stringify(prior.loc)}, scale ${JSON.stringify(prior.scale)}`);
-  } else sde = config.process === "vp" ? vpSDE() : veSDE();
+    try {
+      if (config.process === "gbm") {
+        const per = dataset.channels === 1 ? "all" : "channel";
+        const sigma = config.gbmSigma ?? (config.recipe === "edm" ? EDM_GBM_SIGMA : null);
+        const process = gbm(sigma ? { sigma: geometricSchedule(sigma.min, sigma.max) } : {});
+        const prior = fitPrior(process, x, { per });
+        sde = process.withPrior(prior);
+        console.error(`[train] GBM prior fitted per ${per} on ${n} images: loc ${JSON.stringify(prior.loc)}, scale ${JSON.stringify(prior.scale)}`);
+      } else sde = config.process === "vp" ? vpSDE() : veSDE();
+      if (config.recipe === "edm") {
+        config = { ...config, edm: measureEdm(sde, x) };
+        console.error(`[train] EDM recipe: y_0 mean ${config.edm?.mean.toFixed(4)}, sigma_data ${config.edm?.sigmaData.toFixed(4)} on ${n} images; ln sigma ~ N(${config.edm?.pMean.toFixed(3)}, ${config.edm?.pStd}^2)`);
+      }
+    } finally {
+      x.dispose();
+    }
+  }
 
   // 4. Model, EMA, optimizer (restored on resume).
   const init: ModelInit = { imageSize: [dataset.height, dataset.width], channels: dataset.channels, seed: config.seed, process: config.process };
-  let model: ScoreModel = await buildModel({ preset: config.model, module: config.modelModule, init, input: config.modelInput });
+  let model: ScoreModel = await buildModel({ preset: config.model, module: config.modelModule, init, input: config.modelInput, edm: config.edm });
   const optimizer = adam(config.lr);
   let ema: Ema;
   let start = 0;
@@ -251,12 +264,14 @@ export async function runTrain(argv: readonly string[]): Promise<void> {
     lastCheckpoint = { step, path: store.describe() };
   };
   const score = samplerScore(model, sde);
+  const denoiser = model.output === "denoiser" ? toDenoiser(model, sde) : undefined;
   const writeSamples = async (step: number) => {
     const pixels = await ema.apply(() =>
       sampleImages({
         score,
+        ...(denoiser ? { denoiser } : {}),
         sde,
-        sampler: defaultSampler(sde),
+        sampler: defaultSampler(sde, model.output),
         schedule: { steps: config.sampleSteps },
         transform,
         shape: [dataset.height, dataset.width, dataset.channels],
@@ -272,10 +287,16 @@ export async function runTrain(argv: readonly string[]): Promise<void> {
 
   // 5. The loss of one step, a pure function of (weights, seed, step). With --workers, the step's draws (t and the
   // noise, the same ones the loss draws from the seed) are made here once and the batch is split across the threads.
-  const lossOf = stepLoss(model, sde, config.weighting);
+  const lossOf = stepLoss(model, sde, config);
   let dp: DataParallel | null = null;
   if (config.workers > 0 && start < config.steps) {
-    const args: ShardArgs = { preset: config.model as string, init, sde: sde.toJSON() as unknown as SDEJSON, weighting: config.weighting, input: config.modelInput };
+    const args: ShardArgs = {
+      preset: config.model as string,
+      init,
+      sde: sde.toJSON() as unknown as SDEJSON,
+      recipe: { recipe: config.recipe, weighting: config.weighting, edm: config.edm },
+      input: config.modelInput,
+    };
     provideMainModel(model);
     try {
       dp = await dataParallel({ module: new URL("./shard.js", import.meta.url), args, workers: config.workers });
@@ -291,7 +312,7 @@ export async function runTrain(argv: readonly string[]): Promise<void> {
       value.dispose();
       return { loss, grads };
     }
-    const t = sampleTimes(x0.shape[0] as number, { T: sde.T, seed, eps: LOSS_EPS });
+    const t = stepTimes(sde, config, x0.shape[0] as number, seed);
     const noise = tf.tensor(normalArray(x0.size, seed, 0), x0.shape);
     try {
       return await dp.lossAndGrads([x0, t, noise]);
@@ -388,6 +409,24 @@ export async function runTrain(argv: readonly string[]): Promise<void> {
   console.error(`[train] done: step ${config.steps} in ${seconds.toFixed(1)} s (${((config.steps - start) / seconds).toFixed(2)} steps/s). Checkpoint ${store.describe()}; ${lossCsv}${plot}.`);
   ema.dispose();
   optimizer.dispose();
+}
+
+/** GBM's volatility under the EDM recipe: geometric, log-noise std from 0 to 10 at T (docs/method.md, section 9). */
+const EDM_GBM_SIGMA = { min: 0.002, max: 10 };
+
+/**
+ * The EDM recipe's constants from training images x (in the SDE's data space): mean and std of y_0 =
+ * noiseCoordinates(sde).toY(x, 0), and EDM's ln sigma ~ N(-1.2, 1.2^2) shifted to the data's scale,
+ * P_mean = -1.2 + ln(sigma_data / 0.5) (EDM's values are for sigma_data = 0.5).
+ */
+function measureEdm(sde: SDE, x: tf.Tensor): NonNullable<TrainConfig["edm"]> {
+  const [mean, std] = tf.tidy(() => {
+    const y = noiseCoordinates(sde).toY(x, 0);
+    const m = tf.moments(y);
+    return [m.mean.dataSync()[0] as number, Math.sqrt(m.variance.dataSync()[0] as number)];
+  });
+  if (!(std > 0)) throw new Error(`--recipe edm: the training images have no spread in y (std ${std}); cannot precondition.`);
+  return { sigmaData: std, mean, pMean: -1.2 + Math.log(std / 0.5), pStd: 1.2 };
 }
 
 function trainingBatchAll(dataset: Parameters<typeof toTensor>[0], n: number, transform: ReturnType<typeof transformFor>): tf.Tensor {

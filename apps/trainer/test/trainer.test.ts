@@ -276,3 +276,52 @@ describe("--train-images", () => {
     expect(bad.stderr).toMatch(/--train-images/);
   });
 });
+
+describe("dale-train --recipe edm and dale-sample's solvers", () => {
+  it("trains a preconditioned log-space denoiser, stores its constants, samples with Heun at NFE 35 by default", async () => {
+    const out = join(tmp, "edm");
+    const r = await run(TRAIN, ["--out", out, "--model", "tiny", "--batch", "8", "--steps", "3", "--recipe", "edm", "--sample-count", "2", "--log-every", "1"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/EDM recipe: y_0 mean 0\.09\d+, sigma_data 0\.2\d+/);
+    const m = JSON.parse(readFileSync(join(out, "checkpoint", "checkpoint.json"), "utf8")) as {
+      config: { output: string; precondition: { sigmaData: number; mean: number } };
+      extra: { config: { recipe: string; edm: { sigmaData: number; mean: number; pMean: number; pStd: number } }; sde: { sigma: { kind: string; sigmaMax: number } } };
+    };
+    expect(m.config.output).toBe("denoiser");
+    expect(m.extra.config.recipe).toBe("edm");
+    const edm = m.extra.config.edm;
+    expect(m.config.precondition).toEqual({ sigmaData: edm.sigmaData, mean: edm.mean });
+    expect(edm.pMean).toBeCloseTo(-1.2 + Math.log(edm.sigmaData / 0.5), 12);
+    expect(m.extra.sde.sigma).toMatchObject({ kind: "geometric", sigmaMax: 10 });
+
+    // dale-sample: the checkpoint's default solver, progress per network evaluation, one JSON line on stdout.
+    const s = await runWithStdout(SAMPLE, ["--checkpoint", out, "--n", "3", "--batch", "2", "--json", "--out", join(out, "grid.png")]);
+    expect(s.code, s.stderr).toBe(0);
+    const summary = JSON.parse(s.stdout.trim().split("\n").at(-1) as string) as Record<string, unknown>;
+    expect(summary).toMatchObject({ n: 3, sampler: "heun", steps: 18, nfe: 35, out: join(out, "grid.png") });
+    expect(typeof summary.seconds).toBe("number");
+    expect(s.stderr).toMatch(/\[sample\] 70\/70 network evaluations \(images 3-3 of 3/);
+    const few = await runWithStdout(SAMPLE, ["--checkpoint", out, "--n", "2", "--sampler", "dpmpp-2m", "--nfe", "10", "--json", "--out", join(out, "few.png")]);
+    expect(few.code, few.stderr).toBe(0);
+    expect(JSON.parse(few.stdout.trim())).toMatchObject({ sampler: "dpmpp-2m", steps: 10, nfe: 10 });
+    const both = await run(SAMPLE, ["--checkpoint", out, "--n", "2", "--steps", "5", "--nfe", "10"]);
+    expect(both.stderr).toMatch(/give --steps or --nfe, not both/);
+
+    const other = await run(TRAIN, ["--out", out, "--model", "tiny", "--batch", "8", "--steps", "4", "--recipe", "reference", "--resume"]);
+    expect(other.code).toBe(1);
+    expect(other.stderr).toMatch(/--recipe "reference" differs from the checkpoint's "edm"/);
+  });
+});
+
+/** Like `run`, keeping stdout too. */
+function runWithStdout(bin: string, args: string[]): Promise<Result & { stdout: string }> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, [bin, ...args], { env: { ...process.env, DALE_BACKEND: "wasm" }, stdio: ["ignore", "pipe", "pipe"] });
+    let stderr = "";
+    let stdout = "";
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.on("error", reject);
+    child.on("close", (code, signal) => resolvePromise({ code, signal, stderr, stdout }));
+  });
+}

@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs-core";
-import { normalArray, uniformArray } from "@dale/sde";
+import { noiseLevel, normalArray, timeAtNoiseLevel, uniformArray, type SDE } from "@dale/sde";
 
 /**
  * A score network as the losses see it: `(x, t)` with one time per sample, `t` of shape `[batch]`. It returns the
@@ -36,6 +36,46 @@ export function sampleTimes(batch: number, options: { T: number; seed: number; e
   }
   if (!(eps > 0 && eps < T)) throw new Error(`sampleTimes: eps must be in (0, T), got ${eps}.`);
   return tf.tensor1d(Float32Array.from(u, (v) => eps + (T - eps) * v));
+}
+
+/** Options of {@link sampleNoiseLevelTimes}. */
+export interface NoiseLevelDraws {
+  /** The process whose noise level sigma(t) the draws follow (`noiseLevel` of `@dale/sde`). */
+  sde: SDE;
+  seed: number;
+  /** Mean of ln sigma. EDM uses -1.2 for data of std 0.5; scale it with the data: -1.2 + ln(sigma_data / 0.5). */
+  pMean: number;
+  /** Std of ln sigma. Default 1.2 (EDM). */
+  pStd?: number;
+  /** Smallest time: draws below sigma(eps) are clipped to it. Default 1e-3 T. */
+  eps?: number;
+}
+
+/**
+ * Per-sample training times with EDM's log-normal noise levels (Karras et al. 2022, Table 1, "p_train"):
+ * ln sigma ~ N(pMean, pStd^2), clipped to [sigma(eps), sigma(T)] and mapped to t = sigma^-1(ln sigma), so that
+ * training concentrates on the noise levels where the denoiser has most to learn. Returns `[batch]` float32 times.
+ *
+ * @example
+ * const t = sampleNoiseLevelTimes(32, { sde, seed: step, pMean: -1.9 });
+ */
+export function sampleNoiseLevelTimes(batch: number, options: NoiseLevelDraws): tf.Tensor1D {
+  const fn = "sampleNoiseLevelTimes";
+  const { sde, seed, pMean, pStd = 1.2 } = options;
+  const eps = options.eps ?? 1e-3 * sde.T;
+  if (!Number.isInteger(batch) || batch < 1) throw new Error(`${fn}: batch must be a positive integer, got ${batch}.`);
+  if (!Number.isFinite(pMean)) throw new Error(`${fn}: pMean must be a finite number, got ${pMean}.`);
+  if (!(pStd >= 0) || !Number.isFinite(pStd)) throw new Error(`${fn}: pStd must be a non-negative number, got ${pStd}.`);
+  if (!(eps > 0 && eps < sde.T)) throw new Error(`${fn}: eps must be in (0, T = ${sde.T}), got ${eps}.`);
+  const lo = noiseLevel(sde, eps);
+  const hi = noiseLevel(sde, sde.T);
+  const z = normalArray(batch, seed, 2); // streams 0 and 1 are the noise and the uniform times
+  return tf.tensor1d(
+    Float32Array.from(z, (zi) => {
+      const sigma = Math.min(hi, Math.max(lo, Math.exp(pMean + pStd * zi)));
+      return sigma <= lo ? eps : sigma >= hi ? sde.T : timeAtNoiseLevel(sde, sigma);
+    }),
+  );
 }
 
 /** Resolves the draws of one loss evaluation; tensors it creates are returned in `owned` for disposal. */

@@ -6,6 +6,8 @@ export {
   varianceWeighting,
   likelihoodWeighting,
   uniformWeighting,
+  edmWeighting,
+  edmDsmWeighting,
   type Weighting,
 } from "./weighting";
-export { sampleTimes, type BatchScoreFn, type Draws, type Reduction } from "./common";
+export { sampleTimes, sampleNoiseLevelTimes, type NoiseLevelDraws, type BatchScoreFn, type Draws, type Reduction } from "./common";

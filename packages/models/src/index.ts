@@ -2,6 +2,8 @@ export {
   toLossModel,
   toSamplerScore,
   toAdditiveScore,
+  toDenoiser,
+  edmScalings,
   fromFunction,
   modelVariables,
   noiseToHyvarinen,

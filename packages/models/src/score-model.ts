@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs-core";
-import type { GBM, ScoreFn, SDE, VESDE, VPSDE } from "@dale/sde";
+import { noiseCoordinates, type GBM, type NoiseCoordinates, type ScoreFn, type SDE, type VESDE, type VPSDE } from "@dale/sde";
 import type { UNetConfig } from "./unet";
 
 /**
@@ -8,9 +8,14 @@ import type { UNetConfig } from "./unet";
  * - `"hyvarinen"`: the Hyvarinen score h(x, t) = x * grad_x log p_t(x);
  * - `"noise"`: a noise prediction in log space, z_hat, the natural reading of M-DSM (paper-notes section 5): with
  *   v(t) = sde.logVariance(t), log x_t = log x_0 + m(t) + sqrt(v(t)) Z and the network predicts z_hat ~ Z, so
- *   h = -1 - z_hat / sqrt(v(t)).
+ *   h = -1 - z_hat / sqrt(v(t));
+ * - `"denoiser"`: D(y; sigma) ~ E[y_0 | y_t = y], the clean state in the process's denoising coordinates y at noise
+ *   level sigma (`noiseCoordinates` of `@dale/sde`: y = log x for GBM, so the network predicts the clean log-image).
+ *   Such a model's `apply(y, sigma)` takes y and one noise level per sample, not x and t; the adapters below convert.
+ *   Tweedie's formula gives the scores (docs/method.md, section 9): grad_y log p_t(y) = (D - y) / sigma^2, and for GBM
+ *   the Hyvarinen score is h(x) = (D(log x; sigma) - log x) / sigma^2 - 1.
  */
-export type OutputKind = "stein" | "hyvarinen" | "noise";
+export type OutputKind = "stein" | "hyvarinen" | "noise" | "denoiser";
 
 /** The constructor config of a model, stored with it so that a checkpoint can rebuild it. */
 export type ModelConfig = ({ kind: "unet" } & Required<UNetConfig>) | FunctionModelConfig;
@@ -107,32 +112,58 @@ export function hyvarinenToNoise(h: tf.Tensor, t: tf.Tensor, sde: GBM): tf.Tenso
   return tf.tidy(() => tf.neg(tf.mul(logStd(sde, t, h, "hyvarinenToNoise"), tf.add(h, 1))));
 }
 
+/** One noise level per sample, `[batch]`, for a denoiser model at per-sample times `t`. */
+function sigmas(c: NoiseCoordinates, t: tf.Tensor, fn: string): tf.Tensor1D {
+  const values = t.dataSync();
+  const out = new Float32Array(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const s = c.noiseLevel(values[i] as number);
+    if (!(s > 0) || !Number.isFinite(s)) throw new Error(`${fn}: a "denoiser" model needs a positive noise level, got sigma(${values[i]}) = ${s}; t = 0 holds no noise to remove.`);
+    out[i] = s;
+  }
+  return tf.tensor1d(out);
+}
+
+/**
+ * The denoised estimate of a "denoiser" model at the state x and per-sample times t (`[batch]`), with y and the
+ * per-sample variance sigma^2 (shaped to broadcast against x) that the conversions to scores need.
+ */
+function denoise(model: ScoreModel, c: NoiseCoordinates, x: tf.Tensor, t: tf.Tensor, fn: string): { d: tf.Tensor; y: tf.Tensor; variance: tf.Tensor } {
+  const s = sigmas(c, t, fn);
+  const y = c.toY(x, t);
+  const d = run(model, y, s, fn);
+  const variance = tf.reshape(tf.square(s), [x.shape[0] as number, ...new Array<number>(x.rank - 1).fill(1)]);
+  return { d, y, variance };
+}
+
 /**
  * Adapts a model to `@dale/losses`: a `BatchScoreFn` `(x, t[batch])`. A `"stein"` model is returned as a plain (Stein)
- * function, a `"hyvarinen"` model tagged `kind: "hyvarinen"`, and a `"noise"` model as a Hyvarinen function computing
- * h = -1 - z_hat / sqrt(v(t)), so that the M-DSM loss trains z_hat towards the noise. Each call runs in `tf.tidy`.
+ * function, a `"hyvarinen"` model tagged `kind: "hyvarinen"`, a `"noise"` model as a Hyvarinen function computing
+ * h = -1 - z_hat / sqrt(v(t)), so that the M-DSM loss trains z_hat towards the noise, and a `"denoiser"` model as the
+ * Hyvarinen function h = (D(y; sigma) - y) / sigma^2 - 1 with y = log x - m(t) (Tweedie in log space, docs/method.md
+ * section 9). Each call runs in `tf.tidy`.
  *
  * @example
- * const loss = mdsmLoss(sde, toLossModel(model, sde), x0, { seed: step });
+ * const loss = mdsmLoss(toLossModel(model, sde), x0, { sde, seed: step });
  */
 export function toLossModel(model: ScoreModel, sde: GBM): BatchScoreFn {
   const fn = "toLossModel";
+  const hyvarinen = (f: (x: tf.Tensor, t: tf.Tensor) => tf.Tensor): BatchScoreFn =>
+    Object.assign((x: tf.Tensor, t: tf.Tensor) => tf.tidy(() => (checkInputs(x, t, fn), f(x, t))), { kind: "hyvarinen" as const });
   switch (model.output) {
     case "stein":
       return (x: tf.Tensor, t: tf.Tensor) => tf.tidy(() => (checkInputs(x, t, fn), run(model, x, t, fn)));
     case "hyvarinen":
-      return Object.assign((x: tf.Tensor, t: tf.Tensor) => tf.tidy(() => (checkInputs(x, t, fn), run(model, x, t, fn))), {
-        kind: "hyvarinen" as const,
-      });
+      return hyvarinen((x, t) => run(model, x, t, fn));
     case "noise":
-      return Object.assign(
-        (x: tf.Tensor, t: tf.Tensor) =>
-          tf.tidy(() => {
-            checkInputs(x, t, fn);
-            return tf.sub(tf.neg(tf.div(run(model, x, t, fn), logStd(sde, t, x, fn))), 1);
-          }),
-        { kind: "hyvarinen" as const },
-      );
+      return hyvarinen((x, t) => tf.sub(tf.neg(tf.div(run(model, x, t, fn), logStd(sde, t, x, fn))), 1));
+    case "denoiser": {
+      const c = noiseCoordinates(sde);
+      return hyvarinen((x, t) => {
+        const { d, y, variance } = denoise(model, c, x, t, fn);
+        return tf.sub(tf.div(tf.sub(d, y), variance), 1);
+      });
+    }
     default:
       return assertNever(model.output, fn);
   }
@@ -144,6 +175,8 @@ export function toLossModel(model: ScoreModel, sde: GBM): BatchScoreFn {
  * - GBM: a Hyvarinen output h becomes h / x, and a noise output z_hat (log space) becomes (-1 - z_hat / sqrt(v(t))) / x.
  * - VP/VE: a noise output z_hat predicts Z in x_t = a(t) x_0 + b(t) Z, so the score is -z_hat / b(t) (see
  *   {@link toAdditiveScore}); a Hyvarinen output has no meaning off the positive orthant and is rejected.
+ * - A denoiser output D becomes the score by Tweedie's formula in the process's coordinates
+ *   (`noiseCoordinates(sde).denoisedToScore`).
  * A Stein output is used as is.
  *
  * @example
@@ -152,12 +185,14 @@ export function toLossModel(model: ScoreModel, sde: GBM): BatchScoreFn {
 export function toSamplerScore(model: ScoreModel, sde: SDE): ScoreFn {
   const fn = "toSamplerScore";
   const additive = sde.kind === "gbm" ? null : toAdditiveScore(model, sde as VPSDE | VESDE);
+  const c = model.output === "denoiser" ? noiseCoordinates(sde) : null;
   return (x: tf.Tensor, t: number) =>
     tf.tidy(() => {
       if (typeof t !== "number" || !Number.isFinite(t)) throw new Error(`${fn}: t must be a finite number, got ${t}.`);
       if (!(x instanceof tf.Tensor) || x.rank < 1) throw new Error(`${fn}: x must be a tensor [batch, ...].`);
       const tt = tf.fill([x.shape[0] as number], t, "float32");
       if (additive) return additive(x, tt);
+      if (c) return c.denoisedToScore(denoise(model, c, x, tt, fn).d, x, tt);
       const out = run(model, x, tt, fn);
       switch (model.output) {
         case "stein":
@@ -167,7 +202,7 @@ export function toSamplerScore(model: ScoreModel, sde: SDE): ScoreFn {
         case "noise":
           return tf.div(tf.sub(tf.neg(tf.div(out, logStd(sde as GBM, tt, x, fn))), 1), x);
         default:
-          return assertNever(model.output, fn);
+          throw new Error(`${fn}: unknown output kind ${String(model.output)}.`);
       }
     });
 }
@@ -176,14 +211,16 @@ export function toSamplerScore(model: ScoreModel, sde: SDE): ScoreFn {
  * The Stein score of a model under an additive SDE with per-sample times, `(x, t: [batch]) => score`, for the DSM loss
  * and the additive samplers. A `"noise"` output z_hat predicts Z in x_t = a(t) x_0 + b(t) Z (the marginal's std b(t)
  * comes from `sde.marginal`), so score = -z_hat / b(t), the epsilon parameterisation of DDPM and score_sde; a
- * `"stein"` output is used as is.
+ * `"denoiser"` output D (in y = x / a(t)) gives score = (D - y) / (sigma^2 a(t)); a `"stein"` output is used as is.
  */
 export function toAdditiveScore(model: ScoreModel, sde: VPSDE | VESDE): (x: tf.Tensor, t: tf.Tensor) => tf.Tensor {
   const fn = "toAdditiveScore";
   if (model.output === "hyvarinen") throw new Error(`${fn}: a "hyvarinen" model cannot be used with the additive ${sde.kind} SDE (it needs positive data); train it with GBM.`);
+  const c = noiseCoordinates(sde);
   return (x, t) =>
     tf.tidy(() => {
       checkInputs(x, t, fn);
+      if (model.output === "denoiser") return c.denoisedToScore(denoise(model, c, x, t, fn).d, x, t);
       const out = run(model, x, t, fn);
       if (model.output === "stein") return out;
       const marginal = sde.marginal(tf.ones([t.shape[0] as number]), t);
@@ -191,6 +228,55 @@ export function toAdditiveScore(model: ScoreModel, sde: VPSDE | VESDE): (x: tf.T
       const std = tf.reshape(marginal.std, [t.shape[0] as number, ...new Array<number>(x.rank - 1).fill(1)]);
       return tf.neg(tf.div(out, std));
     });
+}
+
+/**
+ * A denoiser `(y, sigma) => D(y; sigma)` in the process's denoising coordinates (`noiseCoordinates` of `@dale/sde`),
+ * for the sigma-space solvers of `@dale/samplers` (Euler, Heun, DPM-Solver++). A `"denoiser"` model is called
+ * directly; any other output goes through its Stein score at t = t(sigma) and Tweedie's formula,
+ * D = y + sigma^2 grad_y log p_t(y). Each call runs in `tf.tidy`.
+ *
+ * @example
+ * const y0 = await heun(toDenoiser(model, sde), yT, { sigmas });
+ */
+export function toDenoiser(model: ScoreModel, sde: SDE): (y: tf.Tensor, sigma: number) => tf.Tensor {
+  const fn = "toDenoiser";
+  const c = noiseCoordinates(sde);
+  const score = model.output === "denoiser" ? null : toSamplerScore(model, sde);
+  return (y, sigma) =>
+    tf.tidy(() => {
+      if (!(sigma > 0) || !Number.isFinite(sigma)) throw new Error(`${fn}: sigma must be a positive finite number, got ${sigma}.`);
+      if (!(y instanceof tf.Tensor) || y.rank < 1) throw new Error(`${fn}: y must be a tensor [batch, ...].`);
+      if (score === null) return run(model, y, tf.fill([y.shape[0] as number], sigma, "float32"), fn);
+      const t = c.timeAt(sigma);
+      const x = c.toX(y, t);
+      return c.scoreToDenoised(score(x, t), x, t);
+    });
+}
+
+/**
+ * EDM's preconditioning (Karras et al. 2022, arXiv 2206.00364, Table 1 and eq. 7) at noise level sigma for data of
+ * std sigma_data: D(y; sigma) = c_skip y + c_out F(c_in y, c_noise) with
+ *
+ *     c_skip = sd^2 / (sigma^2 + sd^2),  c_out = sigma sd / sqrt(sigma^2 + sd^2),  c_in = 1 / sqrt(sigma^2 + sd^2),
+ *     c_noise = ln(sigma) / 4
+ *
+ * so that the network's input and training target both have unit variance at every noise level. `sigma` is `[batch]`;
+ * each result is `[batch]`.
+ */
+export function edmScalings(sigma: tf.Tensor1D, sigmaData: number): { cSkip: tf.Tensor1D; cOut: tf.Tensor1D; cIn: tf.Tensor1D; cNoise: tf.Tensor1D } {
+  if (!(sigmaData > 0) || !Number.isFinite(sigmaData)) throw new Error(`edmScalings: sigmaData must be a positive number, got ${sigmaData}.`);
+  return tf.tidy(() => {
+    const sd2 = sigmaData * sigmaData;
+    const total = tf.add(tf.square(sigma), sd2);
+    const cIn = tf.rsqrt(total) as tf.Tensor1D;
+    return {
+      cSkip: tf.div(sd2, total) as tf.Tensor1D,
+      cOut: tf.mul(tf.mul(sigma, sigmaData), cIn) as tf.Tensor1D,
+      cIn,
+      cNoise: tf.div(tf.log(sigma), 4) as tf.Tensor1D,
+    };
+  });
 }
 
 /** Options of {@link fromFunction}. */
@@ -221,8 +307,8 @@ export function fromFunction(
 ): ScoreModel {
   if (typeof fn !== "function") throw new Error("fromFunction: fn must be a function (x, t) => tensor.");
   const { output } = options;
-  if (output !== "stein" && output !== "hyvarinen" && output !== "noise") {
-    throw new Error(`fromFunction: output must be "stein", "hyvarinen" or "noise", got ${String(output)}.`);
+  if (output !== "stein" && output !== "hyvarinen" && output !== "noise" && output !== "denoiser") {
+    throw new Error(`fromFunction: output must be "stein", "hyvarinen", "noise" or "denoiser", got ${String(output)}.`);
   }
   const given = options.variables ?? [];
   const named: Record<string, tf.Variable> = Array.isArray(given) ? {} : { ...given };

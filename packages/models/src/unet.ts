@@ -1,6 +1,6 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { normalArray } from "@dale/sde";
-import type { ApplyOptions, ModelConfig, OutputKind, ScoreModel } from "./score-model";
+import { edmScalings, type ApplyOptions, type ModelConfig, type OutputKind, type ScoreModel } from "./score-model";
 
 /** The constructor config of {@link createUNet}. */
 export interface UNetConfig {
@@ -27,6 +27,18 @@ export interface UNetConfig {
    * whose log-noise is large (`geometricSchedule`): there x_t spans many orders of magnitude, log x_t a few units.
    */
   input?: "x" | "log";
+  /**
+   * EDM's preconditioning (Karras et al. 2022, Table 1; {@link edmScalings}), required with `output: "denoiser"` and
+   * refused otherwise. The model's `apply(y, sigma)` then takes the process's denoising coordinates y (log x for GBM)
+   * and one noise level per sample, and returns
+   *
+   *     D(y; sigma) = mean + c_skip (y - mean) + c_out F(c_in (y - mean), c_noise)
+   *
+   * where F is the U-Net, its time embedding fed c_noise = ln(sigma) / 4 (times `timeScale`). `sigmaData` is the std
+   * and `mean` the mean of the training data's y_0 (measured by the trainer and stored with the config), so the
+   * network's input and target have unit variance at every noise level.
+   */
+  precondition?: { sigmaData: number; mean: number } | null;
 }
 
 /** A U-Net score model: a {@link ScoreModel} with named variables and its full config. */
@@ -113,13 +125,24 @@ export function resolveUNetConfig(config: UNetConfig): Extract<ModelConfig, { ki
   const dropout = config.dropout ?? 0;
   if (!(dropout >= 0 && dropout < 1)) throw new Error(`${fn}: dropout must be in [0, 1), got ${dropout}.`);
   const output = config.output ?? "noise";
-  if (output !== "stein" && output !== "hyvarinen" && output !== "noise") {
-    throw new Error(`${fn}: output must be "stein", "hyvarinen" or "noise", got ${String(output)}.`);
+  if (output !== "stein" && output !== "hyvarinen" && output !== "noise" && output !== "denoiser") {
+    throw new Error(`${fn}: output must be "stein", "hyvarinen", "noise" or "denoiser", got ${String(output)}.`);
   }
   const timeScale = config.timeScale ?? 1000;
   if (!(timeScale > 0) || !Number.isFinite(timeScale)) throw new Error(`${fn}: timeScale must be positive, got ${timeScale}.`);
   const input = config.input ?? "x";
   if (input !== "x" && input !== "log") throw new Error(`${fn}: input must be "x" or "log", got ${String(input)}.`);
+  const precondition = config.precondition ?? null;
+  if (output === "denoiser") {
+    if (precondition === null || typeof precondition !== "object") {
+      throw new Error(`${fn}: output "denoiser" needs precondition { sigmaData, mean } (the std and mean of the training data's y_0).`);
+    }
+    if (!(precondition.sigmaData > 0) || !Number.isFinite(precondition.sigmaData)) throw new Error(`${fn}: precondition.sigmaData must be a positive number, got ${String(precondition.sigmaData)}.`);
+    if (!Number.isFinite(precondition.mean)) throw new Error(`${fn}: precondition.mean must be a finite number, got ${String(precondition.mean)}.`);
+    if (input !== "x") throw new Error(`${fn}: a preconditioned U-Net sees c_in (y - mean); leave input at "x" (y is already log x for GBM).`);
+  } else if (precondition !== null) {
+    throw new Error(`${fn}: precondition applies to output "denoiser" only, got output "${output}".`);
+  }
   if (config.ch % 2 !== 0) throw new Error(`${fn}: ch must be even (the sinusoidal embedding has ch / 2 frequencies), got ${config.ch}.`);
   return {
     kind: "unet",
@@ -133,6 +156,7 @@ export function resolveUNetConfig(config: UNetConfig): Extract<ModelConfig, { ki
     output,
     timeScale,
     input,
+    precondition: precondition === null ? null : { sigmaData: precondition.sigmaData, mean: precondition.mean },
   };
 }
 
@@ -329,7 +353,18 @@ export function createUNet(config: UNetConfig, options: CreateUNetOptions = {}):
         throw new Error(`${fn}: t must be [${x.shape[0]}] (one time per sample), got ${t instanceof tf.Tensor ? `[${t.shape}]` : typeof t}.`);
       }
       if (t.dtype !== "float32") throw new Error(`${fn}: t must be float32, got ${t.dtype}.`);
-      return tf.tidy(() => forward(x as tf.Tensor4D, t as tf.Tensor1D, applyOptions.training ?? false, applyOptions.seed ?? 0));
+      const training = applyOptions.training ?? false;
+      const dropSeed = applyOptions.seed ?? 0;
+      const pre = cfg.precondition;
+      if (pre === null) return tf.tidy(() => forward(x as tf.Tensor4D, t as tf.Tensor1D, training, dropSeed));
+      // A denoiser: x is y, t is sigma (see UNetConfig.precondition).
+      return tf.tidy(() => {
+        const c = edmScalings(t as tf.Tensor1D, pre.sigmaData);
+        const col = (v: tf.Tensor1D) => tf.reshape(v, [-1, 1, 1, 1]);
+        const centred = tf.sub(x, pre.mean);
+        const f = forward(tf.mul(centred, col(c.cIn)) as tf.Tensor4D, c.cNoise, training, dropSeed);
+        return tf.add(tf.add(tf.mul(centred, col(c.cSkip)), tf.mul(f, col(c.cOut))), pre.mean);
+      });
     },
     dispose: () => tf.dispose(variables),
   };

@@ -22,4 +22,22 @@ export {
 export { referencePresets, type ReferencePreset, type ReferenceSchedule, type ReferenceDataset } from "./presets";
 export { toStein, hyvarinen } from "@dale/scores";
 // The SDE factories, so that installing @dale/samplers alone is enough to sample.
-export { gbm, vpSDE, veSDE, lognormalPrior, type GBM, type VPSDE, type VESDE, type ScoreFn } from "@dale/sde";
+export { gbm, vpSDE, veSDE, lognormalPrior, geometricSchedule, noiseCoordinates, type GBM, type VPSDE, type VESDE, type ScoreFn } from "@dale/sde";
+export {
+  karrasSigmas,
+  euler,
+  heun,
+  edmStochastic,
+  dpmpp2m,
+  dpmpp2mSde,
+  solvers,
+  type Denoiser,
+  type SolverInfo,
+  type SolverOptions,
+  type EdmStochasticOptions,
+  type Dpmpp2mSdeOptions,
+  type SolverName,
+  type SolverOptionsByName,
+  type SolverEntry,
+} from "./solvers";
+export { solveProcess, processSigmas, denoiserFromScore, DEFAULT_SIGMA_MIN, type SolveProcessOptions } from "./process";

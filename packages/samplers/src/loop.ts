@@ -1,5 +1,8 @@
 import * as tf from "@tensorflow/tfjs-core";
-import type { GBM, ScoreFn, SDE, VESDE, VPSDE } from "@dale/sde";
+import { noiseLevel, type ScoreFn, type SDE } from "@dale/sde";
+
+/** The noise level sigma(t) that the "karras" grid spaces evenly (defined in `@dale/sde`). */
+export { noiseLevel };
 
 /** What a sampler reports after each update. `x` is lent: read it inside the callback, do not dispose it. */
 export interface StepInfo {
@@ -71,24 +74,6 @@ function uniformTimes(T: number, steps: number): Float64Array {
 }
 
 /**
- * The noise level of an SDE at time t, the sigma of Karras et al. (2022) that the "karras" grid spaces evenly:
- * GBM: sqrt(v(t)), the std of log X_t given X_0; VP: sqrt(e^B(t) - 1), the noise std of x_t / E[x_t | x_0];
- * VE: sigma(t). Each is increasing in t.
- */
-export function noiseLevel(sde: SDE, t: number): number {
-  switch (sde.kind) {
-    case "gbm":
-      return Math.sqrt((sde as GBM).logVariance(t));
-    case "vp":
-      return Math.sqrt(Math.expm1((sde as VPSDE).beta.integral(t)));
-    case "ve":
-      return (sde as VESDE).sigmaAt(t);
-    default:
-      throw new Error(`noiseLevel: unknown SDE kind ${String((sde as { kind: unknown }).kind)}.`);
-  }
-}
-
-/**
  * The times a sampler visits: `steps + 1` values from T (or the first of an explicit grid) down to 0. Update k
  * evaluates the score at times[k] and steps by times[k] - times[k + 1].
  *
@@ -147,7 +132,12 @@ export interface ScheduleOptions {
   anneal?: number;
   /** Noise-free updates appended after the last level (the reference's final denoising for CIFAR-10). Default 0. */
   denoiseSteps?: number;
-  /** Time at which the noise-free updates evaluate the score. Default 0. */
+  /**
+   * Time at which the noise-free updates evaluate the score: in (0, T]. Default the grid's last level before 0 (T / steps
+   * on the uniform grid, the reference's smallest trained time). The reference code queries t = 0, where p_0 is the
+   * data distribution: no score network is trained there and a noise-predicting one divides by sqrt(v(0)) = 0, so t = 0
+   * is refused before the loop starts.
+   */
   denoiseTime?: number;
   /** The last update injects no noise (score_sde's `denoise`). Default false here; the GBM samplers default to true. */
   denoise?: boolean;
@@ -166,7 +156,7 @@ export function updateSchedule(
     times?: ArrayLike<number>;
   },
 ): Update[] {
-  const { T, steps, repeats = 1, anneal = 1, denoiseSteps = 0, denoiseTime = 0 } = options;
+  const { T, steps, repeats = 1, anneal = 1, denoiseSteps = 0 } = options;
   checkInteger(steps, "sampler", "steps", 1);
   checkInteger(repeats, "sampler", "repeats", 1);
   checkInteger(denoiseSteps, "sampler", "denoiseSteps", 0);
@@ -180,6 +170,13 @@ export function updateSchedule(
     if (!(options.delta > 0) || !Number.isFinite(options.delta)) throw new Error(`sampler: delta must be a positive number, got ${options.delta}.`);
   }
   if (!(anneal > 0 && anneal <= 1)) throw new Error(`sampler: anneal must be in (0, 1], got ${anneal}.`);
+  const denoiseTime = options.denoiseTime ?? (times[steps - 1] as number);
+  if (!(denoiseTime > 0 && denoiseTime <= T)) {
+    throw new Error(
+      `sampler: denoiseTime must be in (0, T = ${T}], got ${denoiseTime}: the score at t = 0 is that of the data itself, which no ` +
+        "network is trained on (a noise-predicting one divides by sqrt(v(0)) = 0). Leave it out to use the grid's last level.",
+    );
+  }
   // On the default grid every step is exactly T / steps (as before grids existed, so samples stay bit-identical).
   const fixed = options.delta ?? (options.times === undefined ? T / steps : undefined);
   const updates: Update[] = [];
@@ -299,7 +296,8 @@ function checkInteger(v: number, fn: string, arg: string, min: number): void {
   if (!Number.isInteger(v) || v < min) throw new Error(`${fn}: ${arg} must be an integer >= ${min}, got ${v}.`);
 }
 
-function yieldToEventLoop(): Promise<void> {
+/** Resolves on the next turn of the event loop, so that timers and aborts can fire during a long sampling loop. */
+export function yieldToEventLoop(): Promise<void> {
   const g = globalThis as { setImmediate?: (cb: () => void) => unknown };
   return new Promise((resolve) => (g.setImmediate ? g.setImmediate(resolve) : setTimeout(resolve, 0)));
 }

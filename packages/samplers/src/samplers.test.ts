@@ -237,10 +237,10 @@ describe("sampler contract", () => {
 });
 
 describe("the reference schedule", () => {
-  it("repeats each level L times, anneals the noise after each level, then adds noise-free steps", () => {
+  it("repeats each level L times, anneals the noise after each level, then adds noise-free steps at the last level", () => {
     const u = updateSchedule({ T: 1, steps: 4, delta: 1e-3, repeats: 2, anneal: 0.5, denoiseSteps: 3 });
     expect(u).toHaveLength(4 * 2 + 3);
-    expect(u.map((x) => x.t)).toEqual([1, 1, 0.75, 0.75, 0.5, 0.5, 0.25, 0.25, 0, 0, 0]);
+    expect(u.map((x) => x.t)).toEqual([1, 1, 0.75, 0.75, 0.5, 0.5, 0.25, 0.25, 0.25, 0.25, 0.25]);
     expect(u.map((x) => x.noiseScale)).toEqual([1, 1, 0.5, 0.5, 0.25, 0.25, 0.125, 0.125, 0, 0, 0]);
     expect(u.every((x) => x.delta === 1e-3)).toBe(true);
     const plain = updateSchedule({ T: 2, steps: 4 });

@@ -14,5 +14,6 @@ export {
 export { randomNormal, normalArray, uniformArray } from "./random";
 export { lognormalMoments } from "./moments";
 export { sdeFromJSON } from "./json";
+export { noiseLevel, timeAtNoiseLevel, noiseCoordinates, type NoiseCoordinates } from "./coordinates";
 export { assertPositive, assertFloat, assertSameShape, timeTensor } from "./util";
 export type { SDE, SDEJSON, Marginal, Prior, PriorJSON, ScoreFn, Time } from "./types";
