@@ -44,7 +44,7 @@ describe("M-DSM", () => {
     tf.dispose([x0, times, perSample]);
   });
 
-  it("its target's conditional mean given x_t is the marginal Hyvarinen score (binned, paper-notes section 6)", () => {
+  it("its target's conditional mean given x_t is the marginal Hyvarinen score (binned, docs/method.md, section 6)", () => {
     const sde = gbm();
     const n = 400_000;
     const t = 0.3;

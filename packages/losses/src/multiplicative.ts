@@ -20,7 +20,7 @@ export interface MultiplicativeLossOptions extends Draws {
 }
 
 /**
- * The M-DSM target, the conditional Hyvarinen score of GBM's log-normal transition (paper-notes section 5), in the
+ * The M-DSM target, the conditional Hyvarinen score of GBM's log-normal transition (docs/method.md, section 5), in the
  * numerically stable log form:
  *
  *     x_t * grad log p(x_t | x_0) = -1 - (log x_t - log x_0 - m(t)) / v(t)
@@ -37,7 +37,7 @@ export function mdsmTarget(sde: GBM, x0: tf.Tensor, xt: tf.Tensor, t: tf.Tensor)
 }
 
 /**
- * Multiplicative denoising score matching, M-DSM (paper-notes section 5):
+ * Multiplicative denoising score matching, M-DSM (docs/method.md, section 5):
  *
  *     L = E_{t, x_0, Z} lambda(t) || x_t * s_theta(x_t, t) - x_t * grad log p(x_t | x_0) ||^2
  *

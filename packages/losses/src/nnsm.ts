@@ -17,7 +17,7 @@ export interface NonNegativeScoreMatchingOptions {
 }
 
 /**
- * Hyvarinen's (2007) score matching for non-negative data, in its implicit form (paper-notes section 5): for a model
+ * Hyvarinen's (2007) score matching for non-negative data, in its implicit form (docs/method.md, section 5): for a model
  * score psi on the positive orthant,
  *
  *     J = E_x || x * grad log p(x) - x * psi(x) ||^2 = 2 E_x sum_i [ 2 x_i psi_i + x_i^2 d psi_i / d x_i + x_i^2 psi_i^2 / 2 ] + C

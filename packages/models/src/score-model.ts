@@ -3,10 +3,10 @@ import { noiseCoordinates, type GBM, type NoiseCoordinates, type ScoreFn, type S
 import type { UNetConfig } from "./unet";
 
 /**
- * What a network's output means (paper-notes section 2):
+ * What a network's output means (docs/method.md, section 2):
  * - `"stein"`: the Stein score s(x, t) = grad_x log p_t(x);
  * - `"hyvarinen"`: the Hyvarinen score h(x, t) = x * grad_x log p_t(x);
- * - `"noise"`: a noise prediction in log space, z_hat, the natural reading of M-DSM (paper-notes section 5): with
+ * - `"noise"`: a noise prediction in log space, z_hat, the natural reading of M-DSM (docs/method.md, section 5): with
  *   v(t) = sde.logVariance(t), log x_t = log x_0 + m(t) + sqrt(v(t)) Z and the network predicts z_hat ~ Z, so
  *   h = -1 - z_hat / sqrt(v(t));
  * - `"denoiser"`: D(y; sigma) ~ E[y_0 | y_t = y], the clean state in the process's denoising coordinates y at noise
@@ -98,7 +98,7 @@ function run(model: ScoreModel, x: tf.Tensor, t: tf.Tensor, fn: string): tf.Tens
 }
 
 /**
- * The Hyvarinen score of a "noise" model (paper-notes section 5): h = -1 - z_hat / sqrt(v(t)).
+ * The Hyvarinen score of a "noise" model (docs/method.md, section 5): h = -1 - z_hat / sqrt(v(t)).
  * Exposed for tests and custom losses; `t` is `[batch]`.
  */
 export function noiseToHyvarinen(zHat: tf.Tensor, t: tf.Tensor, sde: GBM): tf.Tensor {

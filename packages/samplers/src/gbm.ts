@@ -10,7 +10,7 @@ import {
   type Update,
 } from "./loop";
 
-/** Options of the GBM samplers, including the reference implementation's schedule (paper-notes section 7). */
+/** Options of the GBM samplers, including the reference implementation's schedule (docs/method.md, section 7). */
 export interface GBMSamplerOptions extends BaseSamplerOptions, ScheduleOptions {
   /** The forward process; its mu(t) and sigma(t) enter every update. */
   sde: GBM;
@@ -23,7 +23,7 @@ export interface GBMSamplerOptions extends BaseSamplerOptions, ScheduleOptions {
 }
 
 /**
- * The Dale-Langevin sampler (paper-notes section 4): Euler-Maruyama for the reverse SDE in log space, so that every
+ * The Dale-Langevin sampler (docs/method.md, section 4): Euler-Maruyama for the reverse SDE in log space, so that every
  * update multiplies x by a positive factor and signs never change. With h = x * score(x, t), Z ~ N(0, I):
  *
  *     x <- x * exp( delta sigma^2 h(x, t) - delta (mu - 3 sigma^2 / 2) + eta sigma sqrt(delta) Z )
@@ -52,7 +52,7 @@ export async function daleLangevin(score: ScoreFn, xT: tf.Tensor, options: GBMSa
 }
 
 /**
- * The sign-agnostic sampler (paper-notes section 4): Euler-Maruyama for the reverse SDE in ambient space.
+ * The sign-agnostic sampler (docs/method.md, section 4): Euler-Maruyama for the reverse SDE in ambient space.
  *
  *     x <- x * [ (1 + 2 delta sigma^2) - delta mu + delta sigma^2 h(x, t) + eta sigma sqrt(delta) Z ]
  *

@@ -122,7 +122,7 @@ function inverseNoiseLevel(sde: SDE, level: number, lo: number, hi: number): num
   return 0.5 * (lo + hi);
 }
 
-/** The reference implementation's schedule options (paper-notes section 7), shared by `updateSchedule` and the GBM samplers. */
+/** The reference implementation's schedule options (docs/method.md, section 7), shared by `updateSchedule` and the GBM samplers. */
 export interface ScheduleOptions {
   /** Step size. Default T / steps. The reference uses a tuned value per dataset (see `referencePresets`). */
   delta?: number;
@@ -144,7 +144,7 @@ export interface ScheduleOptions {
 }
 
 /**
- * The full update schedule of the reference implementation (paper-notes section 7): at each level, `repeats` updates
+ * The full update schedule of the reference implementation (docs/method.md, section 7): at each level, `repeats` updates
  * with step `delta` and noise multiplied by `anneal` after every level, then `denoiseSteps` noise-free updates at
  * `denoiseTime`. With the defaults it is plain Euler-Maruyama: one update per level with delta = T / steps.
  */

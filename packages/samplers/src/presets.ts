@@ -1,6 +1,6 @@
 import type { PriorParams } from "@dale/sde";
 
-/** The reference implementation's schedule for one sampler on one dataset (paper-notes section 7). */
+/** The reference implementation's schedule for one sampler on one dataset (docs/method.md, section 7). */
 export interface ReferenceSchedule {
   steps: number;
   delta: number;
@@ -30,7 +30,7 @@ const schedule = (delta: number, repeats: number, anneal: number, denoiseSteps =
 });
 
 /**
- * Sampler settings read from the reference code (paper-notes section 7): 1000 levels, a tuned step delta, L repeats
+ * Sampler settings read from the reference code (docs/method.md, section 7): 1000 levels, a tuned step delta, L repeats
  * per level, a noise anneal factor, and for CIFAR-10 25 final noise-free steps. They assume sigma = 0.8, mu = 0.32,
  * T = 1. Spread one into the sampler's options:
  *

@@ -17,7 +17,7 @@ import {
   type StepInfo,
 } from "./index";
 
-// paper-notes section 6: log X_0 ~ 0.5 N(0.1, 0.05^2) + 0.5 N(0.6, 0.08^2), sigma = 0.8, mu = 0.32, T = 1.
+// docs/method.md, section 6: log X_0 ~ 0.5 N(0.1, 0.05^2) + 0.5 N(0.6, 0.08^2), sigma = 0.8, mu = 0.32, T = 1.
 const MIXTURE = { weights: [0.5, 0.5], means: [[0.1], [0.6]], stds: [[0.05], [0.08]] };
 const sde = gbm({ sigma: 0.8, mu: 0.32, T: 1 });
 const exact = lognormalMixtureScore(sde, MIXTURE);
@@ -44,7 +44,7 @@ function logStats(x: tf.Tensor) {
   return { mean, std, below };
 }
 
-describe("GBM samplers reproduce the mixture with its exact score (paper-notes section 6)", () => {
+describe("GBM samplers reproduce the mixture with its exact score (docs/method.md, section 6)", () => {
   const n = 50_000;
   const xT = exactPrior(n, 2024);
 

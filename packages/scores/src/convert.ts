@@ -2,7 +2,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import type { ScoreFn } from "@dale/sde";
 import type { HyvarinenScoreFn, LogScoreFn, SteinScoreFn } from "./types";
 
-/** h = x * s: the Hyvarinen score from the Stein score (paper-notes section 2). */
+/** h = x * s: the Hyvarinen score from the Stein score (docs/method.md, section 2). */
 export function hyvarinenFromStein(x: tf.Tensor, stein: tf.Tensor): tf.Tensor {
   return tf.mul(x, stein);
 }
@@ -12,7 +12,7 @@ export function steinFromHyvarinen(x: tf.Tensor, h: tf.Tensor): tf.Tensor {
   return tf.div(h, x);
 }
 
-/** grad_y log p_Y(y) = h(x) + 1 with y = log x: the change of variables' Jacobian adds one (paper-notes section 2). */
+/** grad_y log p_Y(y) = h(x) + 1 with y = log x: the change of variables' Jacobian adds one (docs/method.md, section 2). */
 export function logScoreFromHyvarinen(h: tf.Tensor): tf.Tensor {
   return tf.add(h, 1);
 }

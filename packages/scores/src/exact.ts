@@ -15,7 +15,7 @@ export interface DiagonalMixture {
 const LOG_2PI = Math.log(2 * Math.PI);
 
 /**
- * The exact density of GBM started from a mixture of log-normals, at any t (paper-notes section 6):
+ * The exact density of GBM started from a mixture of log-normals, at any t (docs/method.md, section 6):
  *
  *     log X_0 ~ sum_k w_k N(m_k, diag s_k^2)   =>   log X_t ~ sum_k w_k N(m_k + m(t), diag(s_k^2 + v(t)))
  *

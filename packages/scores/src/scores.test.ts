@@ -18,7 +18,7 @@ const PAPER_MIXTURE = { weights: [0.5, 0.5], means: [[0.1], [0.6]], stds: [[0.05
 const values = (t: tf.Tensor) => Array.from(t.dataSync());
 
 describe("exact scores", () => {
-  it("log-normal: h(x) = -1 - (log x - m_t) / v_t (paper-notes section 2)", () => {
+  it("log-normal: h(x) = -1 - (log x - m_t) / v_t (docs/method.md, section 2)", () => {
     const sde = gbm({ mu: 0.5, sigma: 0.6 });
     const p = lognormalScore(sde, { mean: [0.2], std: [0.3] });
     const x = tf.tensor([[0.5], [1], [3]]);

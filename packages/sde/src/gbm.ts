@@ -31,7 +31,7 @@ export interface GBM extends SDE {
 }
 
 /**
- * Geometric Brownian motion, the forward process of multiplicative diffusion (paper-notes section 1):
+ * Geometric Brownian motion, the forward process of multiplicative diffusion (docs/method.md, section 1):
  *
  *     dX_t = mu(t) X_t dt + sigma(t) X_t dW_t,   X_0 > 0 elementwise
  *     log X_t | X_0 ~ N(log X_0 + m(t), v(t)),  m(t) = int_0^t (mu - sigma^2/2),  v(t) = int_0^t sigma^2
@@ -99,7 +99,7 @@ export function gbm(options: GBMOptions = {}): GBM {
 export type PriorFit = "all" | "channel" | "pixel";
 
 /**
- * Fits the log-normal prior at T to data (paper-notes section 4): with Y_0 = log X_0,
+ * Fits the log-normal prior at T to data (docs/method.md, section 4): with Y_0 = log X_0,
  *
  *     loc = E[Y_0] + m(T),   scale = sqrt(Var[Y_0] + v(T))
  *

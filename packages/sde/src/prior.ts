@@ -14,7 +14,7 @@ export interface PriorParams {
 const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
 
 /**
- * The log-normal prior X_T = exp(loc + scale Z), Z ~ N(0, I) (paper-notes section 4).
+ * The log-normal prior X_T = exp(loc + scale Z), Z ~ N(0, I) (docs/method.md, section 4).
  *
  * @example
  * const prior = lognormalPrior({ loc: 0.15652, scale: 0.83528 }); // the reference MNIST prior

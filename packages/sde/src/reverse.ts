@@ -21,7 +21,7 @@ export interface ReverseOptions {
  *     dX = [ f(X, t) - c div(g g^T)(X, t) - c g(X, t)^2 score(X, t) ] dt + g(X, t) dW_bar,
  *
  * with c = 1, or c = 1/2 and no noise for the probability-flow ODE (Song et al. 2021). For GBM, with
- * h = x * score the Hyvarinen score, this is paper-notes section 3:
+ * h = x * score the Hyvarinen score, this is docs/method.md, section 3:
  *
  *     dX = X [ (mu - 2 sigma^2) - sigma^2 h(X, t) ] dt + sigma X dW_bar
  *
@@ -44,7 +44,7 @@ export function reverse(sde: SDE, score: ScoreFn, options: ReverseOptions = {}):
 }
 
 /**
- * The reverse-time GBM in log space, Y = log X (the Lamperti transform; paper-notes section 3):
+ * The reverse-time GBM in log space, Y = log X (the Lamperti transform; docs/method.md, section 3):
  *
  *     dY = [ (mu - 3 sigma^2 / 2) - sigma^2 h(exp Y, t) ] dt + sigma dW_bar
  *

@@ -1,7 +1,7 @@
 /**
  * A coefficient of an SDE as a function of time, carrying the integrals that keep marginals in closed form.
  *
- * GBM's log-normal marginal needs int_0^t (mu(s) - sigma(s)^2 / 2) ds and int_0^t sigma(s)^2 ds (paper-notes
+ * GBM's log-normal marginal needs int_0^t (mu(s) - sigma(s)^2 / 2) ds and int_0^t sigma(s)^2 ds (docs/method.md,
  * section 1); the VP-SDE needs int_0^t beta(s) ds. A schedule therefore gives its value, its integral and the
  * integral of its square, all from 0 to t.
  *
