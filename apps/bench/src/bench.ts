@@ -7,7 +7,27 @@ import { fail, int, list, oneOf, userArgv } from "@dale/cli-kit";
 import { fidInceptionWeights } from "@dale/metrics";
 import { trainCli } from "@dale/trainer";
 import { Command, Option } from "commander";
-import { BENCH_DATASETS, BENCH_GRIDS, chunksOf, effectiveProfile, parseShard, PROFILES, profileSchema, sampleConfigs, shardChunks, type BenchDataset, type BenchGrid, type Profile, type ProfileName } from "./plan";
+import { modelsOption, samplersOption, type ModelPaths } from "./options";
+import {
+  BENCH_DATASETS,
+  BENCH_GRIDS,
+  BENCH_PROCESSES,
+  BENCH_SAMPLERS,
+  chunksOf,
+  effectiveProfile,
+  parseShard,
+  processesOf,
+  PROFILES,
+  profileSchema,
+  REFERENCE_SAMPLERS,
+  sampleConfigs,
+  shardChunks,
+  type BenchDataset,
+  type BenchGrid,
+  type BenchSampler,
+  type Profile,
+  type ProfileName,
+} from "./plan";
 import { createProgress } from "./progress";
 import { report } from "./report";
 import type { FeatureChoice } from "./features";
@@ -31,6 +51,8 @@ interface Options {
   samples?: number;
   nfe?: number[];
   grids?: BenchGrid[];
+  samplers?: BenchSampler[];
+  models?: ModelPaths;
   evalImages?: number;
   features: FeatureChoice["kind"];
   inceptionWeights?: string;
@@ -41,7 +63,7 @@ interface Options {
 function command(): Command {
   return new Command("dale-bench")
     .description(
-      "Trains (or loads) a GBM model and a VP-SDE baseline per dataset with the same U-Net and budget, samples them with every sampler at several numbers of network evaluations, and reports FID, KID, precision, recall and IS in a classifier's feature space.",
+      "Trains a GBM model and a VP-SDE baseline per dataset with the same U-Net and budget (or takes existing checkpoints, --models), samples them with every chosen sampler at several numbers of network evaluations, and reports FID, KID, precision, recall and IS in a classifier's feature space.",
     )
     .addOption(
       new Option("--datasets <list>", `comma-separated: ${BENCH_DATASETS.join(",")}`)
@@ -59,7 +81,17 @@ function command(): Command {
     .option("--train-images <n>", "train models and classifiers on the first n training images (e.g. where only part of CIFAR-10 fits on a machine)", int("--train-images", 1))
     .option("--samples <n>", "override the profile's generated images per row", int("--samples", 1))
     .option("--nfe <list>", "override the profile's network-evaluation budgets, comma-separated (e.g. 10,20,50)", list("--nfe", int("every item of --nfe", 1)))
-    .option("--grids <list>", `override the profile's sampler time grids, comma-separated: ${BENCH_GRIDS.join(", ")}`, list("--grids", oneOf("every item of --grids", BENCH_GRIDS)))
+    .option("--grids <list>", `override the profile's time grids of the reference samplers, comma-separated: ${BENCH_GRIDS.join(", ")} (the solvers always run on their Karras noise-level grid)`, list("--grids", oneOf("every item of --grids", BENCH_GRIDS)))
+    .option(
+      "--samplers <list>",
+      `the samplers of the run, comma-separated, each on the processes it serves: ${BENCH_SAMPLERS.join(", ")} (default the reference samplers, ${REFERENCE_SAMPLERS.join(", ")})`,
+      samplersOption,
+    )
+    .option(
+      "--models <list>",
+      "evaluate existing checkpoints instead of training: gbm=DIR,vp=DIR (either or both; a dale-train checkpoint or --out folder, or a dale-export folder), sampled with their EMA weights; needs a single --datasets",
+      modelsOption,
+    )
     .option("--eval-images <n>", "override the profile's held-out real images", int("--eval-images", 1))
     .addOption(
       new Option("--features <net>", "feature network of FID/KID/PR/IS: a classifier Dale trains per dataset, or the FID Inception-v3 (needs its weights)")
@@ -88,12 +120,24 @@ async function main(): Promise<void> {
     ...(o.samples !== undefined ? { samples: o.samples } : {}),
     ...(o.nfe !== undefined ? { nfe: o.nfe } : {}),
     ...(o.grids !== undefined ? { grids: o.grids } : {}),
+    ...(o.samplers !== undefined ? { samplers: o.samplers } : {}),
     ...(o.evalImages !== undefined ? { evalImages: o.evalImages } : {}),
   });
   const shard = o.shard !== undefined ? parseShard(o.shard) : null;
   const stage: Stage = o.stage ?? (shard ? "sample" : "all");
   if (shard && stage !== "sample") throw new Error(`--shard splits the sample stage only; got --stage ${stage}.`);
 
+  // --models: the checkpoints of one dataset, each for a process that the run's samplers serve.
+  const models: ModelPaths = {};
+  if (o.models !== undefined) {
+    if (datasets.length !== 1) throw new Error(`--models evaluates the checkpoints of one dataset; give --datasets with one of ${BENCH_DATASETS.join(", ")} (got ${datasets.join(", ")}).`);
+    for (const kind of BENCH_PROCESSES) {
+      const path = o.models[kind];
+      if (path === undefined) continue;
+      if (!processesOf(profile).includes(kind)) throw new Error(`--models ${kind}=${path}: none of the run's samplers (${profile.samplers.join(", ")}) runs on ${kind}; add one to --samplers.`);
+      models[kind] = resolve(path);
+    }
+  }
   const root = resolve(o.out);
   await mkdir(root, { recursive: true });
   const store = new BenchStore(root);
@@ -102,10 +146,11 @@ async function main(): Promise<void> {
   }
   // The run's identity: a folder holds one profile (with its overrides), seed and feature network; datasets may be
   // added later.
-  const identity = { app: "dale-bench", profile: profile.name, seed: o.seed, features: o.features, budget: profile };
+  // The checkpoints of --models are part of it (with their dataset), so that every stage samples the same ones.
+  const identity = { app: "dale-bench", profile: profile.name, seed: o.seed, features: o.features, budget: profile, models: o.models !== undefined ? { dataset: datasets[0], ...models } : null };
   const isNew = !existsSync(store.manifest());
   if (!isNew) {
-    const stored = JSON.parse(readFileSync(store.manifest(), "utf8")) as { profile: ProfileName; seed: number; features?: string; budget?: Profile };
+    const stored = JSON.parse(readFileSync(store.manifest(), "utf8")) as { profile: ProfileName; seed: number; features?: string; budget?: Profile; models?: typeof identity.models };
     // Runs from before --features and the overrides used the classifier and the profile as defined.
     const storedFeatures = stored.features ?? "classifier";
     if (stored.profile !== identity.profile || stored.seed !== identity.seed || storedFeatures !== identity.features) {
@@ -117,8 +162,14 @@ async function main(): Promise<void> {
     const storedBudget = profileSchema.parse(stored.budget ?? PROFILES[stored.profile]);
     if (JSON.stringify(storedBudget) !== JSON.stringify(profile)) {
       throw new Error(
-        `${root} holds a run of profile ${stored.profile} with another budget (${JSON.stringify(storedBudget)}); give the same --train-steps, --train-images, --samples, --nfe, --grids and --eval-images as when it was made, or use another --out.`,
+        `${root} holds a run of profile ${stored.profile} with another budget (${JSON.stringify(storedBudget)}); give the same --train-steps, --train-images, --samples, --nfe, --grids, --samplers and --eval-images as when it was made, or use another --out.`,
       );
+    }
+    // Runs from before --models trained every model.
+    const storedModels = stored.models ?? null;
+    if (JSON.stringify(storedModels) !== JSON.stringify(identity.models)) {
+      const show = (m: typeof identity.models) => (m === null ? "no --models (it trains its models)" : `--datasets ${m.dataset} --models ${BENCH_PROCESSES.flatMap((k) => (m[k] !== undefined ? [`${k}=${m[k]}`] : [])).join(",")}`);
+      throw new Error(`${root} holds a run with ${show(storedModels)}; give the same, or use another --out (this command has ${show(identity.models)}).`);
     }
   }
   // The Inception weights are found (or downloaded) before anything is trained, so that a missing file fails at once.
@@ -146,6 +197,7 @@ async function main(): Promise<void> {
     features,
     self: resolve(process.argv[1] as string),
     jobs: o.jobs,
+    models,
   };
 
   if (stage === "all" || stage === "prepare") await prepare(ctx);

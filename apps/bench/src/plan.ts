@@ -1,14 +1,27 @@
 // What a benchmark run does, as data: the profiles, the (process, sampler, NFE) configurations, and the chunks of
 // samples that are the unit of work for --shard. Everything here is pure and deterministic.
+import { isSolver, SOLVERS, solvers, type SolverName } from "@dale/trainer";
 import { z } from "zod";
 
 export const BENCH_DATASETS = ["mnist", "fashion-mnist", "kmnist", "cifar10"] as const;
 export type BenchDataset = (typeof BENCH_DATASETS)[number];
 export const BENCH_PROCESSES = ["gbm", "vp"] as const;
 export type BenchProcess = (typeof BENCH_PROCESSES)[number];
-export const BENCH_SAMPLERS = ["dale-langevin", "sign-agnostic", "probability-flow", "euler-maruyama", "predictor-corrector"] as const;
-export type BenchSampler = (typeof BENCH_SAMPLERS)[number];
-/** Time grids of the samplers (`timeGrid` of @dale/samplers): uniform in t, or Karras et al.'s rho = 7 grid. */
+/**
+ * The samplers of the paper's code, which step the reverse SDE or ODE in t: three multiplicative ones for GBM, two
+ * additive ones for VP. A run that does not choose (`--samplers`), and every run folder made before solvers existed,
+ * uses these.
+ */
+export const REFERENCE_SAMPLERS = ["dale-langevin", "sign-agnostic", "probability-flow", "euler-maruyama", "predictor-corrector"] as const;
+export type ReferenceSampler = (typeof REFERENCE_SAMPLERS)[number];
+/** Every sampler of the bench: the reference ones, then the sigma-space solvers of @dale/samplers' `solvers` catalogue. */
+export type BenchSampler = ReferenceSampler | SolverName;
+export const BENCH_SAMPLERS: readonly [BenchSampler, ...BenchSampler[]] = [...REFERENCE_SAMPLERS, ...SOLVERS];
+/**
+ * Time grids of the reference samplers (`timeGrid` of @dale/samplers): uniform in t, or Karras et al.'s rho = 7 grid.
+ * The solvers have one grid of their own, Karras et al.'s noise levels (eq. 5 of arXiv 2206.00364, in the process's
+ * noise coordinates), labelled "karras" (see {@link gridsOf}).
+ */
 export const BENCH_GRIDS = ["uniform", "karras"] as const;
 export type BenchGrid = (typeof BENCH_GRIDS)[number];
 
@@ -31,8 +44,13 @@ export const profileSchema = z
     }),
     /** Target numbers of network evaluations; each sampler's steps are chosen to match them (see `stepsForNfe`). */
     nfe: z.array(posInt).nonempty(),
-    /** Time grids every sampler runs on at every budget (runs from before grids existed used the uniform one). */
+    /**
+     * Time grids every reference sampler runs on at every budget (runs from before grids existed used the uniform
+     * one); the solvers run on their Karras noise-level grid whatever this says.
+     */
     grids: z.array(z.enum(BENCH_GRIDS)).nonempty().default(["uniform"]),
+    /** The samplers of the run, each on the processes it serves (`SAMPLERS_OF`); runs from before solvers used the reference ones. */
+    samplers: z.array(z.enum(BENCH_SAMPLERS)).nonempty().default([...REFERENCE_SAMPLERS]),
     /** Generated images per (process, sampler, NFE). */
     samples: posInt,
     /** Images per chunk: the unit of --shard and of resuming. */
@@ -99,13 +117,17 @@ export const PROFILES = {
 } as const satisfies Record<string, z.input<typeof profileSchema>>;
 export type ProfileName = keyof typeof PROFILES;
 
-/** What the command line may change in a profile (`--train-steps`, `--train-images`, `--samples`, `--nfe`, `--grids`, `--eval-images`). */
+/**
+ * What the command line may change in a profile (`--train-steps`, `--train-images`, `--samples`, `--nfe`, `--grids`,
+ * `--samplers`, `--eval-images`).
+ */
 export interface ProfileOverrides {
   trainSteps?: number;
   trainImages?: number;
   samples?: number;
   nfe?: number[];
   grids?: BenchGrid[];
+  samplers?: BenchSampler[];
   evalImages?: number;
 }
 
@@ -122,6 +144,7 @@ export function effectiveProfile(name: ProfileName, o: ProfileOverrides): Profil
     ...(o.samples !== undefined ? { samples: o.samples, chunk: Math.min(base.chunk, o.samples) } : {}),
     ...(o.nfe !== undefined ? { nfe: [...new Set(o.nfe)].sort((a, b) => a - b) } : {}),
     ...(o.grids !== undefined ? { grids: BENCH_GRIDS.filter((g) => o.grids?.includes(g)) } : {}),
+    ...(o.samplers !== undefined ? { samplers: BENCH_SAMPLERS.filter((s) => o.samplers?.includes(s)) } : {}),
     ...(o.evalImages !== undefined ? { evalImages: o.evalImages } : {}),
   };
   const parsed = profileSchema.safeParse(p);
@@ -129,18 +152,51 @@ export function effectiveProfile(name: ProfileName, o: ProfileOverrides): Profil
   return parsed.data;
 }
 
-/** The samplers of each process: the three multiplicative ones for GBM, the two additive ones for VP. */
+/**
+ * The samplers each process can run: the three multiplicative reference samplers for GBM, the two additive ones for
+ * VP, and every solver for both (`solveProcess` runs in the process's noise coordinates: log space for GBM).
+ */
 export const SAMPLERS_OF: Record<BenchProcess, readonly BenchSampler[]> = {
-  gbm: ["dale-langevin", "sign-agnostic", "probability-flow"],
-  vp: ["euler-maruyama", "predictor-corrector"],
+  gbm: ["dale-langevin", "sign-agnostic", "probability-flow", ...SOLVERS],
+  vp: ["euler-maruyama", "predictor-corrector", ...SOLVERS],
 };
 
+/** The samplers of a process in a run: those of `profile.samplers` that it serves, in catalogue order. */
+export function samplersOf(process: BenchProcess, profile: Pick<Profile, "samplers">): BenchSampler[] {
+  return SAMPLERS_OF[process].filter((s) => profile.samplers.includes(s));
+}
+
+/** The processes a run samples (and so trains or loads): those with at least one of its samplers. */
+export function processesOf(profile: Pick<Profile, "samplers">): BenchProcess[] {
+  return BENCH_PROCESSES.filter((p) => samplersOf(p, profile).length > 0);
+}
+
+/** The grids a sampler runs on: the profile's time grids for a reference sampler, the one Karras noise-level grid for a solver. */
+export function gridsOf(sampler: BenchSampler, profile: Pick<Profile, "grids">): readonly BenchGrid[] {
+  return isSolver(sampler) ? ["karras"] : profile.grids;
+}
+
 /**
- * The sampler steps that cost at most `nfe` network evaluations, and what they cost:
- * Dale-Langevin, sign-agnostic and Euler-Maruyama evaluate once per step; probability-flow (Heun with a final Euler
- * step) 2 steps - 1 times; predictor-corrector with one corrector step 2 steps times.
+ * A sampler with its grid, as the results name it: "heun (karras sigma grid)" for a solver, whose only grid is Karras
+ * et al.'s noise levels; "dale-langevin (uniform time grid)" or "(karras time grid)" for a reference sampler.
+ */
+export function samplerLabel(sampler: BenchSampler, grid: BenchGrid): string {
+  return isSolver(sampler) ? `${sampler} (karras sigma grid)` : `${sampler} (${grid} time grid)`;
+}
+
+/**
+ * The sampler steps that cost at most `nfe` network evaluations, and what they cost. The solvers' come from their
+ * catalogue entry (`solvers[name].stepsForNfe` and `.nfe`: Euler, DPM-Solver++(2M) and its SDE variant one evaluation
+ * per step, Heun and EDM's stochastic sampler 2 steps - 1). Of the reference samplers, Dale-Langevin, sign-agnostic and
+ * Euler-Maruyama evaluate once per step; probability-flow (Heun with a final Euler step) 2 steps - 1 times;
+ * predictor-corrector with one corrector step 2 steps times.
  */
 export function stepsForNfe(sampler: BenchSampler, nfe: number): { steps: number; nfe: number } {
+  if (isSolver(sampler)) {
+    const entry = solvers[sampler];
+    const steps = entry.stepsForNfe(nfe);
+    return { steps, nfe: entry.nfe(steps) };
+  }
   switch (sampler) {
     case "dale-langevin":
     case "sign-agnostic":
@@ -166,7 +222,7 @@ export interface SampleConfig {
   dataset: BenchDataset;
   process: BenchProcess;
   sampler: BenchSampler;
-  /** The sampler's time grid. */
+  /** The sampler's grid: a time grid of a reference sampler, or "karras", the noise-level grid of a solver. */
   grid: BenchGrid;
   /** The target NFE this row belongs to (the x of the plot). */
   targetNfe: number;
@@ -195,8 +251,8 @@ export function sampleConfigs(datasets: readonly BenchDataset[], profile: Profil
   const out: SampleConfig[] = [];
   for (const dataset of datasets)
     for (const process of BENCH_PROCESSES)
-      for (const sampler of SAMPLERS_OF[process])
-        for (const grid of profile.grids)
+      for (const sampler of samplersOf(process, profile))
+        for (const grid of gridsOf(sampler, profile))
           for (const target of profile.nfe) {
             const { steps, nfe } = stepsForNfe(sampler, target);
             out.push({ dataset, process, sampler, grid, targetNfe: target, steps, nfe, key: configKey(process, sampler, target, grid) });

@@ -2,12 +2,13 @@
 // were sharded), computes the metrics against the held-out real images, and writes results.json, results.md and the
 // FID-NFE plot.
 import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { isAbsolute, join, relative } from "node:path";
 import { renderPng } from "@dale/cli-kit";
 import { featureStats, frechetDistance, inceptionScore, kernelInceptionDistance, precisionRecall, type HostFeatureMatrix } from "@dale/metrics";
 import type { TopLevelSpec } from "vega-lite";
-import { chunksOf, configKey, sampleConfigs, type BenchDataset, type BenchGrid, type BenchProcess, type BenchSampler, type Profile, type SampleConfig } from "./plan";
-import { floorFeatures, type ChunkInfo, type RunContext, type TrainRecord } from "./stages";
+import { isSolver, solvers } from "@dale/trainer";
+import { BENCH_PROCESSES, chunksOf, configKey, processesOf, sampleConfigs, samplerLabel, type BenchDataset, type BenchGrid, type BenchProcess, type BenchSampler, type Profile, type SampleConfig } from "./plan";
+import { checkpointOf, floorFeatures, readModelRecord, type ChunkInfo, type ModelRecord, type RunContext } from "./stages";
 import { readFeatures, writeAtomic } from "./store";
 
 /** One row of results.json. */
@@ -16,7 +17,7 @@ export interface ResultRow {
   /** "gbm" or "vp" for generated images; "real" for the training-image floor. */
   process: BenchProcess | "real";
   sampler: BenchSampler | "training images";
-  /** The sampler's time grid (null for the real row). */
+  /** The sampler's grid (null for the real row): a time grid, or for a solver "karras", its noise-level grid. */
   grid: BenchGrid | null;
   targetNfe: number | null;
   nfe: number | null;
@@ -44,7 +45,10 @@ export interface DatasetSummary {
   /** The feature network (a Dale classifier, with its test accuracy); the metrics are computed in its feature space. */
   features: string;
   reference: { eval: string; floor: string; pixelSpread?: number | null };
-  training: Record<BenchProcess, TrainRecord>;
+  /** Where each process's model came from: trained by this run, or an existing checkpoint (`--models`). */
+  training: Partial<Record<BenchProcess, ModelRecord>>;
+  /** The checkpoint each process was sampled from (EMA weights where it has them), and its training step. */
+  checkpoints: Partial<Record<BenchProcess, { path: string; step: number; ema: boolean }>>;
   notes: string[];
 }
 
@@ -81,20 +85,23 @@ function concatRows(parts: { data: Float32Array; rows: number; dim: number }[]):
   return { data, rows, dim };
 }
 
-/** Reads every chunk of a configuration in order; the error lists the missing ones. */
 function pixelsPerImage(ctx: RunContext, config: SampleConfig): number {
-  const manifest = JSON.parse(readFileSync(join(ctx.store.model(config.dataset, config.process), "checkpoint", "checkpoint.json"), "utf8")) as {
+  const { dir } = checkpointOf(ctx.store, config.dataset, config.process, readModelRecord(ctx.store, config.dataset, config.process));
+  const manifest = JSON.parse(readFileSync(join(dir, "checkpoint.json"), "utf8")) as {
     extra: { data: { height: number; width: number; channels: number } };
   };
   const { height, width, channels } = manifest.extra.data;
   return height * width * channels;
 }
 
+/** Reads every chunk of a configuration in order; the error lists the missing ones. */
 function gather(
   ctx: RunContext,
   config: SampleConfig,
 ): { features: ReturnType<typeof concatRows>; probabilities: ReturnType<typeof concatRows>; seconds: number; nonFiniteFraction: number; pixelSpread: number | null } {
   const chunks = chunksOf(config, ctx.profile, ctx.seed);
+  const record = readModelRecord(ctx.store, config.dataset, config.process);
+  const { dir, step } = checkpointOf(ctx.store, config.dataset, config.process, record);
   const missing = chunks.filter((c) => !existsSync(ctx.store.chunkInfo(c)));
   if (missing.length > 0) {
     throw new Error(
@@ -111,6 +118,10 @@ function gather(
   for (const c of chunks) {
     const info = JSON.parse(readFileSync(ctx.store.chunkInfo(c), "utf8")) as ChunkInfo;
     if (info.seed !== c.seed || info.count !== c.count) throw new Error(`${ctx.store.chunkInfo(c)} was made with other settings (seed ${info.seed}, count ${info.count}); delete it and re-run.`);
+    // A --models folder that kept training between two sample stages would mix steps in one row.
+    if (record.source === "checkpoint" && info.checkpointStep !== step) {
+      throw new Error(`${ctx.store.chunkInfo(c)} was sampled from step ${info.checkpointStep} of ${dir}, but the run's model is at step ${step}; delete ${join(ctx.store.root, config.dataset, "samples")} and run the sample stage again.`);
+    }
     seconds += info.seconds;
     nonFinite += info.nonFinite;
     if (info.pixelSpread !== undefined) spreads.push(info.pixelSpread);
@@ -192,11 +203,17 @@ export async function report(ctx: RunContext): Promise<Results> {
       task.update(++done);
     }
     task.done();
-    const training = Object.fromEntries(
-      (["gbm", "vp"] as const).map((p) => [p, JSON.parse(readFileSync(join(ctx.store.model(dataset, p), "bench-train.json"), "utf8")) as TrainRecord]),
-    ) as Record<BenchProcess, TrainRecord>;
+    const processes = processesOf(ctx.profile);
+    const training: DatasetSummary["training"] = Object.fromEntries(processes.map((p) => [p, readModelRecord(ctx.store, dataset, p)]));
+    const checkpoints: DatasetSummary["checkpoints"] = Object.fromEntries(
+      processes.map((p) => {
+        const { dir, step } = checkpointOf(ctx.store, dataset, p, training[p] as ModelRecord);
+        const manifest = JSON.parse(readFileSync(join(dir, "checkpoint.json"), "utf8")) as { files?: { ema?: unknown } };
+        return [p, { path: dir, step, ema: manifest.files?.ema !== undefined }];
+      }),
+    );
     const notes = [...new Set(Object.values(training).flatMap((t) => (t.note ? [t.note] : [])))];
-    summaries.push({ dataset, features: featureName(ctx, dataset), reference, training, notes });
+    summaries.push({ dataset, features: featureName(ctx, dataset), reference, training, checkpoints, notes });
   }
   const results: Results = {
     app: "dale-bench",
@@ -214,7 +231,7 @@ export async function report(ctx: RunContext): Promise<Results> {
     rows,
   };
   await writeAtomic(join(ctx.store.root, "results.json"), `${JSON.stringify(results, null, 2)}\n`);
-  await writeAtomic(join(ctx.store.root, "results.md"), markdown(results, ctx));
+  await writeAtomic(join(ctx.store.root, "results.md"), markdown(results, ctx.store.root));
   await writeAtomic(join(ctx.store.root, "fid-vs-nfe.png"), await renderPng(fidSpec(results)));
   return results;
 }
@@ -230,27 +247,55 @@ function featureLabel(results: Pick<Results, "features">): string {
 
 const fmt = (v: number, digits = 2) => (Number.isFinite(v) ? v.toFixed(digits) : String(v));
 
-/** The tables of results.md: one per dataset, rows sorted by process, sampler and NFE, the best FID in bold. */
-export function markdown(results: Results, ctx: Pick<RunContext, "profile">): string {
-  const p = ctx.profile;
+/**
+ * The tables of results.md: one per dataset, rows sorted by process, sampler and NFE, the best FID in bold, each
+ * process's checkpoint (path and step) above them. `root` is the run folder (its own models are named relative to it).
+ */
+export function markdown(results: Results, root: string): string {
+  const p = results.budget;
+  const solverNames = p.samplers.filter((s) => isSolver(s));
+  const referenceNames = p.samplers.filter((s) => !isSolver(s));
+  const trainsAny = results.datasets.some((d) => Object.values(d.training).some((t) => t.source !== "checkpoint"));
   const lines: string[] = [
     `# dale-bench results (profile ${results.profile}, seed ${results.seed})`,
     "",
     `Written ${results.created}. ${results.metricsNote}`,
     "",
-    `Budget per model: ${p.train.steps} steps of batch ${p.train.batch} (lr ${p.train.lr}, EMA ${p.train.ema})` +
-      `${p.train.images !== undefined ? `, on the first ${p.train.images} training images` : ""}; ${p.samples} samples per row; ` +
+    (trainsAny
+      ? `Budget per model that this run trains: ${p.train.steps} steps of batch ${p.train.batch} (lr ${p.train.lr}, EMA ${p.train.ema})`
+      : "No model is trained by this run: every process is an existing checkpoint (--models)") +
+      `${p.train.images !== undefined ? `; classifier${trainsAny ? " and models" : ""} on the first ${p.train.images} training images` : ""}; ${p.samples} samples per row; ` +
       `${p.evalImages} held-out real images; KID over ${p.kid.subsets} subsets; precision/recall with k = ${p.prK}.`,
     "",
+    `Samplers: ${p.samplers.join(", ")}. NFE is what each row spent per image, the most that fits the target budget.` +
+      (referenceNames.length > 0 ? ` The reference samplers (${referenceNames.join(", ")}) step t on a time grid: ${p.grids.map((g) => (g === "karras" ? "karras (Karras et al.'s rho = 7 levels in t)" : "uniform")).join(", ")}.` : "") +
+      (solverNames.length > 0
+        ? ` The solvers (${solverNames.join(", ")}) run in the process's noise coordinates (log space for GBM) on one grid, Karras et al.'s noise levels (eq. 5 of arXiv 2206.00364, rho = 7, from the process's sigma at T down to EDM's 0.002, or the process's own smallest level where that is larger): grid "karras sigma" below; their NFE comes from the solvers' catalogue of @dale/samplers.`
+        : ""),
+    "",
+    ...solverNames.map((s) => `- ${s}${solvers[s].stochastic ? " (stochastic)" : ""}: ${solvers[s].reference}.`),
+    ...(solverNames.length > 0 ? [""] : []),
     `Pixel spread: the mean per-pixel standard deviation across the images of a chunk of ${p.chunk} (pixels in [0, 1]), averaged over chunks; ` +
       "the real row gives the real images' value. Near 0 means the sampler returned nearly the same image every time, which FID alone can hide.",
     "",
   ];
   for (const d of results.datasets) {
     lines.push(`## ${d.dataset}`, "", `Features: ${d.features}.`, "", `Real images: ${d.reference.eval}; floor: ${d.reference.floor}.`, "");
-    for (const proc of ["gbm", "vp"] as const) {
+    for (const proc of BENCH_PROCESSES) {
       const t = d.training[proc];
-      lines.push(`- ${proc}: U-Net ${t.preset}, ${t.steps} steps x batch ${t.batch}, ${fmt(t.seconds, 0)} s of training.`);
+      const c = d.checkpoints[proc];
+      if (t === undefined) continue;
+      let where = "";
+      if (c !== undefined) {
+        // The run's own models by their place in the run folder, a --models checkpoint by its absolute path.
+        const rel = relative(root, c.path);
+        where = `checkpoint \`${rel.startsWith("..") || isAbsolute(rel) ? c.path : rel}\` at step ${c.step}${c.ema ? " (EMA weights)" : ""}`;
+      }
+      lines.push(
+        t.source === "checkpoint"
+          ? `- ${proc}: ${where}, given with --models: ${t.preset === null ? "a --model-module network" : `U-Net ${t.preset}`}, recipe ${t.recipe}, trained on ${t.dataset} with batch ${t.batch} and lr ${t.lr}, not by this run.`
+          : `- ${proc}: trained by this run: U-Net ${t.preset}, ${t.steps} steps x batch ${t.batch}, ${fmt(t.seconds, 0)} s of training${where === "" ? "" : `; ${where}`}.`,
+      );
     }
     for (const n of d.notes) lines.push(`- Note: ${n}`);
     lines.push(
@@ -264,7 +309,7 @@ export function markdown(results: Results, ctx: Pick<RunContext, "profile">): st
       const fid = r.process !== "real" && r.fid === best ? `**${fmt(r.fid)}**` : fmt(r.fid);
       const is = r.isClassifier ? `${fmt(r.isClassifier.mean)} ± ${fmt(r.isClassifier.std)}` : "-";
       lines.push(
-        `| ${r.process} | ${r.sampler} | ${r.grid ?? "-"} | ${r.nfe ?? "-"} | ${fid} | ${fmt(1000 * r.kid.mean)} ± ${fmt(1000 * r.kid.std)} | ${fmt(r.precision, 3)} | ${fmt(r.recall, 3)} | ${is} | ${r.pixelSpread === null ? "-" : fmt(r.pixelSpread, 3)} | ${r.secondsPerImage === null ? "-" : fmt(r.secondsPerImage, 4)} | ${r.nonFinite === null ? "-" : r.nonFinite === 0 ? "0" : `${fmt(100 * r.nonFinite, 1)}%`} |`,
+        `| ${r.process} | ${r.sampler} | ${gridCell(r)} | ${r.nfe ?? "-"} | ${fid} | ${fmt(1000 * r.kid.mean)} ± ${fmt(1000 * r.kid.std)} | ${fmt(r.precision, 3)} | ${fmt(r.recall, 3)} | ${is} | ${r.pixelSpread === null ? "-" : fmt(r.pixelSpread, 3)} | ${r.secondsPerImage === null ? "-" : fmt(r.secondsPerImage, 4)} | ${r.nonFinite === null ? "-" : r.nonFinite === 0 ? "0" : `${fmt(100 * r.nonFinite, 1)}%`} |`,
       );
     }
     lines.push("", ...gridLinks(d.dataset, rs), "");
@@ -272,17 +317,26 @@ export function markdown(results: Results, ctx: Pick<RunContext, "profile">): st
   return `${lines.join("\n")}\n`;
 }
 
+/** The grid column: a reference sampler's time grid ("uniform", "karras"), or "karras sigma" for a solver. */
+function gridCell(r: ResultRow): string {
+  if (r.grid === null || r.sampler === "training images") return "-";
+  return isSolver(r.sampler) ? "karras sigma" : r.grid;
+}
+
 function gridLinks(dataset: BenchDataset, rows: readonly ResultRow[]): string[] {
   return rows.flatMap((r) => {
     if (r.process === "real" || r.sampler === "training images" || r.targetNfe === null) return [];
-    const file = `${dataset}/grids/${configKey(r.process, r.sampler, r.targetNfe, r.grid ?? "uniform")}.png`;
-    return [`- ${r.process} ${r.sampler}, ${r.grid ?? "uniform"} grid, NFE ${r.nfe}: [${file}](${file})`];
+    const grid = r.grid ?? "uniform";
+    const file = `${dataset}/grids/${configKey(r.process, r.sampler, r.targetNfe, grid)}.png`;
+    return [`- ${r.process} ${samplerLabel(r.sampler, grid)}, NFE ${r.nfe}: [${file}](${file})`];
   });
 }
 
 /** FID against network evaluations, one panel per dataset, one line per (process, sampler); the real-image floor as a rule. */
 export function fidSpec(results: Results): TopLevelSpec {
-  const values = results.rows.filter((r) => r.process !== "real").map((r) => ({ dataset: r.dataset, method: `${r.process} ${r.sampler}${r.grid === "karras" ? " (karras grid)" : ""}`, nfe: r.nfe, fid: r.fid }));
+  const values = results.rows.flatMap((r) =>
+    r.process === "real" || r.sampler === "training images" ? [] : [{ dataset: r.dataset, method: `${r.process} ${samplerLabel(r.sampler, r.grid ?? "uniform")}`, nfe: r.nfe, fid: r.fid }],
+  );
   const floors = results.rows.filter((r) => r.process === "real").map((r) => ({ dataset: r.dataset, fid: r.fid }));
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v5.json",

@@ -1,16 +1,18 @@
-// The three stages of a benchmark run: prepare (train the models and the feature network, embed the real images),
-// sample (generate chunks of images and embed them; --shard splits this stage), report (merge every chunk, compute
-// the metrics, write results.json, RESULTS.md-style tables, grids and the FID-NFE plot).
+// The three stages of a benchmark run: prepare (train the models, or take the --models checkpoints; train the feature
+// network, embed the real images), sample (generate chunks of images and embed them; --shard splits this stage),
+// report (merge every chunk, compute the metrics, write results.json, RESULTS.md-style tables, grids and the FID-NFE
+// plot).
 import { spawn } from "node:child_process";
 import { createWriteStream, existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import { toTensor, type Dataset } from "@dale/data";
-import { openCheckpoint, gridPng, type OpenCheckpoint } from "@dale/trainer";
+import { gridPng, openCheckpoint, readTrainerManifest, type OpenCheckpoint } from "@dale/trainer";
 import { evalImages, trainImages, type ImageSet } from "./data";
 import { pixelSpread } from "./diversity";
 import { embed, embedderFor, type Embedder, type FeatureChoice } from "./features";
-import { BENCH_PROCESSES, type BenchDataset, type BenchProcess, type Chunk, type Profile } from "./plan";
+import type { ModelPaths } from "./options";
+import { processesOf, type BenchDataset, type BenchProcess, type Chunk, type Profile } from "./plan";
 import type { Progress } from "./progress";
 import type { BenchStore} from "./store";
 import { readFeatures, writeAtomic, writeFeatures } from "./store";
@@ -28,6 +30,11 @@ export interface RunContext {
   features: FeatureChoice;
   /** Models trained at the same time, each in its own process (the prepare stage). */
   jobs: number;
+  /**
+   * Existing checkpoints to evaluate instead of training (`--models`), by process, as absolute paths; only when the
+   * run has a single dataset.
+   */
+  models: ModelPaths;
 }
 
 /**
@@ -41,8 +48,16 @@ export function presetFor(dataset: BenchDataset, profile: Profile): string {
   return dataset === "cifar10" ? profile.model.color : profile.model.gray;
 }
 
-/** Budget and wall time of one model's training, kept beside its checkpoint. */
+/**
+ * Where a model of the run comes from, kept in `<dataset>/models/<process>/bench-train.json`: trained by this run
+ * ({@link TrainRecord}), or an existing checkpoint given with `--models` ({@link CheckpointRecord}).
+ */
+export type ModelRecord = TrainRecord | CheckpointRecord;
+
+/** Budget and wall time of one model's training by this run, kept beside its checkpoint. */
 export interface TrainRecord {
+  /** Absent in records from before `--models`. */
+  source?: "trained";
   preset: string;
   steps: number;
   batch: number;
@@ -52,12 +67,82 @@ export interface TrainRecord {
   note?: string;
 }
 
+/** An existing dale-train checkpoint that a run evaluates (`--models`); its training is not this run's. */
+export interface CheckpointRecord {
+  source: "checkpoint";
+  /** The checkpoint folder (holding checkpoint.json), absolute. */
+  checkpoint: string;
+  /** Its training step: every chunk must have been sampled from it at this step. */
+  step: number;
+  /** Whether it holds EMA weights, which the samples then use. */
+  ema: boolean;
+  /** Its U-Net preset (null for a --model-module network), training recipe and dataset, from its manifest. */
+  preset: string | null;
+  recipe: string;
+  dataset: string;
+  batch: number;
+  lr: number;
+  note?: string;
+}
+
+/** The checkpoint folder of a model of the run, and the step it was recorded at. */
+export function checkpointOf(store: BenchStore, dataset: BenchDataset, kind: BenchProcess, record: ModelRecord): { dir: string; step: number } {
+  return record.source === "checkpoint" ? { dir: record.checkpoint, step: record.step } : { dir: join(store.model(dataset, kind), "checkpoint"), step: record.steps };
+}
+
+/** A model's record, or an error that says which stage makes it. */
+export function readModelRecord(store: BenchStore, dataset: BenchDataset, kind: BenchProcess): ModelRecord {
+  const path = join(store.model(dataset, kind), "bench-train.json");
+  if (!existsSync(path)) {
+    throw new Error(`${dataset}/${kind} is not prepared yet (${path} is missing); run \`dale-bench --stage prepare\` with the same options first.`);
+  }
+  return JSON.parse(readFileSync(path, "utf8")) as ModelRecord;
+}
+
+/**
+ * Records the checkpoint `path` (`--models <kind>=<path>`: a dale-train checkpoint or --out folder, or a dale-export
+ * folder) as the run's `kind` model of `dataset`, after checking that it was trained with that process on that
+ * dataset. Nothing is trained or copied.
+ */
+async function useCheckpoint(ctx: RunContext, dataset: BenchDataset, kind: BenchProcess, path: string): Promise<CheckpointRecord> {
+  const what = `--models ${kind}=${path}`;
+  let manifest: ReturnType<typeof readTrainerManifest>;
+  try {
+    manifest = readTrainerManifest(path);
+  } catch (e) {
+    throw new Error(`${what}: ${(e instanceof Error ? e.message : String(e)).replace(/^--checkpoint \S+: /, "")}`);
+  }
+  const { dir, extra, sde } = manifest;
+  if (sde.kind !== kind) throw new Error(`${what}: that checkpoint was trained with the ${sde.kind} process, not ${kind}.`);
+  const trainedOn = extra.config.dataset;
+  // dale-train's builtin-mnist is a 4000-digit subset of MNIST's training images: its models are MNIST models.
+  const subset = dataset === "mnist" && trainedOn === "builtin-mnist";
+  if (trainedOn !== dataset && !subset) throw new Error(`${what}: that checkpoint was trained on ${trainedOn}, not ${dataset}.`);
+  const stored = JSON.parse(readFileSync(join(dir, "checkpoint.json"), "utf8")) as { step: number; files?: { ema?: unknown } };
+  const record: CheckpointRecord = {
+    source: "checkpoint",
+    checkpoint: dir,
+    step: stored.step,
+    ema: stored.files?.ema !== undefined,
+    preset: extra.config.model,
+    recipe: extra.config.recipe,
+    dataset: trainedOn,
+    batch: extra.config.batch,
+    lr: extra.config.lr,
+    ...(subset ? { note: `the ${kind} checkpoint was trained on builtin-mnist, dale-train's 4000-digit subset of the MNIST training images.` } : {}),
+  };
+  await writeAtomic(join(ctx.store.model(dataset, kind), "bench-train.json"), `${JSON.stringify(record, null, 2)}\n`);
+  ctx.progress.log(`${dataset}/${kind}: evaluating ${dir} (step ${record.step}${record.ema ? ", EMA weights" : ""}) instead of training`);
+  return record;
+}
+
 /** Trains (or resumes, or finds finished) one model with dale-train in a child process, logging to a file. */
 async function trainModel(ctx: RunContext, dataset: BenchDataset, kind: BenchProcess): Promise<TrainRecord> {
   const { store, profile } = ctx;
   const out = store.model(dataset, kind);
   const recordPath = join(out, "bench-train.json");
-  const before = existsSync(recordPath) ? (JSON.parse(readFileSync(recordPath, "utf8")) as TrainRecord) : null;
+  const before = existsSync(recordPath) ? (JSON.parse(readFileSync(recordPath, "utf8")) as ModelRecord) : null;
+  if (before?.source === "checkpoint") throw new Error(`${dataset}/${kind} of this run is the checkpoint ${before.checkpoint}; give --models ${kind}=${before.checkpoint} again, or use another --out.`);
   if (before && before.steps >= profile.train.steps) return before;
   const preset = presetFor(dataset, profile);
   const args = [
@@ -101,6 +186,7 @@ async function trainModel(ctx: RunContext, dataset: BenchDataset, kind: BenchPro
     throw new Error(`dale-train for ${dataset}/${kind} exited with code ${code}${code === 2 ? " (a non-finite loss)" : ""}; see ${logPath}:\n${tail}`);
   }
   const record: TrainRecord = {
+    source: "trained",
     preset,
     steps: profile.train.steps,
     batch: profile.train.batch,
@@ -169,12 +255,20 @@ function concat(parts: Float32Array[]): Float32Array {
   return out;
 }
 
-/** Stage 1: both models, the classifier and the real images' features of every dataset. Idempotent and resumable. */
+/**
+ * Stage 1: the models of every process that the run's samplers serve (trained, or the `--models` checkpoints), the
+ * classifier and the real images' features of every dataset. Idempotent and resumable.
+ */
 export async function prepare(ctx: RunContext): Promise<void> {
   // Every model first, `jobs` at a time: on a GPU one small U-Net leaves most of the device idle (each op's dispatch
   // costs more than its arithmetic), so several trainings side by side finish sooner than one after another.
-  await inPool(
-    ctx.datasets.flatMap((dataset) => BENCH_PROCESSES.map((kind) => () => trainModel(ctx, dataset, kind))),
+  await inPool<ModelRecord>(
+    ctx.datasets.flatMap((dataset) =>
+      processesOf(ctx.profile).map((kind) => {
+        const given = ctx.models[kind];
+        return given !== undefined ? () => useCheckpoint(ctx, dataset, kind, given) : () => trainModel(ctx, dataset, kind);
+      }),
+    ),
     ctx.jobs,
   );
   const embedders = new Slot<Embedder>();
@@ -238,11 +332,15 @@ export async function sampleChunks(ctx: RunContext, chunks: readonly Chunk[]): P
     for (const chunk of todo) {
       const { dataset, process: kind, sampler, grid, steps, nfe } = chunk.config;
       const ckpt = await checkpoints.get(`${dataset}/${kind}`, async () => {
-        const dir = ctx.store.model(dataset, kind);
-        if (!existsSync(join(dir, "bench-train.json"))) {
-          throw new Error(`${dataset}/${kind} is not trained yet (${dir}); run \`dale-bench --stage prepare\` with the same options first.`);
+        const record = readModelRecord(ctx.store, dataset, kind);
+        const { dir, step } = checkpointOf(ctx.store, dataset, kind, record);
+        const opened = await openCheckpoint(dir);
+        // A --models folder may be a training run that has moved on since the prepare stage: its rows would mix steps.
+        if (record.source === "checkpoint" && opened.step !== step) {
+          opened.dispose();
+          throw new Error(`${dir} now holds step ${opened.step}, but the prepare stage recorded step ${step}; run --stage prepare again and delete ${join(ctx.store.root, dataset, "samples")}, or use another --out.`);
         }
-        return openCheckpoint(dir);
+        return opened;
       });
       const embedder = await embedders.get(embedderKey(ctx, dataset), () => embedderFor(ctx, dataset, null));
       const t0 = performance.now();

@@ -1,5 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { chunkSeed, chunksOf, effectiveProfile, parseShard, PROFILES, profileSchema, sampleConfigs, shardChunks, stepsForNfe } from "../src/plan";
+import { solvers } from "@dale/trainer";
+import { modelsOption, samplersOption } from "../src/options";
+import { BENCH_SAMPLERS, chunkSeed, chunksOf, effectiveProfile, parseShard, processesOf, PROFILES, profileSchema, REFERENCE_SAMPLERS, sampleConfigs, samplerLabel, shardChunks, stepsForNfe } from "../src/plan";
+
+const SOLVER_NAMES = ["euler", "heun", "edm-stochastic", "dpmpp-2m", "dpmpp-2m-sde"] as const;
 
 describe("plan", () => {
   it("the profiles are valid", () => {
@@ -35,9 +39,74 @@ describe("plan", () => {
     expect(keys).toContain("mnist/gbm-dale-langevin-nfe10-karras");
   });
 
+  it("sizes the solvers from their catalogue: heun at 35 takes 18 steps (NFE 35), dpmpp-2m at 20 takes 20", () => {
+    expect(stepsForNfe("heun", 35)).toEqual({ steps: 18, nfe: 35 });
+    expect(stepsForNfe("heun", 20)).toEqual({ steps: 10, nfe: 19 });
+    expect(stepsForNfe("edm-stochastic", 20)).toEqual({ steps: 10, nfe: 19 });
+    expect(stepsForNfe("dpmpp-2m", 20)).toEqual({ steps: 20, nfe: 20 });
+    expect(stepsForNfe("dpmpp-2m-sde", 10)).toEqual({ steps: 10, nfe: 10 });
+    expect(stepsForNfe("euler", 1)).toEqual({ steps: 1, nfe: 1 });
+    for (const s of SOLVER_NAMES) {
+      for (const n of [1, 2, 3, 10, 35, 50, 999]) {
+        const steps = solvers[s].stepsForNfe(n);
+        expect(stepsForNfe(s, n)).toEqual({ steps, nfe: solvers[s].nfe(steps) });
+        expect(stepsForNfe(s, n).nfe).toBeLessThanOrEqual(n);
+      }
+    }
+  });
+
+  it("runs every solver on both processes, on one karras grid, with the catalogue's NFE and unique keys", () => {
+    const profile = effectiveProfile("cpu", { samplers: [...BENCH_SAMPLERS], nfe: [10, 20, 35, 50] });
+    expect(profile.samplers).toEqual([...REFERENCE_SAMPLERS, ...SOLVER_NAMES]);
+    const configs = sampleConfigs(["mnist"], profile);
+    // Reference samplers: 3 (GBM) + 2 (VP), on 2 time grids; solvers: 5 per process, on their one grid.
+    expect(configs).toHaveLength(4 * ((3 + 2) * 2 + 5 * 2));
+    for (const process of ["gbm", "vp"] as const) {
+      for (const s of SOLVER_NAMES) {
+        const rows = configs.filter((c) => c.process === process && c.sampler === s);
+        expect(rows.map((c) => c.grid)).toEqual(["karras", "karras", "karras", "karras"]);
+        expect(rows.map((c) => c.nfe)).toEqual([10, 20, 35, 50].map((n) => solvers[s].nfe(solvers[s].stepsForNfe(n))));
+      }
+    }
+    const heun = configs.find((c) => c.process === "vp" && c.sampler === "heun" && c.targetNfe === 35);
+    expect(heun).toMatchObject({ steps: 18, nfe: 35, key: "vp-heun-nfe35-karras" });
+    expect(configs.find((c) => c.process === "gbm" && c.sampler === "dpmpp-2m" && c.targetNfe === 20)).toMatchObject({ steps: 20, nfe: 20, key: "gbm-dpmpp-2m-nfe20-karras" });
+    const keys = configs.map((c) => c.key);
+    expect(new Set(keys).size).toBe(keys.length);
+    // A uniform-only run still gives the solvers their karras grid, and no uniform row.
+    const uniform = sampleConfigs(["mnist"], effectiveProfile("quick", { samplers: ["dale-langevin", "heun"], grids: ["uniform"] }));
+    expect(uniform.map((c) => c.key)).toEqual(["gbm-dale-langevin-nfe5", "gbm-dale-langevin-nfe10", "gbm-heun-nfe5-karras", "gbm-heun-nfe10-karras", "vp-heun-nfe5-karras", "vp-heun-nfe10-karras"]);
+    expect(samplerLabel("heun", "karras")).toBe("heun (karras sigma grid)");
+    expect(samplerLabel("dale-langevin", "karras")).toBe("dale-langevin (karras time grid)");
+  });
+
+  it("--samplers picks the processes: a process none of them serves is left out", () => {
+    expect(processesOf(effectiveProfile("quick", {}))).toEqual(["gbm", "vp"]);
+    expect(processesOf(effectiveProfile("quick", { samplers: ["sign-agnostic"] }))).toEqual(["gbm"]);
+    expect(processesOf(effectiveProfile("quick", { samplers: ["predictor-corrector"] }))).toEqual(["vp"]);
+    expect(sampleConfigs(["mnist"], effectiveProfile("quick", { samplers: ["predictor-corrector"] })).every((c) => c.process === "vp")).toBe(true);
+    expect(effectiveProfile("quick", { samplers: ["heun", "euler-maruyama", "heun"] }).samplers).toEqual(["euler-maruyama", "heun"]);
+  });
+
+  it("parses --samplers and --models, with errors that name the option", () => {
+    expect(samplersOption("heun, dpmpp-2m,dale-langevin")).toEqual(["heun", "dpmpp-2m", "dale-langevin"]);
+    expect(() => samplersOption("heun,ddim")).toThrow(/every item of --samplers must be one of dale-langevin, .*, euler, heun, edm-stochastic, dpmpp-2m, dpmpp-2m-sde, got "ddim"/);
+    expect(() => samplersOption("heun,,euler")).toThrow(/--samplers must be a comma-separated list without empty items/);
+    expect(() => samplersOption("")).toThrow(/--samplers must be a non-empty comma-separated list/);
+    expect(modelsOption("gbm=checkpoints/mnist-gbm, vp = out/vp")).toEqual({ gbm: "checkpoints/mnist-gbm", vp: "out/vp" });
+    expect(modelsOption("vp=a=b")).toEqual({ vp: "a=b" });
+    expect(() => modelsOption("checkpoints/mnist-gbm")).toThrow(/every item of --models must be PROCESS=DIR \(e\.g\. gbm=checkpoints\/mnist-gbm\), got "checkpoints\/mnist-gbm"/);
+    expect(() => modelsOption("ve=out/ve")).toThrow(/the process of every item of --models must be one of gbm, vp, got "ve"/);
+    expect(() => modelsOption("gbm=")).toThrow(/every item of --models needs a checkpoint folder after "gbm="/);
+    expect(() => modelsOption("gbm=a,gbm=b")).toThrow(/--models names gbm more than once/);
+  });
+
   it("reads a run recorded before grids existed as uniform-only, and takes --grids in canonical order", () => {
     const { grids: _g, ...old } = PROFILES.cpu;
     expect(profileSchema.parse(old).grids).toEqual(["uniform"]);
+    // ... and one from before solvers (no samplers in its bench.json) with the reference samplers, as the profiles do.
+    expect(profileSchema.parse(old).samplers).toEqual([...REFERENCE_SAMPLERS]);
+    expect(effectiveProfile("quick", {}).samplers).toEqual([...REFERENCE_SAMPLERS]);
     expect(effectiveProfile("quick", { grids: ["karras", "uniform", "karras"] }).grids).toEqual(["uniform", "karras"]);
     expect(effectiveProfile("quick", { grids: ["karras"] }).grids).toEqual(["karras"]);
   });
