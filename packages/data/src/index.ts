@@ -8,4 +8,4 @@ export { toTensor, toPositive, fromPositive, randomFlipLeftRight, flipMask } fro
 export { batches } from "./batches";
 export type { BatchOptions } from "./batches";
 export { loadBuiltinMnist, builtinMnistPath, BUILTIN_MNIST_FILE, BUILTIN_MNIST_SHA256 } from "./builtin";
-export { encodeNpy, decodeNpy } from "./npy";
+export { encodeNpy, decodeNpy } from "@dale/io";

@@ -10,7 +10,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { afterAll, describe, expect, it } from "vitest";
 import { loadCheckpoint, saveCheckpoint, type CheckpointManifest } from "./checkpoint";
 import { Ema } from "./ema";
-import { decodeSafetensors, encodeSafetensors } from "./safetensors";
+import { decodeSafetensors, encodeSafetensors } from "@dale/io";
 import { fromFunction } from "./score-model";
 import { createUNet, unetPresets, type UNet } from "./unet";
 

@@ -1,10 +1,10 @@
 import { createHash } from "node:crypto";
 import { mkdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
+import { decodeSafetensors, encodeSafetensors, type RawTensor, type SafetensorsDtype } from "@dale/io";
+import { syncDir, writeFileAtomic } from "@dale/io/node";
 import * as tf from "@tensorflow/tfjs-core";
 import { Ema } from "./ema";
-import { syncDir, writeFileAtomic } from "./fs";
-import { decodeSafetensors, encodeSafetensors, type RawTensor, type SafetensorsDtype } from "./safetensors";
 import { modelVariables, type ModelConfig, type ScoreModel } from "./score-model";
 import { createUNet, resolveUNetConfig, type UNet } from "./unet";
 

@@ -40,7 +40,7 @@ export {
   type NamedTensor,
   type OptimizerLike,
 } from "./checkpoint";
-export { writeFileAtomic, syncDir } from "./fs";
+export { writeFileAtomic, syncDir } from "@dale/io/node";
 export {
   encodeSafetensors,
   decodeSafetensors,
@@ -49,4 +49,4 @@ export {
   type SafetensorsDtype,
   type SafetensorsFile,
   type RawTensor,
-} from "./safetensors";
+} from "@dale/io";

@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { writeFileAtomic } from "@dale/models";
+import { writeFileAtomic } from "@dale/io/node";
 import { classifierFromBytes, type Classifier } from "./classifier";
 import { trainClassifier, type TrainClassifierOptions } from "./train";
 

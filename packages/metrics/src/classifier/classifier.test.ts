@@ -1,6 +1,6 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { loadBuiltinMnist } from "@dale/data";
-import { encodeSafetensors } from "@dale/models";
+import { encodeSafetensors } from "@dale/io";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";

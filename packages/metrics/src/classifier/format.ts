@@ -1,8 +1,8 @@
 import { createHash } from "node:crypto";
-import { decodeSafetensors, encodeSafetensors } from "@dale/models";
+import { decodeSafetensors, encodeSafetensors } from "@dale/io";
 
 /**
- * The classifier's file: a safetensors file (`@dale/models`' codec), float32 only, with a sha256 of the data section:
+ * The classifier's file: a safetensors file (`@dale/io`'s codec), float32 only, with a sha256 of the data section:
  *
  *     [8 bytes: N, unsigned little-endian] [N bytes: JSON header, space-padded to a multiple of 8] [data]
  *     header = { "__metadata__": { format: "dale-classifier", version: "1", sha256: <hex of data>, ... },

@@ -1,4 +1,4 @@
-import { float16ToFloat32 } from "@dale/models";
+import { float16ToFloat32 } from "@dale/io";
 
 /** Element types of PyTorch tensors that the reader decodes, named as `torch.<dtype>` prints them. */
 export type TorchDtype = "float32" | "float16" | "bfloat16" | "float64" | "int64" | "int32" | "int16" | "int8" | "uint8" | "bool";

@@ -1,4 +1,4 @@
-// Durable file writes for checkpoints and caches, shared by the trainer, the benchmark and @dale/metrics.
+// Durable file writes for checkpoints and caches, shared by @dale/models, the trainer, the benchmark and @dale/metrics.
 import { randomBytes } from "node:crypto";
 import { mkdir, open, rename, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";

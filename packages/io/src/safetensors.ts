@@ -7,6 +7,8 @@
  * with offsets relative to the start of the data and every value little-endian. Only F32 and F16 are written or read.
  */
 
+import { float16ToFloat32, float32ToFloat16 } from "./float16";
+
 /** The element types this module reads and writes. */
 export type SafetensorsDtype = "F32" | "F16";
 
@@ -20,52 +22,6 @@ export interface RawTensor {
 export interface SafetensorsFile {
   tensors: Map<string, RawTensor & { dtype: SafetensorsDtype }>;
   metadata: Record<string, string>;
-}
-
-const f32 = new Float32Array(1);
-const u32 = new Uint32Array(f32.buffer);
-
-/**
- * float32 -> IEEE 754 binary16 bits, rounding to nearest, ties to even (as numpy's astype(float16) does).
- * Overflow gives +-Infinity (0x7C00), values below half the smallest subnormal (2^-25) give +-0, NaN stays NaN.
- *
- * @example
- * float32ToFloat16(1) === 0x3c00; float32ToFloat16(65504) === 0x7bff; float32ToFloat16(1e-8) === 0
- */
-export function float32ToFloat16(value: number): number {
-  f32[0] = value;
-  const x = u32[0] as number;
-  const sign = (x >>> 16) & 0x8000;
-  const exp = (x >>> 23) & 0xff;
-  let mant = x & 0x7fffff;
-  if (exp === 0xff) return sign | 0x7c00 | (mant !== 0 ? 0x200 | (mant >>> 13) : 0); // Inf or (quiet) NaN
-  const e = exp - 127 + 15; // the binary16 biased exponent
-  if (e >= 0x1f) return sign | 0x7c00; // overflow
-  if (e <= 0) {
-    // Subnormal (or zero): value = m * 2^-24 with m = (1.mant) * 2^(e + 9), i.e. the full mantissa >> (14 - e).
-    if (e < -10) return sign;
-    mant |= 0x800000;
-    const shift = 14 - e;
-    const half = 1 << (shift - 1);
-    const rem = mant & ((1 << shift) - 1);
-    let r = mant >>> shift;
-    if (rem > half || (rem === half && (r & 1) === 1)) r++;
-    return sign | r;
-  }
-  let r = (e << 10) | (mant >>> 13);
-  const rem = mant & 0x1fff;
-  if (rem > 0x1000 || (rem === 0x1000 && (r & 1) === 1)) r++; // a carry may round up into the exponent, or to Inf
-  return sign | r;
-}
-
-/** IEEE 754 binary16 bits -> the number they encode (exact). */
-export function float16ToFloat32(bits: number): number {
-  const sign = bits & 0x8000 ? -1 : 1;
-  const exp = (bits >>> 10) & 0x1f;
-  const mant = bits & 0x3ff;
-  if (exp === 0) return sign * mant * 2 ** -24;
-  if (exp === 0x1f) return mant === 0 ? sign * Infinity : NaN;
-  return sign * (1 + mant / 1024) * 2 ** (exp - 15);
 }
 
 const bytesOf: Record<SafetensorsDtype, number> = { F32: 4, F16: 2 };
@@ -97,10 +53,9 @@ export function encodeSafetensors(
     header[name] = { dtype, shape: t.shape, data_offsets: [offset, end] };
     offset = end;
   }
-  let json = JSON.stringify(header);
-  const jsonBytesLength = Buffer.byteLength(json, "utf8");
-  json += " ".repeat((8 - (jsonBytesLength % 8)) % 8);
-  const headerBytes = new TextEncoder().encode(json);
+  const json = new TextEncoder().encode(JSON.stringify(header));
+  const headerBytes = new Uint8Array(json.length + ((8 - (json.length % 8)) % 8)).fill(0x20); // space-padded
+  headerBytes.set(json);
   const out = new Uint8Array(8 + headerBytes.length + offset);
   const view = new DataView(out.buffer);
   view.setBigUint64(0, BigInt(headerBytes.length), true);

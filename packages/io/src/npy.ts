@@ -13,9 +13,9 @@ export function encodeNpy(data: Float32Array, shape: readonly number[]): Uint8Ar
   const total = Math.ceil((prefix + header.length + 1) / 64) * 64;
   header = header.padEnd(total - prefix - 1, " ") + "\n";
   const out = new Uint8Array(total + data.length * 4);
-  out.set([0x93, ...Buffer.from("NUMPY", "latin1"), 1, 0], 0);
+  out.set(latin1Bytes("\x93NUMPY\x01\x00"), 0);
   new DataView(out.buffer).setUint16(8, header.length, true);
-  out.set(Buffer.from(header, "latin1"), prefix);
+  out.set(latin1Bytes(header), prefix);
   const view = new DataView(out.buffer, total);
   for (let i = 0; i < data.length; i++) view.setFloat32(i * 4, data[i] as number, true);
   return out;
@@ -23,12 +23,12 @@ export function encodeNpy(data: Float32Array, shape: readonly number[]): Uint8Ar
 
 /** Parses what {@link encodeNpy} writes (float32, C order, version 1.0): for tests and for reading samples back. */
 export function decodeNpy(bytes: Uint8Array): { shape: number[]; data: Float32Array } {
-  const magic = Buffer.from(bytes.subarray(0, 6)).toString("latin1");
+  const magic = latin1Text(bytes.subarray(0, 6));
   if (magic !== "\x93NUMPY") throw new Error("decodeNpy: not a .npy file (bad magic).");
   if (bytes[6] !== 1 || bytes[7] !== 0) throw new Error(`decodeNpy: expected version 1.0, got ${bytes[6]}.${bytes[7]}.`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLength = view.getUint16(8, true);
-  const header = Buffer.from(bytes.subarray(10, 10 + headerLength)).toString("latin1");
+  const header = latin1Text(bytes.subarray(10, 10 + headerLength));
   if ((10 + headerLength) % 64 !== 0) throw new Error("decodeNpy: the header is not padded to a multiple of 64 bytes.");
   if (!header.includes("'descr': '<f4'") || !header.includes("'fortran_order': False")) {
     throw new Error(`decodeNpy: only little-endian float32 in C order is supported, got header ${header.trim()}.`);
@@ -46,4 +46,18 @@ export function decodeNpy(bytes: Uint8Array): { shape: number[]; data: Float32Ar
   const data = new Float32Array(size);
   for (let i = 0; i < size; i++) data[i] = view.getFloat32(start + i * 4, true);
   return { shape, data };
+}
+
+// Latin-1, one byte per character, as numpy reads and writes the header (TextDecoder's "latin1" is windows-1252, which
+// would turn the magic's 0x93 into U+201C).
+function latin1Bytes(text: string): Uint8Array {
+  const out = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i) & 0xff;
+  return out;
+}
+
+function latin1Text(bytes: Uint8Array): string {
+  let text = "";
+  for (const b of bytes) text += String.fromCharCode(b);
+  return text;
 }
