@@ -2,7 +2,7 @@ import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import type * as tf from "@tensorflow/tfjs-core";
 import { createUNet, toAdditiveScore, toLossModel, toSamplerScore, unetPresets, type ScoreModel, type UNetConfig } from "@dale/models";
-import type { SDE, ScoreFn, VESDE, VPSDE } from "@dale/sde";
+import type { AnySDE, ScoreFn, VESDE, VPSDE } from "@dale/sde";
 import type { ModelInit } from "./config";
 
 export type PresetName = keyof typeof unetPresets;
@@ -66,7 +66,7 @@ export function additiveBatchScore(model: ScoreModel, sde: VPSDE | VESDE): (x: t
 }
 
 /** The sampler-side score `(x, t: number)` of a model, for any of the three processes. */
-export function samplerScore(model: ScoreModel, sde: SDE): ScoreFn {
+export function samplerScore(model: ScoreModel, sde: AnySDE): ScoreFn {
   return toSamplerScore(model, sde);
 }
 

@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { userPath } from "@dale/cli-kit";
 import { loadCheckpoint, toDenoiser, type Ema, type ScoreModel } from "@dale/models";
-import { sdeFromJSON, type ScoreFn, type SDE, type SDEJSON } from "@dale/sde";
+import { sdeFromJSON, type AnySDE, type ScoreFn, type SDEJSON } from "@dale/sde";
 import { extraSchema, formatZodError, type TrainerExtra } from "./config";
 import { buildModel, samplerScore } from "./model";
 import { sampleImages, type SamplerName, type Schedule } from "./sampling";
@@ -17,7 +17,7 @@ export function checkpointDir(path: string): string {
 }
 
 /** A checkpoint's manifest and the trainer's validated `extra`, without loading any weights. */
-export function readTrainerManifest(path: string): { dir: string; extra: TrainerExtra; sde: SDE; functionModel: boolean; output: string | undefined } {
+export function readTrainerManifest(path: string): { dir: string; extra: TrainerExtra; sde: AnySDE; functionModel: boolean; output: string | undefined } {
   const dir = checkpointDir(path);
   const manifestPath = join(dir, "checkpoint.json");
   if (!existsSync(manifestPath)) throw new Error(`--checkpoint ${path}: no checkpoint.json there (nor in its checkpoint/ folder).`);
@@ -31,7 +31,7 @@ export function readTrainerManifest(path: string): { dir: string; extra: Trainer
 export interface OpenCheckpoint {
   dir: string;
   extra: TrainerExtra;
-  sde: SDE;
+  sde: AnySDE;
   model: ScoreModel;
   /** The EMA of the weights, when the checkpoint has one. */
   ema: Ema | undefined;

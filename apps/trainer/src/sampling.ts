@@ -1,6 +1,6 @@
 import type * as tf from "@tensorflow/tfjs-core";
 import { daleLangevin, denoiserFromScore, eulerMaruyama, predictorCorrector, probabilityFlow, signAgnostic, solveProcess, solvers, type Denoiser, type SolverInfo, type SolverName } from "@dale/samplers";
-import type { GBM, ScoreFn, SDE, VESDE, VPSDE } from "@dale/sde";
+import type { AnySDE, GBM, ScoreFn, SDE } from "@dale/sde";
 import type { Transform } from "./config";
 import { inverse } from "./data";
 
@@ -77,7 +77,7 @@ export async function sampleImages(options: {
   score: ScoreFn;
   /** The model's denoiser, for the solvers; default the score's through Tweedie's formula (`denoiserFromScore`). */
   denoiser?: Denoiser;
-  sde: SDE;
+  sde: AnySDE;
   sampler: SamplerName;
   schedule: Schedule;
   transform: Transform;
@@ -128,7 +128,7 @@ export async function sampleImages(options: {
   return out;
 }
 
-async function run(sampler: SamplerName, score: ScoreFn, xT: tf.Tensor, sde: SDE, schedule: Schedule, seed: number, report?: (nfe: number) => void): Promise<tf.Tensor> {
+async function run(sampler: SamplerName, score: ScoreFn, xT: tf.Tensor, sde: AnySDE, schedule: Schedule, seed: number, report?: (nfe: number) => void): Promise<tf.Tensor> {
   // One update is one network evaluation, except the predictor-corrector's two and the probability flow's Heun steps.
   const perUpdate = sampler === "predictor-corrector" ? 2 : 1;
   const callback = report ? { callback: (info: { step: number }) => report(sampler === "probability-flow" ? Math.min(2 * info.step, samplerNfe(sampler, schedule)) : perUpdate * info.step) } : {};
@@ -137,8 +137,8 @@ async function run(sampler: SamplerName, score: ScoreFn, xT: tf.Tensor, sde: SDE
     ...(schedule.rho !== undefined ? { rho: schedule.rho } : {}),
     ...(schedule.tMin !== undefined ? { tMin: schedule.tMin } : {}),
   };
-  const gbmOptions = () => ({
-    sde: sde as GBM,
+  const gbmOptions = (g: GBM) => ({
+    sde: g,
     steps: schedule.steps,
     seed,
     ...callback,
@@ -149,18 +149,28 @@ async function run(sampler: SamplerName, score: ScoreFn, xT: tf.Tensor, sde: SDE
     ...(schedule.anneal !== undefined ? { anneal: schedule.anneal } : {}),
     ...(schedule.denoiseSteps !== undefined ? { denoiseSteps: schedule.denoiseSteps } : {}),
   });
-  switch (sampler) {
-    case "dale-langevin":
-      return daleLangevin(score, xT, gbmOptions());
-    case "sign-agnostic":
-      return signAgnostic(score, xT, gbmOptions());
-    case "probability-flow":
-      return probabilityFlow(score, xT, { sde: sde as GBM, steps: schedule.steps, ...grid, ...callback });
-    case "euler-maruyama":
-      return eulerMaruyama(score, xT, { sde: sde as VPSDE | VESDE, steps: schedule.steps, seed, ...grid, ...callback });
-    case "predictor-corrector":
-      return predictorCorrector(score, xT, { sde: sde as VPSDE | VESDE, steps: schedule.steps, seed, ...grid, ...callback });
-    default:
-      throw new Error(`run: ${sampler} is a solver; solveProcess runs it.`);
+  if (isSolver(sampler)) throw new Error(`run: ${sampler} is a solver; solveProcess runs it.`);
+  switch (sde.kind) {
+    case "gbm":
+      switch (sampler) {
+        case "dale-langevin":
+          return daleLangevin(score, xT, gbmOptions(sde));
+        case "sign-agnostic":
+          return signAgnostic(score, xT, gbmOptions(sde));
+        case "probability-flow":
+          return probabilityFlow(score, xT, { sde, steps: schedule.steps, ...grid, ...callback });
+      }
+      break;
+    case "vp":
+    case "ve":
+      switch (sampler) {
+        case "euler-maruyama":
+          return eulerMaruyama(score, xT, { sde, steps: schedule.steps, seed, ...grid, ...callback });
+        case "predictor-corrector":
+          return predictorCorrector(score, xT, { sde, steps: schedule.steps, seed, ...grid, ...callback });
+      }
+      break;
   }
+  // Unreachable after checkSampler, which sampleImages calls first with the full explanation.
+  throw new Error(`run: the ${sampler} sampler does not fit the ${sde.kind} process.`);
 }

@@ -5,7 +5,7 @@ import type * as tf from "@tensorflow/tfjs-core";
 import type { DataParallelShard } from "@dale/backend";
 import { dsmLoss, edmDsmWeighting, edmWeighting, mdsmLoss, referenceWeighting, sampleNoiseLevelTimes, sampleTimes, varianceWeighting } from "@dale/losses";
 import { toLossModel, type ScoreModel } from "@dale/models";
-import { sdeFromJSON, type GBM, type SDE, type SDEJSON, type VESDE, type VPSDE } from "@dale/sde";
+import { sdeFromJSON, type AnySDE, type SDE, type SDEJSON } from "@dale/sde";
 import type { ModelInit, TrainConfig } from "./config";
 import { additiveBatchScore, buildModel } from "./model";
 
@@ -42,7 +42,7 @@ export function stepTimes(sde: SDE, recipe: LossRecipe, batch: number, seed: num
  * full batch's. The EDM recipe is the same losses with EDM's weighting (`edmWeighting`, `edmDsmWeighting`) and
  * log-normal noise levels.
  */
-export function stepLoss(model: ScoreModel, sde: SDE, recipe: LossRecipe): (x0: tf.Tensor, draws: StepDraws) => tf.Scalar {
+export function stepLoss(model: ScoreModel, sde: AnySDE, recipe: LossRecipe): (x0: tf.Tensor, draws: StepDraws) => tf.Scalar {
   const eps = epsFor(sde, recipe);
   const edm = recipe.recipe === "edm" ? recipe.edm : null;
   if (recipe.recipe === "edm" && edm === null) throw new Error("stepLoss: the EDM recipe needs its measured constants (config.edm).");
@@ -56,15 +56,22 @@ export function stepLoss(model: ScoreModel, sde: SDE, recipe: LossRecipe): (x0: 
       t.dispose();
     }
   };
-  if (sde.kind === "gbm") {
-    const net = toLossModel(model, sde as GBM);
-    const lambda = edm ? edmWeighting(edm.sigmaData) : recipe.weighting === "variance" ? varianceWeighting : referenceWeighting;
-    return (x0, draws) => withTimes(x0, draws, (d) => mdsmLoss(net, x0, { sde: sde as GBM, eps, weighting: lambda, ...d }) as tf.Scalar);
+  switch (sde.kind) {
+    case "gbm": {
+      const gbm = sde;
+      const net = toLossModel(model, gbm);
+      const lambda = edm ? edmWeighting(edm.sigmaData) : recipe.weighting === "variance" ? varianceWeighting : referenceWeighting;
+      return (x0, draws) => withTimes(x0, draws, (d) => mdsmLoss(net, x0, { sde: gbm, eps, weighting: lambda, ...d }) as tf.Scalar);
+    }
+    case "vp":
+    case "ve": {
+      const additive = sde;
+      const net = additiveBatchScore(model, additive);
+      const weighting = edm ? edmDsmWeighting(additive, edm.sigmaData) : undefined;
+      return (x0, draws) =>
+        withTimes(x0, draws, (d) => dsmLoss(net, x0, { sde: additive, eps, ...(weighting ? { weighting } : {}), ...d }) as tf.Scalar);
+    }
   }
-  const net = additiveBatchScore(model, sde as VPSDE | VESDE);
-  const weighting = edm ? edmDsmWeighting(sde as VPSDE | VESDE, edm.sigmaData) : undefined;
-  return (x0, draws) =>
-    withTimes(x0, draws, (d) => dsmLoss(net, x0, { sde: sde as VPSDE | VESDE, eps, ...(weighting ? { weighting } : {}), ...d }) as tf.Scalar);
 }
 
 /** What `createShard` needs to rebuild the trainer's network in a worker (structured-cloneable). */

@@ -8,7 +8,7 @@ import { adam, dataParallel, initBackend, type DataParallel } from "@dale/backen
 import { fail, int, num, oneOf, renderPng, userPath } from "@dale/cli-kit";
 import { toTensor } from "@dale/data";
 import { Ema, loadCheckpoint, modelVariables, toDenoiser, type ScoreModel } from "@dale/models";
-import { fitPrior, gbm, geometricSchedule, noiseCoordinates, normalArray, sdeFromJSON, veSDE, vpSDE, type SDE, type SDEJSON } from "@dale/sde";
+import { fitPrior, gbm, geometricSchedule, noiseCoordinates, normalArray, sdeFromJSON, veSDE, vpSDE, type AnySDE, type SDEJSON } from "@dale/sde";
 import cliProgress from "cli-progress";
 import { Command } from "commander";
 import { lossSpec, type LossRow } from "./chart";
@@ -189,7 +189,7 @@ export async function runTrain(argv: readonly string[]): Promise<void> {
 
   // 3. The process (GBM's prior fitted to the data), or the stored one on resume. The EDM recipe's constants are
   // measured on the same images: the mean and std of y_0 in the process's denoising coordinates (log x_0 for GBM).
-  let sde: SDE;
+  let sde: AnySDE;
   if (stored) sde = sdeFromJSON(stored.sde as unknown as SDEJSON);
   else {
     const n = Math.min(dataset.count, PRIOR_FIT_IMAGES);
@@ -419,7 +419,7 @@ const EDM_GBM_SIGMA = { min: 0.002, max: 10 };
  * noiseCoordinates(sde).toY(x, 0), and EDM's ln sigma ~ N(-1.2, 1.2^2) shifted to the data's scale,
  * P_mean = -1.2 + ln(sigma_data / 0.5) (EDM's values are for sigma_data = 0.5).
  */
-function measureEdm(sde: SDE, x: tf.Tensor): NonNullable<TrainConfig["edm"]> {
+function measureEdm(sde: AnySDE, x: tf.Tensor): NonNullable<TrainConfig["edm"]> {
   const [mean, std] = tf.tidy(() => {
     const y = noiseCoordinates(sde).toY(x, 0);
     const m = tf.moments(y);

@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs-core";
-import { noiseLevel, normalArray, timeAtNoiseLevel, uniformArray, type SDE } from "@dale/sde";
+import { normalArray, timeAtNoiseLevel, uniformArray, type SDE } from "@dale/sde";
 
 /**
  * A score network as the losses see it: `(x, t)` with one time per sample, `t` of shape `[batch]`. It returns the
@@ -40,7 +40,7 @@ export function sampleTimes(batch: number, options: { T: number; seed: number; e
 
 /** Options of {@link sampleNoiseLevelTimes}. */
 export interface NoiseLevelDraws {
-  /** The process whose noise level sigma(t) the draws follow (`noiseLevel` of `@dale/sde`). */
+  /** The process whose noise level sigma(t) the draws follow (`sde.noiseLevel`). */
   sde: SDE;
   seed: number;
   /** Mean of ln sigma. EDM uses -1.2 for data of std 0.5; scale it with the data: -1.2 + ln(sigma_data / 0.5). */
@@ -67,8 +67,8 @@ export function sampleNoiseLevelTimes(batch: number, options: NoiseLevelDraws): 
   if (!Number.isFinite(pMean)) throw new Error(`${fn}: pMean must be a finite number, got ${pMean}.`);
   if (!(pStd >= 0) || !Number.isFinite(pStd)) throw new Error(`${fn}: pStd must be a non-negative number, got ${pStd}.`);
   if (!(eps > 0 && eps < sde.T)) throw new Error(`${fn}: eps must be in (0, T = ${sde.T}), got ${eps}.`);
-  const lo = noiseLevel(sde, eps);
-  const hi = noiseLevel(sde, sde.T);
+  const lo = sde.noiseLevel(eps);
+  const hi = sde.noiseLevel(sde.T);
   const z = normalArray(batch, seed, 2); // streams 0 and 1 are the noise and the uniform times
   return tf.tensor1d(
     Float32Array.from(z, (zi) => {
@@ -108,11 +108,6 @@ export function reduce(perElement: tf.Tensor, reduction: Reduction): tf.Tensor {
   const axes = perElement.shape.map((_, i) => i).slice(1);
   const perSample = axes.length > 0 ? tf.sum(perElement, axes) : perElement;
   return reduction === "none" ? perSample : tf.mean(perSample);
-}
-
-/** `[batch]` values reshaped to broadcast against x: `[batch, 1, ..., 1]`. */
-export function perSample(values: Float32Array | number[], x: tf.Tensor): tf.Tensor {
-  return tf.tensor(values, [x.shape[0] as number, ...new Array<number>(x.rank - 1).fill(1)]);
 }
 
 /** x * model(x, t): the Hyvarinen score of the model, whichever output it declares. */

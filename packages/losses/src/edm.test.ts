@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs-core";
-import { gbm, geometricSchedule, noiseLevel, normalArray, vpSDE } from "@dale/sde";
+import { gbm, geometricSchedule, noiseLevel, normalArray, perSample, vpSDE } from "@dale/sde";
 import { describe, expect, it } from "vitest";
 import { dsmLoss, edmDsmWeighting, edmWeighting, mdsmLoss, sampleNoiseLevelTimes, type BatchScoreFn } from "./index";
 
@@ -9,9 +9,6 @@ const SIGMA_DATA = 0.25;
 function denoiser(y: tf.Tensor, sigma: tf.Tensor): tf.Tensor {
   return tf.add(tf.add(tf.mul(y, 0.7), 0.1), tf.mul(sigma, 0.05));
 }
-
-/** Per-sample values as [batch, 1, ..., 1]. */
-const col = (v: number[], rank: number) => tf.tensor(v, [v.length, ...new Array<number>(rank - 1).fill(1)]);
 
 describe("EDM's weighting is M-DSM with lambda = v (v + sd^2) / sd^2 (docs/method.md, section 9)", () => {
   const sde = gbm({ sigma: geometricSchedule(0.002, 10) });
@@ -25,7 +22,7 @@ describe("EDM's weighting is M-DSM with lambda = v (v + sd^2) / sd^2 (docs/metho
     const model: BatchScoreFn = Object.assign(
       (x: tf.Tensor, tt: tf.Tensor) =>
         tf.tidy(() => {
-          const s = col(Array.from(tt.dataSync(), (ti) => noiseLevel(sde, ti)), x.rank);
+          const s = perSample(Array.from(tt.dataSync(), (ti) => noiseLevel(sde, ti)), x);
           const y = tf.log(x);
           return tf.sub(tf.div(tf.sub(denoiser(y, s), y), tf.square(s)), 1);
         }),
@@ -33,7 +30,7 @@ describe("EDM's weighting is M-DSM with lambda = v (v + sd^2) / sd^2 (docs/metho
     );
     const got = mdsmLoss(model, x0, { sde, t, noise, weighting: edmWeighting(SIGMA_DATA), reduction: "none" });
     const want = tf.tidy(() => {
-      const s = col(sigmas, 4);
+      const s = perSample(sigmas, x0);
       const y0 = tf.log(x0);
       const y = tf.add(y0, tf.mul(s, noise));
       const v = tf.square(s);
@@ -55,14 +52,14 @@ describe("EDM's weighting is M-DSM with lambda = v (v + sd^2) / sd^2 (docs/metho
     // Stein score of x from the denoiser: (D - y) / (sigma^2 a), y = x / a.
     const model = (x: tf.Tensor, tt: tf.Tensor) =>
       tf.tidy(() => {
-        const s = col(Array.from(tt.dataSync(), (ti) => noiseLevel(vp, ti)), x.rank);
+        const s = perSample(Array.from(tt.dataSync(), (ti) => noiseLevel(vp, ti)), x);
         const a = tf.rsqrt(tf.add(1, tf.square(s)));
         const y = tf.div(x, a);
         return tf.div(tf.sub(denoiser(y, s), y), tf.mul(tf.square(s), a));
       });
     const got = dsmLoss(model, xs, { sde: vp, t: tv, noise, weighting: edmDsmWeighting(vp, 0.5), reduction: "none" });
     const want = tf.tidy(() => {
-      const s = col(sv, 4);
+      const s = perSample(sv, xs);
       const y = tf.add(xs, tf.mul(s, noise)); // x_t / a = x_0 + sigma Z
       const w = tf.div(tf.add(tf.square(s), 0.25), tf.mul(tf.square(s), 0.25));
       return tf.sum(tf.mul(w, tf.square(tf.sub(denoiser(y, s), xs))), [1, 2, 3]);

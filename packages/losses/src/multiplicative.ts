@@ -1,9 +1,8 @@
 import * as tf from "@tensorflow/tfjs-core";
-import { assertFloat, assertPositive, type GBM } from "@dale/sde";
+import { assertFloat, assertPositive, perSample, type GBM } from "@dale/sde";
 import type { ExactDensity } from "@dale/scores";
 import {
   modelHyvarinen,
-  perSample,
   reduce,
   resolveDraws,
   type BatchScoreFn,

@@ -1,4 +1,4 @@
-import { noiseLevel, type GBM, type VESDE, type VPSDE } from "@dale/sde";
+import type { GBM, VESDE, VPSDE } from "@dale/sde";
 
 /** A loss weighting lambda(t) for M-DSM and M-ESM. */
 export type Weighting = (sde: GBM, t: number) => number;
@@ -54,7 +54,7 @@ export function edmDsmWeighting(sde: VPSDE | VESDE, sigmaData: number): (std: nu
   checkSigmaData(sigmaData, "edmDsmWeighting");
   const sd2 = sigmaData * sigmaData;
   return (b, t) => {
-    const s2 = noiseLevel(sde, t) ** 2;
+    const s2 = sde.noiseLevel(t) ** 2;
     return (b * b * (s2 + sd2)) / sd2;
   };
 }

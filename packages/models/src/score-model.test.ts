@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs-core";
-import { gbm, veSDE, vpSDE } from "@dale/sde";
+import { gbm, perSample, veSDE, vpSDE } from "@dale/sde";
 import { gaussianMixtureScore, lognormalScore } from "@dale/scores";
 import { describe, expect, it } from "vitest";
 import { fromFunction, hyvarinenToNoise, noiseToHyvarinen, toAdditiveScore, toLossModel, toSamplerScore } from "./score-model";
@@ -91,9 +91,8 @@ describe("additive adapters", () => {
     (x, t) =>
       tf.tidy(() => {
         const ab = Array.from(t.dataSync(), (ti) => coeffs(ti));
-        const shape = [t.shape[0] as number, ...new Array<number>(x.rank - 1).fill(1)];
-        const a = tf.tensor(ab.map((c) => c.a), shape);
-        const b = tf.tensor(ab.map((c) => c.b), shape);
+        const a = perSample(ab.map((c) => c.a), x);
+        const b = perSample(ab.map((c) => c.b), x);
         return tf.div(tf.mul(b, tf.sub(x, tf.mul(a, m))), tf.add(tf.mul(tf.square(a), s * s), tf.square(b)));
       }),
     { output: "noise" },
@@ -106,9 +105,9 @@ describe("additive adapters", () => {
       const want = exact.stein(x, t);
       const got = toSamplerScore(noiseModel, vp)(x, t);
       expect(Math.max(...Array.from(tf.abs(tf.sub(got, want)).dataSync()))).toBeLessThan(1e-4 * Math.max(1, ...Array.from(tf.abs(want).dataSync())));
-      const perSample = toAdditiveScore(noiseModel, vp)(x, tf.fill([5], t));
-      expect(Array.from(perSample.dataSync())).toEqual(Array.from(got.dataSync()));
-      tf.dispose([want, got, perSample]);
+      const batched = toAdditiveScore(noiseModel, vp)(x, tf.fill([5], t));
+      expect(Array.from(batched.dataSync())).toEqual(Array.from(got.dataSync()));
+      tf.dispose([want, got, batched]);
     }
     x.dispose();
   });

@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs-core";
-import { noiseCoordinates, type GBM, type NoiseCoordinates, type ScoreFn, type SDE, type VESDE, type VPSDE } from "@dale/sde";
+import { noiseCoordinates, perSample, type AnySDE, type GBM, type NoiseCoordinates, type ScoreFn, type VESDE, type VPSDE } from "@dale/sde";
 import type { UNetConfig } from "./unet";
 
 /**
@@ -71,14 +71,12 @@ export function modelVariables(model: ScoreModel): Record<string, tf.Variable> {
  * Reads t (a `[batch]` tensor) back to JS, since v is a JS function of t.
  */
 function logStd(sde: GBM, t: tf.Tensor, x: tf.Tensor, fn: string): tf.Tensor {
-  const values = t.dataSync();
-  const s = new Float32Array(values.length);
-  for (let i = 0; i < values.length; i++) {
-    const v = sde.logVariance(values[i] as number);
-    if (!(v > 0)) throw new Error(`${fn}: a "noise" model needs v(t) = sde.logVariance(t) > 0, got v(${values[i]}) = ${v}.`);
-    s[i] = Math.sqrt(v);
-  }
-  return tf.tensor(s, [values.length, ...new Array<number>(x.rank - 1).fill(1)]);
+  const s = Float32Array.from(t.dataSync(), (ti) => {
+    const v = sde.logVariance(ti);
+    if (!(v > 0)) throw new Error(`${fn}: a "noise" model needs v(t) = sde.logVariance(t) > 0, got v(${ti}) = ${v}.`);
+    return Math.sqrt(v);
+  });
+  return perSample(s, x, fn);
 }
 
 function checkInputs(x: tf.Tensor, t: tf.Tensor, fn: string): void {
@@ -132,7 +130,7 @@ function denoise(model: ScoreModel, c: NoiseCoordinates, x: tf.Tensor, t: tf.Ten
   const s = sigmas(c, t, fn);
   const y = c.toY(x, t);
   const d = run(model, y, s, fn);
-  const variance = tf.reshape(tf.square(s), [x.shape[0] as number, ...new Array<number>(x.rank - 1).fill(1)]);
+  const variance = perSample(tf.square(s), x, fn);
   return { d, y, variance };
 }
 
@@ -182,35 +180,41 @@ export function toLossModel(model: ScoreModel, sde: GBM): BatchScoreFn {
  * @example
  * const samples = daleLangevin(toSamplerScore(ema.model, sde), xT, { ... });
  */
-export function toSamplerScore(model: ScoreModel, sde: SDE): ScoreFn {
+export function toSamplerScore(model: ScoreModel, sde: AnySDE): ScoreFn {
   const fn = "toSamplerScore";
-  const additive = sde.kind === "gbm" ? null : toAdditiveScore(model, sde as VPSDE | VESDE);
-  const c = model.output === "denoiser" ? noiseCoordinates(sde) : null;
+  const score = sde.kind === "gbm" ? gbmScore(model, sde, fn) : toAdditiveScore(model, sde);
   return (x: tf.Tensor, t: number) =>
     tf.tidy(() => {
       if (typeof t !== "number" || !Number.isFinite(t)) throw new Error(`${fn}: t must be a finite number, got ${t}.`);
       if (!(x instanceof tf.Tensor) || x.rank < 1) throw new Error(`${fn}: x must be a tensor [batch, ...].`);
-      const tt = tf.fill([x.shape[0] as number], t, "float32");
-      if (additive) return additive(x, tt);
-      if (c) return c.denoisedToScore(denoise(model, c, x, tt, fn).d, x, tt);
-      const out = run(model, x, tt, fn);
-      switch (model.output) {
-        case "stein":
-          return out;
-        case "hyvarinen":
-          return tf.div(out, x);
-        case "noise":
-          return tf.div(tf.sub(tf.neg(tf.div(out, logStd(sde as GBM, tt, x, fn))), 1), x);
-        default:
-          throw new Error(`${fn}: unknown output kind ${String(model.output)}.`);
-      }
+      return score(x, tf.fill([x.shape[0] as number], t, "float32"));
     });
+}
+
+/** The Stein score of a model under GBM with per-sample times `t` (`[batch]`); see {@link toSamplerScore}. */
+function gbmScore(model: ScoreModel, sde: GBM, fn: string): (x: tf.Tensor, t: tf.Tensor) => tf.Tensor {
+  const c = model.output === "denoiser" ? noiseCoordinates(sde) : null;
+  return (x, t) => {
+    if (c) return c.denoisedToScore(denoise(model, c, x, t, fn).d, x, t);
+    const out = run(model, x, t, fn);
+    switch (model.output) {
+      case "stein":
+        return out;
+      case "hyvarinen":
+        return tf.div(out, x);
+      case "noise":
+        return tf.div(tf.sub(tf.neg(tf.div(out, logStd(sde, t, x, fn))), 1), x);
+      default:
+        throw new Error(`${fn}: unknown output kind ${String(model.output)}.`);
+    }
+  };
 }
 
 /**
  * The Stein score of a model under an additive SDE with per-sample times, `(x, t: [batch]) => score`, for the DSM loss
- * and the additive samplers. A `"noise"` output z_hat predicts Z in x_t = a(t) x_0 + b(t) Z (the marginal's std b(t)
- * comes from `sde.marginal`), so score = -z_hat / b(t), the epsilon parameterisation of DDPM and score_sde; a
+ * and the additive samplers. A `"noise"` output z_hat predicts Z in x_t = a(t) x_0 + b(t) Z (the marginal's std
+ * b(t) = `sde.marginalStd(t)`: sqrt(1 - e^-B(t)) for VP, sigma(t) for VE), so score = -z_hat / b(t), the epsilon
+ * parameterisation of DDPM and score_sde; a
  * `"denoiser"` output D (in y = x / a(t)) gives score = (D - y) / (sigma^2 a(t)); a `"stein"` output is used as is.
  */
 export function toAdditiveScore(model: ScoreModel, sde: VPSDE | VESDE): (x: tf.Tensor, t: tf.Tensor) => tf.Tensor {
@@ -223,10 +227,8 @@ export function toAdditiveScore(model: ScoreModel, sde: VPSDE | VESDE): (x: tf.T
       if (model.output === "denoiser") return c.denoisedToScore(denoise(model, c, x, t, fn).d, x, t);
       const out = run(model, x, t, fn);
       if (model.output === "stein") return out;
-      const marginal = sde.marginal(tf.ones([t.shape[0] as number]), t);
-      if (marginal.family !== "normal") throw new Error(`${fn}: expected a normal marginal from the ${sde.kind} SDE.`);
-      const std = tf.reshape(marginal.std, [t.shape[0] as number, ...new Array<number>(x.rank - 1).fill(1)]);
-      return tf.neg(tf.div(out, std));
+      if (sde.domain !== "real") throw new Error(`${fn}: expected a normal marginal from the ${sde.kind} SDE.`);
+      return tf.neg(tf.div(out, perSample(Float32Array.from(t.dataSync(), (ti) => sde.marginalStd(ti)), x, fn)));
     });
 }
 
@@ -239,7 +241,7 @@ export function toAdditiveScore(model: ScoreModel, sde: VPSDE | VESDE): (x: tf.T
  * @example
  * const y0 = await heun(toDenoiser(model, sde), yT, { sigmas });
  */
-export function toDenoiser(model: ScoreModel, sde: SDE): (y: tf.Tensor, sigma: number) => tf.Tensor {
+export function toDenoiser(model: ScoreModel, sde: AnySDE): (y: tf.Tensor, sigma: number) => tf.Tensor {
   const fn = "toDenoiser";
   const c = noiseCoordinates(sde);
   const score = model.output === "denoiser" ? null : toSamplerScore(model, sde);

@@ -22,7 +22,7 @@ export {
 export { referencePresets, type ReferencePreset, type ReferenceSchedule, type ReferenceDataset } from "./presets";
 export { toStein, hyvarinen } from "@dale/scores";
 // The SDE factories, so that installing @dale/samplers alone is enough to sample.
-export { gbm, vpSDE, veSDE, lognormalPrior, geometricSchedule, noiseCoordinates, type GBM, type VPSDE, type VESDE, type ScoreFn } from "@dale/sde";
+export { gbm, vpSDE, veSDE, lognormalPrior, geometricSchedule, noiseCoordinates, type AnySDE, type GBM, type VPSDE, type VESDE, type ScoreFn } from "@dale/sde";
 export {
   karrasSigmas,
   euler,

@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs-core";
-import { noiseCoordinates, type ScoreFn, type SDE } from "@dale/sde";
+import { noiseCoordinates, type AnySDE, type ScoreFn, type SDE } from "@dale/sde";
 import { checkStart } from "./loop";
 import { karrasSigmas, solvers, type Denoiser, type SolverInfo, type SolverName, type SolverOptionsByName } from "./solvers";
 
@@ -12,7 +12,7 @@ export const DEFAULT_SIGMA_MIN = 0.002;
  */
 export type SolveProcessOptions<K extends SolverName = SolverName> = Omit<SolverOptionsByName[K], "sigmas"> & {
   /** The forward process; its noise coordinates (`noiseCoordinates` of `@dale/sde`) are where the solver runs. */
-  sde: SDE;
+  sde: AnySDE;
   /** A name from the {@link solvers} catalogue. Default "heun". */
   solver?: K;
   /** Number of steps; `solvers[solver].stepsForNfe(nfe)` turns a budget of network evaluations into steps. */
@@ -67,7 +67,7 @@ export async function solveProcess<K extends SolverName = "heun">(
     const solve = entry.solve as (D: Denoiser, y: tf.Tensor, o: SolverOptionsByName[K]) => Promise<tf.Tensor>;
     // EDM's churn raises sigma_i by up to a factor sqrt(2); keep it within the process's noise levels, where a score
     // function is defined (a network would have to extrapolate beyond them).
-    const churnCap = solver === "edm-stochastic" && (rest as { sTmax?: number }).sTmax === undefined ? { sTmax: noiseCoordinates(sde).noiseLevel(sde.T) / Math.SQRT2 } : {};
+    const churnCap = solver === "edm-stochastic" && (rest as { sTmax?: number }).sTmax === undefined ? { sTmax: sde.noiseLevel(sde.T) / Math.SQRT2 } : {};
     y0 = await solve(denoiser, yT, { ...churnCap, ...(rest as object), sigmas } as SolverOptionsByName[K]);
     return c.toX(y0, 0);
   } finally {
@@ -81,10 +81,9 @@ export async function solveProcess<K extends SolverName = "heun">(
  * down to sigmaMin, then 0.
  */
 export function processSigmas(sde: SDE, steps: number, options: { sigmaMin?: number; sigmaMax?: number; rho?: number } = {}): Float64Array {
-  const c = noiseCoordinates(sde);
-  const floor = c.noiseLevel(0);
+  const floor = sde.noiseLevel(0);
   const sigmaMin = options.sigmaMin ?? Math.max(DEFAULT_SIGMA_MIN, floor * (1 + 1e-9));
-  const sigmaMax = options.sigmaMax ?? c.noiseLevel(sde.T);
+  const sigmaMax = options.sigmaMax ?? sde.noiseLevel(sde.T);
   if (!(sigmaMin >= floor)) throw new Error(`processSigmas: sigmaMin ${sigmaMin} lies below the ${sde.kind} process's noise level at t = 0 (${floor}).`);
   return karrasSigmas(steps, { sigmaMin, sigmaMax, ...(options.rho !== undefined ? { rho: options.rho } : {}) });
 }
@@ -102,7 +101,7 @@ export function processSigmas(sde: SDE, steps: number, options: { sigmaMin?: num
  * @example
  * const D = denoiserFromScore(lognormalMixtureScore(sde, mixture).stein, sde);
  */
-export function denoiserFromScore(score: ScoreFn, sde: SDE): Denoiser {
+export function denoiserFromScore(score: ScoreFn, sde: AnySDE): Denoiser {
   const fn = "denoiserFromScore";
   if (typeof score !== "function") throw new Error(`${fn}: score must be a function (x, t) => tf.Tensor.`);
   const kind = (score as { kind?: string }).kind;

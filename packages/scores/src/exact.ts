@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs-core";
-import { timeTensor, type GBM, type SDE, type Time, type VESDE, type VPSDE } from "@dale/sde";
+import { timeTensor, type GBM, type Time, type VESDE, type VPSDE } from "@dale/sde";
 import type { ExactDensity } from "./types";
 
 /**
@@ -73,12 +73,16 @@ export function gaussianMixtureScore(sde: VPSDE | VESDE, mixture: DiagonalMixtur
   };
 }
 
-function affineCoefficients(sde: SDE, t: number): { a: number; b: number } {
-  return tf.tidy(() => {
-    const m = sde.marginal(tf.ones([1]), t);
-    if (m.family !== "normal") throw new Error(`gaussianMixtureScore: needs an additive SDE, got ${sde.kind}.`);
-    return { a: m.mean.dataSync()[0] as number, b: m.std.dataSync()[0] as number };
-  });
+/** a(t) and b(t) of X_t | X_0 ~ N(a(t) X_0, b(t)^2): VP a = exp(-B(t)/2), VE a = 1; b = `sde.marginalStd(t)`. */
+function affineCoefficients(sde: VPSDE | VESDE, t: number): { a: number; b: number } {
+  switch (sde.kind) {
+    case "vp":
+      return { a: Math.exp(-0.5 * sde.beta.integral(t)), b: sde.marginalStd(t) };
+    case "ve":
+      return { a: 1, b: sde.marginalStd(t) };
+    default:
+      throw new Error(`gaussianMixtureScore: needs an additive SDE, got ${String((sde as { kind: unknown }).kind)}.`);
+  }
 }
 
 interface Mixture {

@@ -7,6 +7,10 @@ import { assertFloat, assertSameShape, timeTensor } from "./util";
 export interface VPSDE extends SDE {
   readonly kind: "vp";
   readonly beta: Schedule;
+  /** sigma(t) = sqrt(e^B(t) - 1) = b(t) / a(t), the noise std of y = x / a(t), with B(t) = int_0^t beta. */
+  noiseLevel(t: number): number;
+  /** b(t) = sqrt(1 - e^-B(t)), the std of X_t given X_0. */
+  marginalStd(t: number): number;
 }
 
 export interface VESDE extends SDE {
@@ -15,6 +19,10 @@ export interface VESDE extends SDE {
   readonly sigmaMax: number;
   /** sigma(t) = sigmaMin (sigmaMax / sigmaMin)^(t / T). */
   sigmaAt(t: number): number;
+  /** sigma(t), as {@link VESDE.sigmaAt}: the process is its own denoising coordinate. */
+  noiseLevel(t: number): number;
+  /** sigma(t), the std of X_t given X_0. */
+  marginalStd(t: number): number;
 }
 
 /**
@@ -36,7 +44,7 @@ export function vpSDE(options: { betaMin?: number; betaMax?: number; beta?: Sche
     ? toSchedule(options.beta, "vpSDE", "beta")
     : linearSchedule(options.betaMin ?? 0.1, options.betaMax ?? 20, T);
   const logMeanCoeff = (t: number) => -0.5 * beta.integral(t);
-  const std = (t: number) => Math.sqrt(-Math.expm1(2 * logMeanCoeff(t)));
+  const std = (t: number) => Math.sqrt(-Math.expm1(-beta.integral(t)));
   const prior: Prior = normalPrior({ loc: 0, scale: 1 });
   return {
     kind: "vp",
@@ -44,6 +52,8 @@ export function vpSDE(options: { betaMin?: number; betaMax?: number; beta?: Sche
     T,
     beta,
     prior,
+    noiseLevel: (t) => Math.sqrt(Math.expm1(beta.integral(t))),
+    marginalStd: std,
     drift: (x, t) => tf.tidy(() => tf.mul(timeTensor(t, x, (s) => -0.5 * beta.value(s), "vpSDE.drift"), x)),
     diffusion: (x, t) =>
       tf.tidy(() => tf.broadcastTo(timeTensor(t, x, (s) => Math.sqrt(beta.value(s)), "vpSDE.diffusion"), x.shape)),
@@ -94,6 +104,8 @@ export function veSDE(options: { sigmaMin?: number; sigmaMax?: number; T?: numbe
     sigmaMin,
     sigmaMax,
     sigmaAt,
+    noiseLevel: sigmaAt,
+    marginalStd: sigmaAt,
     prior: normalPrior({ loc: 0, scale: sigmaMax }),
     drift: (x) => tf.zerosLike(x),
     diffusion: (x, t) => tf.tidy(() => tf.broadcastTo(timeTensor(t, x, g, "veSDE.diffusion"), x.shape)),

@@ -1,7 +1,5 @@
 import * as tf from "@tensorflow/tfjs-core";
-import type { GBM } from "./gbm";
-import type { VESDE, VPSDE } from "./additive";
-import type { SDE, Time } from "./types";
+import type { AnySDE, SDE, Time } from "./types";
 import { assertFloat, timeTensor } from "./util";
 
 /**
@@ -11,22 +9,13 @@ import { assertFloat, timeTensor } from "./util";
  * - GBM: sigma(t) = sqrt(v(t)), the std of log X_t given X_0 (docs/method.md, section 9);
  * - VP: sigma(t) = sqrt(e^B(t) - 1) = b(t) / a(t), the noise std of x_t / a(t);
  * - VE: sigma(t) itself.
- * Each is increasing in t.
+ * Each is increasing in t. This is `sde.noiseLevel(t)` ({@link SDE.noiseLevel}), as a function.
  *
  * @example
  * noiseLevel(gbm({ sigma: 0.8 }), 1); // 0.8
  */
 export function noiseLevel(sde: SDE, t: number): number {
-  switch (sde.kind) {
-    case "gbm":
-      return Math.sqrt((sde as GBM).logVariance(t));
-    case "vp":
-      return Math.sqrt(Math.expm1((sde as VPSDE).beta.integral(t)));
-    case "ve":
-      return (sde as VESDE).sigmaAt(t);
-    default:
-      throw new Error(`noiseLevel: unknown SDE kind ${String((sde as { kind: unknown }).kind)}.`);
-  }
+  return sde.noiseLevel(t);
 }
 
 /**
@@ -67,7 +56,7 @@ export function timeAtNoiseLevel(sde: SDE, sigma: number): number {
  * {@link NoiseCoordinates.denoisedToScore} convert between D and the Stein score of x.
  */
 export interface NoiseCoordinates {
-  readonly sde: SDE;
+  readonly sde: AnySDE;
   /** sigma(t); see {@link noiseLevel}. */
   noiseLevel(t: number): number;
   /** t(sigma); see {@link timeAtNoiseLevel}. */
@@ -93,14 +82,14 @@ export interface NoiseCoordinates {
  * const c = noiseCoordinates(gbm({ sigma: geometricSchedule(0.002, 10) }));
  * const y = c.toY(x, 1); // log x: a VE diffusion with noise level c.noiseLevel(1) ~ 10
  */
-export function noiseCoordinates(sde: SDE): NoiseCoordinates {
+export function noiseCoordinates(sde: AnySDE): NoiseCoordinates {
   const fn = "noiseCoordinates";
-  const level = (t: number) => noiseLevel(sde, t);
+  const level = (t: number) => sde.noiseLevel(t);
   const variance = (x: tf.Tensor, t: Time, f: string) => timeTensor(t, x, (s) => level(s) ** 2, f);
   const common = { sde, noiseLevel: level, timeAt: (sigma: number) => timeAtNoiseLevel(sde, sigma) };
   switch (sde.kind) {
     case "gbm": {
-      const g = sde as GBM;
+      const g = sde;
       const m = (x: tf.Tensor, t: Time, f: string) => timeTensor(t, x, (s) => g.logMean(s), f);
       return {
         ...common,
@@ -122,8 +111,9 @@ export function noiseCoordinates(sde: SDE): NoiseCoordinates {
     case "vp":
     case "ve": {
       // a(t) = 1 / sqrt(1 + sigma^2) for VP (e^-B/2 with sigma^2 = e^B - 1), 1 for VE.
+      const vp = sde.kind === "vp";
       const a = (x: tf.Tensor, t: Time, f: string) =>
-        timeTensor(t, x, (s) => (sde.kind === "vp" ? 1 / Math.sqrt(1 + level(s) ** 2) : 1), f);
+        timeTensor(t, x, (s) => (vp ? 1 / Math.sqrt(1 + level(s) ** 2) : 1), f);
       return {
         ...common,
         toY: (x, t) => tf.tidy(() => (assertFloat(x, `${fn}.toY`, "x"), tf.div(x, a(x, t, `${fn}.toY`)))),

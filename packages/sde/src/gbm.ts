@@ -26,6 +26,10 @@ export interface GBM extends SDE {
   logMean(t: number): number;
   /** v(t) = int_0^t sigma(s)^2 ds: Var[log X_t | X_0] = v(t). */
   logVariance(t: number): number;
+  /** sigma(t) = sqrt(v(t)), the std of log X_t given X_0: y = log x - m(t) is a VE diffusion with this noise level. */
+  noiseLevel(t: number): number;
+  /** sqrt(v(t)), the std of log X_t given X_0 (the same number as {@link GBM.noiseLevel}). */
+  marginalStd(t: number): number;
   /** The same process with another prior. */
   withPrior(prior: PriorParams | Prior): GBM;
 }
@@ -51,7 +55,8 @@ export function gbm(options: GBMOptions = {}): GBM {
   const logMean = (t: number) => mu.integral(t) - 0.5 * sigma.integralOfSquare(t);
   const logVariance = (t: number) => sigma.integralOfSquare(t);
   if (!(logVariance(T) > 0)) throw new Error(`gbm: int_0^T sigma^2 must be positive, got ${logVariance(T)}.`);
-  const prior = toPrior(options.prior ?? { loc: logMean(T), scale: Math.sqrt(logVariance(T)) });
+  const logStd = (t: number) => Math.sqrt(logVariance(t));
+  const prior = toPrior(options.prior ?? { loc: logMean(T), scale: logStd(T) });
 
   const checked = (x0: tf.Tensor, fn: string) => {
     assertFloat(x0, fn, "x0");
@@ -67,6 +72,8 @@ export function gbm(options: GBMOptions = {}): GBM {
     prior,
     logMean,
     logVariance,
+    noiseLevel: logStd,
+    marginalStd: logStd,
     drift: (x, t) => tf.tidy(() => tf.mul(timeTensor(t, x, (s) => mu.value(s), "gbm.drift"), x)),
     diffusion: (x, t) => tf.tidy(() => tf.mul(timeTensor(t, x, (s) => sigma.value(s), "gbm.diffusion"), x)),
     diffusionDivergence: (x, t) =>
@@ -75,7 +82,7 @@ export function gbm(options: GBMOptions = {}): GBM {
       checked(x0, "gbm.marginal");
       return tf.tidy(() => {
         const loc = tf.add(tf.log(x0), timeTensor(t, x0, logMean, "gbm.marginal"));
-        const scale = tf.broadcastTo(timeTensor(t, x0, (s) => Math.sqrt(logVariance(s)), "gbm.marginal"), x0.shape);
+        const scale = tf.broadcastTo(timeTensor(t, x0, logStd, "gbm.marginal"), x0.shape);
         return { family: "lognormal" as const, loc, scale };
       });
     },
@@ -85,7 +92,7 @@ export function gbm(options: GBMOptions = {}): GBM {
       assertSameShape(x0, noise, "gbm.perturb", "x0", "noise");
       return tf.tidy(() => {
         const m = timeTensor(t, x0, logMean, "gbm.perturb");
-        const s = timeTensor(t, x0, (u) => Math.sqrt(logVariance(u)), "gbm.perturb");
+        const s = timeTensor(t, x0, logStd, "gbm.perturb");
         return tf.mul(x0, tf.exp(tf.add(m, tf.mul(s, noise))));
       });
     },

@@ -15,5 +15,5 @@ export { randomNormal, normalArray, uniformArray } from "./random";
 export { lognormalMoments } from "./moments";
 export { sdeFromJSON } from "./json";
 export { noiseLevel, timeAtNoiseLevel, noiseCoordinates, type NoiseCoordinates } from "./coordinates";
-export { assertPositive, assertFloat, assertSameShape, timeTensor } from "./util";
-export type { SDE, SDEJSON, Marginal, Prior, PriorJSON, ScoreFn, Time } from "./types";
+export { assertPositive, assertFloat, assertSameShape, timeTensor, perSample } from "./util";
+export type { SDE, AnySDE, SDEJSON, Marginal, Prior, PriorJSON, ScoreFn, Time } from "./types";

@@ -1,9 +1,16 @@
 import { veSDE, vpFromJSON } from "./additive";
 import { gbmFromJSON } from "./gbm";
-import type { SDE, SDEJSON } from "./types";
+import type { AnySDE, SDEJSON } from "./types";
 
-/** Rebuilds any SDE from its `toJSON()` (an exhaustive switch over the kinds). */
-export function sdeFromJSON(json: SDEJSON): SDE {
+/**
+ * Rebuilds any SDE from its `toJSON()` (an exhaustive switch over the kinds). The result is the union
+ * {@link AnySDE}, so that narrowing on `kind` reaches each process's own members without a cast.
+ *
+ * @example
+ * const sde = sdeFromJSON(JSON.parse(text));
+ * const v = sde.kind === "gbm" ? sde.logVariance(sde.T) : sde.marginalStd(sde.T) ** 2;
+ */
+export function sdeFromJSON(json: SDEJSON): AnySDE {
   switch (json.kind) {
     case "gbm":
       return gbmFromJSON(json);

@@ -1,4 +1,6 @@
 import type * as tf from "@tensorflow/tfjs-core";
+import type { VESDE, VPSDE } from "./additive";
+import type { GBM } from "./gbm";
 import type { ScheduleJSON } from "./schedule";
 
 /**
@@ -67,7 +69,29 @@ export interface SDE {
   marginal(x0: tf.Tensor, t: Time): Marginal;
   /** x_t from x_0 and standard-normal `noise` of x_0's shape: the reparameterised draw from {@link marginal}. */
   perturb(x0: tf.Tensor, noise: tf.Tensor, t: Time): tf.Tensor;
+  /**
+   * The noise level sigma(t) of Karras et al. (2022, arXiv 2206.00364, eq. 1): the std of the noise in the process's
+   * denoising coordinates y, where y_t = y_0 + sigma(t) Z (`noiseCoordinates`). GBM sqrt(v(t)), VP sqrt(e^B(t) - 1),
+   * VE sigma(t); increasing in t.
+   */
+  noiseLevel(t: number): number;
+  /**
+   * The std of the transition's noise in the process's own Gaussian coordinates: GBM sqrt(v(t)), the std of
+   * log X_t given X_0; VP b(t) = sqrt(1 - e^-B(t)) in X_t = a(t) X_0 + b(t) Z; VE sigma(t).
+   */
+  marginalStd(t: number): number;
   /** The distribution sampling starts from at t = T. */
   readonly prior: Prior;
   toJSON(): SDEJSON;
 }
+
+/**
+ * The processes of this package as a union discriminated by `kind`, what {@link sdeFromJSON} returns: narrow with
+ * `sde.kind === "gbm"` or an exhaustive `switch (sde.kind)` instead of casting. Write your own process against
+ * {@link SDE}.
+ *
+ * @example
+ * const sde = sdeFromJSON(json);
+ * if (sde.kind === "gbm") sde.logVariance(1); // sde: GBM here
+ */
+export type AnySDE = GBM | VPSDE | VESDE;

@@ -3,7 +3,10 @@ import type { Time } from "./types";
 
 /**
  * Evaluates a scalar function of time as a tensor that broadcasts against `x`: a number gives a scalar; a `[batch]`
- * tensor gives shape `[batch, 1, ..., 1]` with x's rank.
+ * tensor gives shape `[batch, 1, ..., 1]` with x's rank (see {@link perSample}).
+ *
+ * @example
+ * const s = timeTensor(t, x, (u) => sde.marginalStd(u), "myLoss"); // t [batch], x [batch, h, w, c]: s [batch, 1, 1, 1]
  */
 export function timeTensor(t: Time, x: tf.Tensor, f: (t: number) => number, fn: string): tf.Tensor {
   if (typeof t === "number") {
@@ -15,8 +18,27 @@ export function timeTensor(t: Time, x: tf.Tensor, f: (t: number) => number, fn: 
       `${fn}: a tensor t must be 1-D with one time per sample, shape [${x.shape[0]}], got [${t.shape.join(", ")}].`,
     );
   }
-  const values = Float32Array.from(t.dataSync(), f);
-  return tf.tensor(values, [t.shape[0] as number, ...new Array<number>(x.rank - 1).fill(1)]);
+  return perSample(Float32Array.from(t.dataSync(), f), x, fn);
+}
+
+/**
+ * One value per sample, `[batch]`, shaped `[batch, 1, ..., 1]` with x's rank so that it broadcasts against
+ * x `[batch, ...]`: the one helper for per-sample times, noise levels and weights, whatever the data's rank.
+ * A tensor is reshaped (its dtype kept), numbers become a float32 tensor. `fn` names the caller in error messages.
+ *
+ * @example
+ * perSample([0.1, 0.2], tf.zeros([2, 28, 28, 1])); // shape [2, 1, 1, 1]
+ */
+export function perSample(values: tf.Tensor | Float32Array | number[], x: tf.Tensor, fn = "perSample"): tf.Tensor {
+  const batch = x.shape[0];
+  if (x.rank < 1 || batch === undefined) throw new Error(`${fn}: x must be [batch, ...], got shape [${x.shape}].`);
+  const isTensor = values instanceof tf.Tensor;
+  if ((isTensor && values.rank !== 1) || (isTensor ? values.size : values.length) !== batch) {
+    const got = isTensor ? `shape [${values.shape}]` : `${values.length} values`;
+    throw new Error(`${fn}: need one value per sample of x (shape [${batch}]), got ${got}.`);
+  }
+  const shape = [batch, ...new Array<number>(x.rank - 1).fill(1)];
+  return isTensor ? tf.reshape(values, shape) : tf.tensor(values, shape);
 }
 
 /** Throws unless `x` is a float32 tensor. */
