@@ -1,12 +1,13 @@
 // dale-export: turns a training checkpoint into a small one for sampling and sharing: the weights and their EMA in
 // F16 (or F32), the trainer's config and the process, without the optimizer state. dale-sample reads it as is.
-import { existsSync } from "node:fs";
+import { existsSync, lstatSync } from "node:fs";
 import { copyFile, mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { initBackend } from "@dale/backend";
 import { fail, userArgv, userPath } from "@dale/cli-kit";
 import { saveCheckpoint } from "@dale/models";
 import { Command, Option } from "commander";
+import { acquireRunLock } from "./lock";
 import { openCheckpoint, readTrainerManifest } from "./open";
 
 async function main(): Promise<void> {
@@ -15,23 +16,42 @@ async function main(): Promise<void> {
     .requiredOption("--checkpoint <dir>", "the dale-train checkpoint folder, or the run's --out folder")
     .requiredOption("--out <dir>", "the new checkpoint folder (must not hold a checkpoint yet)")
     .addOption(new Option("--dtype <dtype>", "storage of the weights").choices(["F16", "F32"]).default("F16"))
-    .option("--model-module <path>", "the ES module of a function model (default: the path stored in the checkpoint)");
+    .option("--model-module <path>", "the ES module of a function model; required for such a checkpoint, whose stored path is never imported");
   program.parse(userArgv());
   const o = program.opts<{ checkpoint: string; out: string; dtype: "F16" | "F32"; modelModule?: string }>();
   const out = userPath(o.out);
-  if (existsSync(join(out, "checkpoint.json"))) throw new Error(`--out ${o.out} already holds a checkpoint; choose another folder or delete it.`);
   const { dir, extra } = readTrainerManifest(o.checkpoint);
-  await initBackend();
-  const ckpt = await openCheckpoint(dir, o.modelModule !== undefined ? { modelModule: o.modelModule } : {});
+  // --out gets one writer too: a folder that dale-train writes is refused by its lock, and holding the lock while
+  // writing keeps a trainer from starting there meanwhile. A folder with a checkpoint (an export's checkpoint.json, a
+  // run's checkpoint link or checkpoints/) is never written over.
+  await mkdir(out, { recursive: true });
+  const lock = acquireRunLock(out, { argv: process.argv, what: "dale-export", tag: "export" });
   try {
-    await mkdir(out, { recursive: true });
-    await rm(join(out, "optimizer.safetensors"), { force: true });
-    await saveCheckpoint(out, { model: ckpt.model, ...(ckpt.ema ? { ema: ckpt.ema } : {}), step: ckpt.step, extra }, { dtype: o.dtype });
-    if (existsSync(join(dir, "loss.csv"))) await copyFile(join(dir, "loss.csv"), join(out, "loss.csv"));
+    const existing = ["checkpoint.json", "checkpoint", "checkpoints"].find((name) => exists(join(out, name)));
+    if (existing !== undefined) throw new Error(`--out ${o.out} already holds a checkpoint (${existing}); choose another folder or delete it.`);
+    await initBackend();
+    const ckpt = await openCheckpoint(dir, o.modelModule !== undefined ? { modelModule: o.modelModule } : {});
+    try {
+      await rm(join(out, "optimizer.safetensors"), { force: true });
+      await saveCheckpoint(out, { model: ckpt.model, ...(ckpt.ema ? { ema: ckpt.ema } : {}), step: ckpt.step, extra }, { dtype: o.dtype });
+      if (existsSync(join(dir, "loss.csv"))) await copyFile(join(dir, "loss.csv"), join(out, "loss.csv"));
+    } finally {
+      ckpt.dispose();
+    }
+    console.error(`[export] ${dir} (step ${ckpt.step}) -> ${out} (${o.dtype}${ckpt.ema ? ", with EMA" : ""}, no optimizer state)`);
   } finally {
-    ckpt.dispose();
+    lock.release();
   }
-  console.error(`[export] ${dir} (step ${ckpt.step}) -> ${out} (${o.dtype}${ckpt.ema ? ", with EMA" : ""}, no optimizer state)`);
+}
+
+/** Whether anything (a file, a folder, a link, even a dangling one) is at `path`. */
+function exists(path: string): boolean {
+  try {
+    lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 main().catch((e: unknown) => fail("export", e));

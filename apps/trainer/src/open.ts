@@ -49,14 +49,18 @@ export interface OpenCheckpoint {
   dispose(): void;
 }
 
-/** Loads a dale-train checkpoint (a U-Net rebuilt from its config, or a function model from its module). */
+/**
+ * Loads a dale-train checkpoint: a U-Net is rebuilt from its config; a function model (`fromFunction`) is code, built
+ * by the module that `options.modelModule` names. Opening a checkpoint never runs code it names: the module path stored
+ * in `checkpoint.json` is shown as a hint in the error, not imported, since a checkpoint from elsewhere could name any
+ * file.
+ */
 export async function openCheckpoint(path: string, options: { modelModule?: string } = {}): Promise<OpenCheckpoint> {
   const { dir, extra, sde, functionModel } = readTrainerManifest(path);
   let model: ScoreModel | undefined;
   if (functionModel) {
-    const module = options.modelModule ?? extra.config.modelModule;
-    if (!module) throw new Error("this checkpoint holds a function model, which cannot be rebuilt from its config: pass --model-module <path>.");
-    model = await buildModel({ preset: null, module: userPath(module), init: extra.modelInit });
+    if (options.modelModule === undefined) throw new Error(functionModelMessage(dir, extra.config.modelModule));
+    model = await buildModel({ preset: null, module: userPath(options.modelModule), init: extra.modelInit });
   }
   const ckpt = await loadCheckpoint(dir, model ? { model } : {});
   for (const w of ckpt.optimizerWeights ?? []) w.tensor.dispose();
@@ -80,4 +84,14 @@ export async function openCheckpoint(path: string, options: { modelModule?: stri
       for (const v of ckpt.model.variables) v.dispose();
     },
   };
+}
+
+/** Why a function model's checkpoint needs --model-module, with the stored path as a hint. */
+function functionModelMessage(dir: string, stored: string | null): string {
+  return (
+    `${dir} holds a function model (fromFunction), whose network is JavaScript code, not data: it is rebuilt only by a module ` +
+    `that you name with --model-module <path> (openCheckpoint(dir, { modelModule }) in code). The path stored in checkpoint.json is not ` +
+    `imported, since a checkpoint from elsewhere could name any file and importing it would run that code. ` +
+    (stored ? `The checkpoint names ${JSON.stringify(stored)}; check that file, then pass it.` : "The checkpoint names no module.")
+  );
 }

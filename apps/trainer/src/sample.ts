@@ -67,7 +67,7 @@ function command(): Command {
     .option("--out-npy <file>", "also write the images as a .npy file")
     .option("--ema", "use the EMA weights (default, when the checkpoint has them)", true)
     .option("--no-ema", "use the raw trained weights")
-    .option("--model-module <path>", "the ES module that built a function model (its createModel(config)); default: the path stored in the checkpoint");
+    .option("--model-module <path>", "the ES module that built a function model (its createModel(config)); required for such a checkpoint, whose stored path is never imported (a checkpoint from elsewhere could name any file)");
 }
 
 async function main(): Promise<void> {
@@ -109,7 +109,7 @@ async function main(): Promise<void> {
 
   const { backend } = await initBackend();
 
-  // 3. The model: a U-Net is rebuilt from the config; a function model comes from its module.
+  // 3. The model: a U-Net is rebuilt from the config; a function model comes from the module --model-module names.
   const ckpt = await openCheckpoint(dir, o.modelModule !== undefined ? { modelModule: o.modelModule } : {});
   const useEma = o.ema && ckpt.ema !== undefined;
   if (o.ema && !ckpt.ema) console.error("[sample] note: the checkpoint has no EMA weights; using the trained weights.");

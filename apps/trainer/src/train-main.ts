@@ -18,6 +18,7 @@ import { gridPng } from "./grid";
 import { buildModel, PRESET_NAMES, samplerScore } from "./model";
 import { DEFAULT_SOLVER, defaultSampler, sampleImages } from "./sampling";
 import { provideMainModel, stepLoss, stepTimes, type ShardArgs } from "./shard";
+import { acquireRunLock } from "./lock";
 import { CheckpointStore } from "./store";
 
 /** Exit code of a run stopped by a non-finite loss. */
@@ -130,7 +131,8 @@ function readLossCsv(path: string): LossRow[] {
 
 /**
  * Runs dale-train with `argv` as process.argv (node, script, then the options). Rejects on bad options, a bad
- * checkpoint or a non-finite loss (see `trainExitCode`).
+ * checkpoint, a run folder that another process writes (`<out>/train.lock`, see `acquireRunLock`) or a non-finite
+ * loss (see `trainExitCode`). The lock is held from the start to the end of the run, whichever way it ends.
  */
 export async function runTrain(argv: readonly string[]): Promise<void> {
   const program = command();
@@ -138,10 +140,20 @@ export async function runTrain(argv: readonly string[]): Promise<void> {
   const raw = program.opts<RawOptions>();
   const given = (name: string) => program.getOptionValueSource(name) === "cli";
   const out = userPath(raw.out);
+  await mkdir(out, { recursive: true });
+  // One writer per run folder: a second dale-train on this --out stops here, before it reads or writes anything.
+  const lock = acquireRunLock(out, { argv, what: "dale-train", tag: "train" });
+  try {
+    await train(raw, given, out);
+  } finally {
+    lock.release();
+  }
+}
+
+/** dale-train's run into `out`, whose lock this process holds. */
+async function train(raw: RawOptions, given: (name: string) => boolean, out: string): Promise<void> {
   const store = new CheckpointStore(out);
   const lossCsv = join(out, "loss.csv");
-  await mkdir(out, { recursive: true });
-
   const { backend } = await initBackend();
 
   // 1. Configuration: fresh, or the stored one with the mutable options replaced.
@@ -158,6 +170,14 @@ export async function runTrain(argv: readonly string[]): Promise<void> {
       const parsed = extraSchema.safeParse(manifest.extra);
       if (!parsed.success) throw new Error(formatZodError(parsed.error, `${resumeDir}/checkpoint.json was not written by dale-train`));
       stored = parsed.data;
+      // checkpoint.json is data: the module it names is imported only when the command line names it too.
+      if (stored.config.modelModule !== null && !given("modelModule")) {
+        throw new Error(
+          `--resume: this run's network is a function model, i.e. code; dale-train imports a --model-module only when the command line names it, ` +
+            `since a run folder from elsewhere could name any file in its checkpoint.json. Check the module and pass --model-module <path> ` +
+            `(the checkpoint names ${JSON.stringify(stored.config.modelModule)}).`,
+        );
+      }
       const merged: Record<string, unknown> = { ...stored.config };
       for (const key of MUTABLE) if (given(key) || key === "steps") merged[key] = config[key];
       for (const key of Object.keys(config) as (keyof TrainConfig)[]) {

@@ -3,13 +3,14 @@
 import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { PNG } from "pngjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
-const TRAIN = join(root, "dist/train.js");
+// dist/, or another build of the app (DALE_TRAINER_DIST=dist-dev while dist/ is in use).
+const TRAIN = join(process.env.DALE_TRAINER_DIST ? resolve(root, process.env.DALE_TRAINER_DIST) : join(root, "dist"), "train.js");
 const STEPS = 300;
 const KILL_AFTER = 100; // SIGKILL once a checkpoint at a step >= this exists
 // --sample-every 0: no intermediate grids; the end-of-run grid is kept small (16 images, 10 sampler steps).

@@ -1,8 +1,8 @@
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
+import { hostname, tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { loadCheckpoint, type ScoreModel } from "@dale/models";
 import { PNG } from "pngjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -10,9 +10,11 @@ import { decodeNpy } from "@dale/data";
 import { BatchOrder } from "../src/data";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
-const TRAIN = join(root, "dist/train.js");
-const SAMPLE = join(root, "dist/sample.js");
-const EXPORT = join(root, "dist/export.js");
+// The bins under test: dist/, or another build of the app (DALE_TRAINER_DIST=dist-dev while dist/ is in use).
+const DIST = process.env.DALE_TRAINER_DIST ? resolve(root, process.env.DALE_TRAINER_DIST) : join(root, "dist");
+const TRAIN = join(DIST, "train.js");
+const SAMPLE = join(DIST, "sample.js");
+const EXPORT = join(DIST, "export.js");
 const fixture = (name: string) => join(root, "test/fixtures", name);
 // Small and fast: the tiny U-Net, batch 8, a 4-image grid with 2 sampler steps at the end of each run.
 const COMMON = ["--model", "tiny", "--batch", "8", "--checkpoint-every", "2", "--sample-count", "4", "--sample-steps", "2", "--log-every", "1"];
@@ -21,21 +23,24 @@ interface Result {
   code: number | null;
   signal: NodeJS.Signals | null;
   stderr: string;
+  pid: number;
 }
 
-/** Runs a bin as a child process; `onStderr` may kill it. */
-function run(bin: string, args: string[], onStderr?: (text: string, kill: () => void) => void): Promise<Result> {
+/** Runs a bin as a child process; `onStderr` may kill it (SIGKILL unless told otherwise). */
+function run(bin: string, args: string[], onStderr?: (text: string, kill: (signal?: NodeJS.Signals) => void) => void): Promise<Result> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(process.execPath, [bin, ...args], { env: { ...process.env, DALE_BACKEND: "wasm" }, stdio: ["ignore", "ignore", "pipe"] });
     let stderr = "";
     child.stderr.on("data", (d: Buffer) => {
       stderr += d.toString();
-      onStderr?.(stderr, () => child.kill("SIGKILL"));
+      onStderr?.(stderr, (signal = "SIGKILL") => child.kill(signal));
     });
     child.on("error", reject);
-    child.on("close", (code, signal) => resolvePromise({ code, signal, stderr }));
+    child.on("close", (code, signal) => resolvePromise({ code, signal, stderr, pid: child.pid as number }));
   });
 }
+
+const lockOf = (dir: string) => join(dir, "train.lock");
 
 const bytes = (dir: string, file: string) => readFileSync(join(dir, "checkpoint", file));
 const manifest = (dir: string) => JSON.parse(readFileSync(join(dir, "checkpoint", "checkpoint.json"), "utf8")) as { step: number; extra: { position: { step: number } } };
@@ -68,6 +73,9 @@ describe("dale-train: exact resume", () => {
     expect(rb2.code, rb2.stderr).toBe(0);
     expect(rb2.stderr).toMatch(/resumed from .* at step 4/);
     expect(rc2.code, rc2.stderr).toBe(0);
+    // The SIGKILLed run left its lock behind; the resume took it over, and every run removed its own at the end.
+    expect(rc2.stderr).toContain(`train.lock was left by process ${rc.pid} on ${hostname()}`);
+    for (const dir of [a, b, c]) expect(existsSync(lockOf(dir)), dir).toBe(false);
 
     for (const dir of [b, c]) {
       expect(manifest(dir).step).toBe(8);
@@ -98,6 +106,7 @@ describe("dale-train: a non-finite loss", () => {
     expect(r.stderr).toMatch(/not finite \(NaN\) at step 3/);
     expect(r.stderr).toMatch(/last good checkpoint is .*checkpoint .* at step 2/);
     expect(manifest(out).step).toBe(2);
+    expect(existsSync(lockOf(out))).toBe(false);
     const { createModel } = (await import(module)) as { createModel: (c: unknown) => ScoreModel };
     const model = createModel({ imageSize: [28, 28], channels: 1, seed: 0, process: "gbm" });
     const ckpt = await loadCheckpoint(join(out, "checkpoint"), { model });
@@ -149,7 +158,7 @@ describe("a user's plain-tfjs network, then dale-sample", () => {
     // dale-export: F16 weights and EMA, no optimizer state; dale-sample reads it, and its samples match the F32
     // checkpoint's up to F16 rounding of the weights.
     const small = join(tmp, "plain-export");
-    const e = await run(EXPORT, ["--checkpoint", out, "--out", small]);
+    const e = await run(EXPORT, ["--checkpoint", out, "--model-module", module, "--out", small]);
     expect(e.code, e.stderr).toBe(0);
     const m = JSON.parse(readFileSync(join(small, "checkpoint.json"), "utf8")) as { step: number; dtype: string; files: Record<string, unknown> };
     expect(m.step).toBe(3);
@@ -160,8 +169,141 @@ describe("a user's plain-tfjs network, then dale-sample", () => {
     expect(s16.code, s16.stderr).toBe(0);
     const d16 = decodeNpy(readFileSync(npy16)).data;
     expect(Math.max(...d16.map((v, i) => Math.abs(v - (data[i] as number))))).toBeLessThan(0.05);
-    const again = await run(EXPORT, ["--checkpoint", out, "--out", small]);
+    const again = await run(EXPORT, ["--checkpoint", out, "--model-module", module, "--out", small]);
     expect(again.stderr).toMatch(/already holds a checkpoint/);
+    // Nor into a run folder: its checkpoint link counts as a checkpoint too.
+    const intoRun = await run(EXPORT, ["--checkpoint", small, "--model-module", module, "--out", out]);
+    expect(intoRun.code).toBe(1);
+    expect(intoRun.stderr).toMatch(/already holds a checkpoint \(checkpoint\)/);
+    expect(existsSync(lockOf(out))).toBe(false);
+  });
+});
+
+describe("one writer per run folder (<out>/train.lock)", () => {
+  it("two trainers started together on one folder: one trains, the other is refused naming the holder", async () => {
+    const out = join(tmp, "two");
+    const args = ["--model", "tiny", "--batch", "8", "--steps", "6", "--checkpoint-every", "2", "--sample-count", "0", "--log-every", "1", "--out", out];
+    const results = await Promise.all([run(TRAIN, args), run(TRAIN, args)]);
+    const winners = results.filter((r) => r.code === 0);
+    const losers = results.filter((r) => r.code !== 0);
+    expect(winners, results.map((r) => r.stderr).join("\n----\n")).toHaveLength(1);
+    const [winner, loser] = [winners[0] as Result, losers[0] as Result];
+    expect(loser.code, loser.stderr).toBe(1);
+    expect(loser.stderr).toContain(`${out} is being written by process ${winner.pid} on this host (${hostname()}), started `);
+    expect(loser.stderr).toMatch(/A run folder has one writer: wait for that process to end \(or stop it\), or give dale-train another --out/);
+    expect(loser.stderr).not.toMatch(/\[train\] backend/); // refused before it read or wrote anything
+    const rows = readFileSync(join(out, "loss.csv"), "utf8").trim().split("\n");
+    expect(rows[0]).toBe("step,loss");
+    expect(rows.slice(1).map((l) => Number(l.split(",")[0]))).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(manifest(out).step).toBe(6);
+    expect(existsSync(lockOf(out))).toBe(false);
+  });
+
+  it("recovers a stale lock (a dead pid on this host) with a note; refuses a lock of another host", async () => {
+    const dead = await new Promise<number>((done, reject) => {
+      const child = spawn(process.execPath, ["-e", ""], { stdio: "ignore" }); // a pid that no longer runs
+      child.on("error", reject);
+      child.on("close", () => done(child.pid as number));
+    });
+    const out = join(tmp, "stale");
+    mkdirSync(out, { recursive: true });
+    writeFileSync(lockOf(out), JSON.stringify({ pid: dead, hostname: hostname(), startedAt: "2026-01-01T00:00:00.000Z", argv: ["node", "train.js"] }));
+    const r = await run(TRAIN, ["--model", "tiny", "--batch", "8", "--steps", "2", "--sample-count", "0", "--out", out]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain(`[train] note: ${lockOf(out)} was left by process ${dead} on ${hostname()} (started 2026-01-01T00:00:00.000Z), which is no longer running; taking it over.`);
+    expect(existsSync(lockOf(out))).toBe(false);
+
+    const elsewhere = JSON.stringify({ pid: dead, hostname: `not-${hostname()}`, startedAt: "2026-01-01T00:00:00.000Z", argv: ["node", "train.js", "--steps", "9"] });
+    writeFileSync(lockOf(out), elsewhere);
+    const refused = await run(TRAIN, ["--model", "tiny", "--batch", "8", "--steps", "3", "--resume", "--out", out]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(`is being written by process ${dead} on another host (not-${hostname()}), started 2026-01-01T00:00:00.000Z: --steps 9`);
+    expect(refused.stderr).toMatch(/This host cannot see whether it is still running; if it is not, delete .*train\.lock/);
+    expect(readFileSync(lockOf(out), "utf8")).toBe(elsewhere); // someone else's lock is left alone
+  });
+
+  it("dale-export refuses a folder being trained; SIGTERM ends the trainer and removes its lock", async () => {
+    const out = join(tmp, "busy");
+    const handle: { kill?: (signal?: NodeJS.Signals) => void; reached?: () => void } = {};
+    const atStep3 = new Promise<null>((r) => (handle.reached = () => r(null)));
+    const trainer = run(TRAIN, [...COMMON, "--steps", "10000", "--out", out], (text, kill) => {
+      if (handle.kill === undefined && /step 3\//.test(text)) {
+        handle.kill = kill; // the checkpoint of step 2 is complete
+        handle.reached?.();
+      }
+    });
+    const early = await Promise.race([atStep3, trainer]);
+    expect(early, early?.stderr).toBeNull();
+    const e = await run(EXPORT, ["--checkpoint", out, "--out", out]);
+    expect(e.code).toBe(1);
+    const holder = JSON.parse(readFileSync(lockOf(out), "utf8")) as { pid: number; hostname: string; startedAt: string; argv: string[] };
+    expect(holder.hostname).toBe(hostname());
+    expect(holder.argv).toContain("--out");
+    expect(e.stderr).toContain(`${out} is being written by process ${holder.pid} on this host`);
+    expect(e.stderr).toMatch(/give dale-export another --out/);
+    handle.kill?.("SIGTERM");
+    const t = await trainer;
+    expect(t.pid).toBe(holder.pid);
+    expect(t.signal, t.stderr).toBe("SIGTERM");
+    expect(existsSync(lockOf(out))).toBe(false);
+    expect(manifest(out).step).toBeGreaterThanOrEqual(2);
+  });
+
+  it("in one process: a second acquire is refused, release removes only its own lock", async () => {
+    const { acquireRunLock } = await import("../src/lock");
+    const out = join(tmp, "in-process");
+    mkdirSync(out, { recursive: true });
+    const lock = acquireRunLock(out, { argv: ["node", "x"], what: "dale-train", tag: "test" });
+    expect(JSON.parse(readFileSync(lockOf(out), "utf8"))).toEqual(lock.info);
+    expect(() => acquireRunLock(out, { argv: [], what: "dale-train", tag: "test" })).toThrow(`is being written by process ${process.pid} on this host`);
+    lock.release();
+    expect(existsSync(lockOf(out))).toBe(false);
+    // A lock naming this process that it does not hold (a previous process with the same pid) is stale.
+    writeFileSync(lockOf(out), JSON.stringify({ ...lock.info, startedAt: "2026-01-01T00:00:00.000Z" }));
+    const again = acquireRunLock(out, { argv: [], what: "dale-train", tag: "test" });
+    writeFileSync(lockOf(out), "taken over by someone else");
+    again.release();
+    expect(readFileSync(lockOf(out), "utf8")).toBe("taken over by someone else");
+  });
+});
+
+describe("opening a checkpoint never runs code it names", () => {
+  it("a function model needs --model-module: the module stored in checkpoint.json is shown, not imported", async () => {
+    const out = join(tmp, "untrusted");
+    const module = fixture("plain-net.mjs");
+    const r = await run(TRAIN, ["--model-module", module, "--batch", "8", "--steps", "2", "--sample-count", "0", "--out", out]);
+    expect(r.code, r.stderr).toBe(0);
+    // An edited checkpoint.json names a module that would leave a marker file behind if it were imported.
+    const marker = join(tmp, "untrusted-imported");
+    const evil = join(tmp, "evil-net.mjs");
+    writeFileSync(evil, `import { writeFileSync } from "node:fs";\nwriteFileSync(${JSON.stringify(marker)}, "imported");\nexport { createModel } from ${JSON.stringify(pathToFileURL(module).href)};\n`);
+    const path = join(out, "checkpoint", "checkpoint.json");
+    const json = JSON.parse(readFileSync(path, "utf8")) as { extra: { config: { modelModule: string } } };
+    json.extra.config.modelModule = evil;
+    writeFileSync(path, JSON.stringify(json));
+
+    const s = await run(SAMPLE, ["--checkpoint", out, "--n", "2", "--steps", "2", "--out", join(out, "grid.png")]);
+    expect(s.code).toBe(1);
+    expect(s.stderr).toMatch(/holds a function model \(fromFunction\), whose network is JavaScript code, not data: it is rebuilt only by a module that you name with --model-module <path>/);
+    expect(s.stderr).toMatch(/a checkpoint from elsewhere could name any file and importing it would run that code/);
+    expect(s.stderr).toContain(`The checkpoint names ${JSON.stringify(evil)}`);
+    const e = await run(EXPORT, ["--checkpoint", out, "--out", join(tmp, "untrusted-export")]);
+    expect(e.code).toBe(1);
+    expect(e.stderr).toMatch(/name with --model-module <path>/);
+    const resumed = await run(TRAIN, ["--batch", "8", "--steps", "3", "--resume", "--out", out]);
+    expect(resumed.code).toBe(1);
+    expect(resumed.stderr).toMatch(/--resume: this run's network is a function model, i\.e\. code; dale-train imports a --model-module only when the command line names it/);
+    expect(existsSync(lockOf(out))).toBe(false);
+    expect(existsSync(marker)).toBe(false);
+
+    // Named on the command line, the module is imported (the one named, not the stored one).
+    const ok = await run(SAMPLE, ["--checkpoint", out, "--model-module", module, "--n", "2", "--steps", "2", "--out", join(out, "grid.png")]);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(existsSync(join(out, "grid.png"))).toBe(true);
+    expect(existsSync(marker)).toBe(false);
+    const named = await run(SAMPLE, ["--checkpoint", out, "--model-module", evil, "--n", "2", "--steps", "2", "--out", join(out, "grid2.png")]);
+    expect(named.code, named.stderr).toBe(0);
+    expect(existsSync(marker)).toBe(true);
   });
 });
 
@@ -322,6 +464,6 @@ function runWithStdout(bin: string, args: string[]): Promise<Result & { stdout: 
     child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
     child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
     child.on("error", reject);
-    child.on("close", (code, signal) => resolvePromise({ code, signal, stderr, stdout }));
+    child.on("close", (code, signal) => resolvePromise({ code, signal, stderr, stdout, pid: child.pid as number }));
   });
 }
