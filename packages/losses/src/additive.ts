@@ -1,6 +1,6 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { assertFloat, perSample, type VESDE, type VPSDE } from "@dale/sde";
-import { reduce, resolveDraws, type Draws, type Reduction } from "./common";
+import { checkModelKind, checkReduction, checkedOutput, reduce, resolveDraws, sqrtWeights, type Draws, type Reduction } from "./common";
 
 export interface DSMOptions extends Draws {
   sde: VPSDE | VESDE;
@@ -9,6 +9,7 @@ export interface DSMOptions extends Draws {
    * noise prediction).
    */
   weighting?: (std: number, t: number) => number;
+  /** Default "mean"; anything other than "mean" or "none" throws. */
   reduction?: Reduction;
 }
 
@@ -18,27 +19,26 @@ export interface DSMOptions extends Draws {
  *
  *     L = E lambda(t) || s_theta(x_t, t) + Z / b(t) ||^2,   lambda = b^2 by default: || b s_theta + Z ||^2
  *
- * with b(t) = `sde.marginalStd(t)`: sqrt(1 - e^-B(t)) for VP, sigma(t) for VE.
+ * with b(t) = `sde.marginalStd(t)`: sqrt(1 - e^-B(t)) for VP, sigma(t) for VE. Given times `t` must lie in (0, T]:
+ * at t = 0, b = 0 and Z / b is not defined.
  *
- * @param model a Stein score network `(x, t[batch]) => score`
+ * @param model a Stein score network `(x, t[batch]) => score` (a function tagged `kind: "hyvarinen"` is refused)
  */
 export function dsmLoss(model: (x: tf.Tensor, t: tf.Tensor) => tf.Tensor, x0: tf.Tensor, options: DSMOptions): tf.Tensor {
   const fn = "dsmLoss";
+  const { sde, weighting = (std: number) => std * std } = options;
+  if (sde?.domain !== "real") throw new Error(`${fn}: needs an additive SDE (vpSDE or veSDE), got ${sde?.kind ?? typeof sde}.`);
+  const reduction = checkReduction(options.reduction, fn);
+  checkModelKind(model, ["stein"], fn);
   assertFloat(x0, fn, "x0");
-  const { sde, weighting = (std: number) => std * std, reduction = "mean" } = options;
-  if (sde.domain !== "real") throw new Error(`${fn}: needs an additive SDE, got ${sde.kind}.`);
-  const { t, noise, owned } = resolveDraws(x0, sde.T, { ...options, eps: options.eps ?? 1e-5 }, fn);
+  const { t, times, noise, owned } = resolveDraws(x0, sde.T, { ...options, eps: options.eps ?? 1e-5 }, fn);
   try {
     return tf.tidy(() => {
-      const times = Array.from(t.dataSync());
       const stds = times.map((s) => sde.marginalStd(s));
       const b = perSample(stds, x0, fn);
-      const sqrtLambda = perSample(stds.map((s, i) => Math.sqrt(weighting(s, times[i] as number))), x0, fn);
+      const sqrtLambda = perSample(sqrtWeights(stds, (s, i) => weighting(s, times[i] as number), fn), x0, fn);
       const xt = sde.perturb(x0, noise, t);
-      const out = model(xt, t);
-      if (!tf.util.arraysEqual(out.shape, x0.shape)) {
-        throw new Error(`${fn}: model(x, t) must return x's shape [${x0.shape}], got [${out.shape}].`);
-      }
+      const out = checkedOutput(model(xt, t), x0, fn);
       const residual = tf.mul(sqrtLambda, tf.add(out, tf.div(noise, b)));
       return reduce(tf.square(residual), reduction);
     });

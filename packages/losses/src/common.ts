@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs-core";
-import { normalArray, timeAtNoiseLevel, uniformArray, type SDE } from "@dale/sde";
+import { assertOneOf, checkTimes, normalArray, timeAtNoiseLevel, uniformArray, type SDE } from "@dale/sde";
 
 /**
  * A score network as the losses see it: `(x, t)` with one time per sample, `t` of shape `[batch]`. It returns the
@@ -10,6 +10,24 @@ export type BatchScoreFn = ((x: tf.Tensor, t: tf.Tensor) => tf.Tensor) & { reado
 
 /** Per-sample losses (`"none"`, shape `[batch]`) or their mean (`"mean"`, a scalar, the default). */
 export type Reduction = "mean" | "none";
+
+/** The values of {@link Reduction}; any other throws, naming the loss. */
+export const REDUCTIONS: readonly Reduction[] = ["mean", "none"];
+
+/** The reduction option with its default, checked: an unknown value throws instead of meaning "mean". */
+export function checkReduction(reduction: Reduction | undefined, fn: string): Reduction {
+  const r = reduction ?? "mean";
+  assertOneOf(r, REDUCTIONS, fn, "reduction");
+  return r;
+}
+
+/** The kind tag of a model, checked: untagged and `"stein"` are Stein scores; `allowed` lists what else the loss takes. */
+export function checkModelKind<K extends "stein" | "hyvarinen">(model: unknown, allowed: readonly K[], fn: string): K {
+  if (typeof model !== "function") throw new Error(`${fn}: model must be a function (x, t) => tf.Tensor, got ${typeof model}.`);
+  const kind = (model as { readonly kind?: unknown }).kind ?? "stein";
+  assertOneOf(kind, allowed, fn, "model.kind");
+  return kind;
+}
 
 /** Draws of the training randomness: per-sample times and the noise that perturbs x_0. */
 export interface Draws {
@@ -78,44 +96,77 @@ export function sampleNoiseLevelTimes(batch: number, options: NoiseLevelDraws): 
   );
 }
 
-/** Resolves the draws of one loss evaluation; tensors it creates are returned in `owned` for disposal. */
-export function resolveDraws(x0: tf.Tensor, T: number, draws: Draws, fn: string): { t: tf.Tensor; noise: tf.Tensor; owned: tf.Tensor[] } {
+/**
+ * Resolves the draws of one loss evaluation: checks a given `t` (shape `[batch]`, every time in (0, T], since the
+ * losses evaluate the network and divide by the noise variance there) and `noise` before creating anything, then draws
+ * what is missing. Returns the times as numbers too (read once). Tensors it creates are returned in `owned` for
+ * disposal.
+ */
+export function resolveDraws(
+  x0: tf.Tensor,
+  T: number,
+  draws: Draws,
+  fn: string,
+): { t: tf.Tensor; times: number[]; noise: tf.Tensor; owned: tf.Tensor[] } {
   const batch = x0.shape[0];
   if (x0.rank < 1 || batch === undefined) throw new Error(`${fn}: x0 must be [batch, ...], got shape [${x0.shape}].`);
   if ((draws.t === undefined || draws.noise === undefined) && draws.seed === undefined) {
     throw new Error(`${fn}: give a seed (a new one per training step), or both t and noise.`);
   }
+  let given: number[] | undefined;
+  if (draws.t !== undefined) {
+    if (!(draws.t instanceof tf.Tensor) || draws.t.rank !== 1 || draws.t.shape[0] !== batch) {
+      const got = draws.t instanceof tf.Tensor ? `[${draws.t.shape}]` : typeof draws.t;
+      throw new Error(`${fn}: t must have shape [${batch}] (one time per sample), got ${got}.`);
+    }
+    given = checkTimes(draws.t, { fn, T, min: "positive", batch }) as number[];
+  }
+  if (draws.noise !== undefined && !(draws.noise instanceof tf.Tensor && tf.util.arraysEqual(draws.noise.shape, x0.shape))) {
+    const got = draws.noise instanceof tf.Tensor ? `[${draws.noise.shape}]` : typeof draws.noise;
+    throw new Error(`${fn}: noise must have x0's shape [${x0.shape}], got ${got}.`);
+  }
   const owned: tf.Tensor[] = [];
-  let t = draws.t;
-  if (t === undefined) {
-    t = sampleTimes(batch, { T, seed: draws.seed as number, eps: draws.eps });
-    owned.push(t);
-  } else if (t.rank !== 1 || t.shape[0] !== batch) {
-    throw new Error(`${fn}: t must have shape [${batch}] (one time per sample), got [${t.shape}].`);
+  try {
+    const t = draws.t ?? sampleTimes(batch, { T, seed: draws.seed as number, eps: draws.eps });
+    if (draws.t === undefined) owned.push(t);
+    const times = given ?? Array.from(t.dataSync());
+    const noise = draws.noise ?? tf.tensor(normalArray(x0.size, draws.seed as number, 0), x0.shape);
+    if (draws.noise === undefined) owned.push(noise);
+    return { t, times, noise, owned };
+  } catch (e) {
+    tf.dispose(owned);
+    throw e;
   }
-  let noise = draws.noise;
-  if (noise === undefined) {
-    noise = tf.tensor(normalArray(x0.size, draws.seed as number, 0), x0.shape);
-    owned.push(noise);
-  } else if (!tf.util.arraysEqual(noise.shape, x0.shape)) {
-    throw new Error(`${fn}: noise must have x0's shape [${x0.shape}], got [${noise.shape}].`);
-  }
-  return { t, noise, owned };
 }
 
-/** Sums a per-element loss over all axes but the first, then reduces over the batch. */
+/** Sums a per-element loss over all axes but the first, then reduces over the batch (`reduction` already checked). */
 export function reduce(perElement: tf.Tensor, reduction: Reduction): tf.Tensor {
   const axes = perElement.shape.map((_, i) => i).slice(1);
   const perSample = axes.length > 0 ? tf.sum(perElement, axes) : perElement;
   return reduction === "none" ? perSample : tf.mean(perSample);
 }
 
-/** x * model(x, t): the Hyvarinen score of the model, whichever output it declares. */
+/** x * model(x, t): the Hyvarinen score of the model, whichever output it declares (checked by {@link checkModelKind}). */
 export function modelHyvarinen(model: BatchScoreFn, x: tf.Tensor, t: tf.Tensor, fn: string): tf.Tensor {
-  const out = model(x, t);
-  if (!(out instanceof tf.Tensor) || !tf.util.arraysEqual(out.shape, x.shape)) {
-    throw new Error(`${fn}: model(x, t) must return a tensor of x's shape [${x.shape}], got ${out instanceof tf.Tensor ? `[${out.shape}]` : typeof out}.`);
-  }
+  const out = checkedOutput(model(x, t), x, fn);
   return model.kind === "hyvarinen" ? out : tf.mul(x, out);
+}
+
+/** Throws unless a model's output is a float32 tensor of x's shape. */
+export function checkedOutput(out: unknown, x: tf.Tensor, fn: string): tf.Tensor {
+  if (!(out instanceof tf.Tensor) || !tf.util.arraysEqual(out.shape, x.shape) || out.dtype !== "float32") {
+    const got = out instanceof tf.Tensor ? `a ${out.dtype} tensor of shape [${out.shape}]` : typeof out;
+    throw new Error(`${fn}: model(x, t) must return a float32 tensor of x's shape [${x.shape}], got ${got}.`);
+  }
+  return out;
+}
+
+/** sqrt(lambda(t)) per sample, checking that the weighting gives a finite lambda >= 0 at every time. */
+export function sqrtWeights(times: readonly number[], lambda: (t: number, i: number) => number, fn: string): Float32Array {
+  return Float32Array.from(times, (t, i) => {
+    const w = lambda(t, i);
+    if (!(w >= 0 && w < Infinity)) throw new Error(`${fn}: weighting must return a finite number >= 0, got ${w} at t = ${t}.`);
+    return Math.sqrt(w);
+  });
 }
 

@@ -1,7 +1,7 @@
 import "@dale/backend"; // registers tfjs gradients (nonNegativeScoreMatching differentiates psi)
 import * as tf from "@tensorflow/tfjs-core";
 import { gbm, normalArray, uniformArray, vpSDE } from "@dale/sde";
-import { lognormalMixtureScore, lognormalScore } from "@dale/scores";
+import { gaussianMixtureScore, lognormalMixtureScore, lognormalScore } from "@dale/scores";
 import { describe, expect, it } from "vitest";
 import { dsmLoss, mdsmLoss, mdsmTarget, mesmLoss, nonNegativeScoreMatching, type BatchScoreFn } from "./index";
 
@@ -109,12 +109,108 @@ describe("M-DSM", () => {
     const score: BatchScoreFn = (x) => tf.neg(tf.reciprocal(x));
     expect(() => mdsmLoss(score, bad, { sde, seed: 0 })).toThrow(/mdsmLoss: x0 must be strictly positive/);
     expect(() => mdsmLoss(score, ok, { sde })).toThrow(/give a seed/);
-    expect(() => mdsmLoss((x) => tf.sum(x), ok, { sde, seed: 0 })).toThrow(/must return a tensor of x's shape \[2,1\]/);
+    expect(() => mdsmLoss((x) => tf.sum(x), ok, { sde, seed: 0 })).toThrow(/must return a float32 tensor of x's shape \[2,1\]/);
     expect(() => mdsmLoss(score, ok, { sde, seed: 0, t: tf.ones([3]) })).toThrow(/t must have shape \[2\]/);
     const before = tf.memory().numTensors;
     mdsmLoss(score, ok, { sde, seed: 1 }).dispose();
     expect(tf.memory().numTensors).toBe(before);
     tf.dispose([bad, ok]);
+  });
+});
+
+describe("input checks: times in (0, T], enumerated options, no leaks on the error path", () => {
+  const sde = gbm();
+  const score: BatchScoreFn = (x) => tf.neg(tf.reciprocal(x));
+  const exact = lognormalScore(sde, { mean: [0], std: [0.5] });
+  /** Runs a throwing call and checks that it created no tensor it did not dispose. */
+  const throwsWithoutLeak = (call: () => unknown, message: RegExp) => {
+    const before = tf.memory().numTensors;
+    expect(call).toThrow(message);
+    expect(tf.memory().numTensors).toBe(before);
+  };
+
+  it("the losses refuse t <= 0, t > T and NaN inside a time tensor (they divide by v(t) there)", () => {
+    const x0 = tf.ones([3, 1]);
+    const noise = tf.zeros([3, 1]);
+    const vp = vpSDE();
+    const additive = (x: tf.Tensor) => tf.neg(x);
+    const cases: [number[], string][] = [
+      [[0.5, 0, 0.2], "0 at index 1"],
+      [[0.5, 0.2, -0.25], "-0.25 at index 2"],
+      [[Number.NaN, 0.5, 0.2], "NaN at index 0"],
+      [[0.5, 1.5, 0.2], "1.5 at index 1"],
+    ];
+    for (const [values, got] of cases) {
+      const t = tf.tensor1d(values);
+      const tail = `t must be in \\(0, T = 1\\], got ${got.replace(".", "\\.")}\\.$`;
+      // With a seed, the noise would be drawn: the times are checked before anything is created.
+      throwsWithoutLeak(() => mdsmLoss(score, x0, { sde, t, seed: 1 }), new RegExp(`^mdsmLoss: ${tail}`));
+      throwsWithoutLeak(() => mesmLoss(score, x0, { sde, t, noise, exact }), new RegExp(`^mesmLoss: ${tail}`));
+      throwsWithoutLeak(() => dsmLoss(additive, x0, { sde: vp, t, seed: 1 }), new RegExp(`^dsmLoss: ${tail}`));
+      throwsWithoutLeak(() => mdsmTarget(sde, x0, x0, t), new RegExp(`^mdsmTarget: ${tail}`));
+      t.dispose();
+    }
+    throwsWithoutLeak(() => mdsmTarget(sde, x0, x0, 0), /^mdsmTarget: t must be in \(0, T = 1\], got 0\.$/);
+    const target = mdsmTarget(sde, x0, x0, 0.5); // a number works too: x_t = x_0 gives -1
+    expect(Array.from(target.dataSync())).toEqual([-1, -1, -1]);
+    tf.dispose([x0, noise, target]);
+  });
+
+  it("the losses take times up to T at float32 precision (a tensor filled with T = 0.3)", () => {
+    const short = gbm({ T: 0.3 });
+    const x0 = tf.ones([2, 1]);
+    const t = tf.fill([2], 0.3);
+    const loss = mdsmLoss(score, x0, { sde: short, t, seed: 2 });
+    expect(Number.isFinite(loss.dataSync()[0])).toBe(true);
+    tf.dispose([x0, t, loss]);
+  });
+
+  it("a drawn t does not leak when the given noise is refused", () => {
+    const x0 = tf.ones([2, 1]);
+    const noise = tf.zeros([3, 1]);
+    throwsWithoutLeak(() => mdsmLoss(score, x0, { sde, seed: 0, noise }), /^mdsmLoss: noise must have x0's shape \[2,1\], got \[3,1\]\.$/);
+    throwsWithoutLeak(() => dsmLoss((x) => x, x0, { sde: vpSDE(), seed: 0, noise }), /^dsmLoss: noise must have x0's shape/);
+    tf.dispose([x0, noise]);
+  });
+
+  it("refuses data with +Infinity (it used to pass the positivity check)", () => {
+    const x0 = tf.tensor([[1], [Infinity]]);
+    throwsWithoutLeak(() => mdsmLoss(score, x0, { sde, seed: 0 }), /^mdsmLoss: x0 must be strictly positive and finite.*1 of 2 values are not \(x0\[1, 0\] = Infinity\)/);
+    throwsWithoutLeak(() => nonNegativeScoreMatching((x) => x, x0), /^nonNegativeScoreMatching: x must be strictly positive and finite/);
+    x0.dispose();
+  });
+
+  it("rejects an unknown reduction, estimator or model kind instead of a silent default", () => {
+    const x0 = tf.ones([2, 1]);
+    const sum = "sum" as unknown as "mean";
+    const reduction = /reduction must be one of "mean", "none", got "sum"\.$/;
+    throwsWithoutLeak(() => mdsmLoss(score, x0, { sde, seed: 0, reduction: sum }), new RegExp(`^mdsmLoss: ${reduction.source}`));
+    throwsWithoutLeak(() => mesmLoss(score, x0, { sde, seed: 0, exact, reduction: sum }), new RegExp(`^mesmLoss: ${reduction.source}`));
+    throwsWithoutLeak(() => dsmLoss((x) => x, x0, { sde: vpSDE(), seed: 0, reduction: sum }), new RegExp(`^dsmLoss: ${reduction.source}`));
+    throwsWithoutLeak(() => nonNegativeScoreMatching((x) => x, x0, { reduction: sum }), new RegExp(`^nonNegativeScoreMatching: ${reduction.source}`));
+    throwsWithoutLeak(
+      () => nonNegativeScoreMatching((x) => x, x0, { estimator: "sliced" as unknown as "exact" }),
+      /^nonNegativeScoreMatching: estimator must be one of "exact", "hutchinson", got "sliced"\.$/,
+    );
+    // A log-space score passed as a loss model used to be taken for a Stein score.
+    const logModel = Object.assign((x: tf.Tensor) => tf.neg(x), { kind: "log" }) as unknown as BatchScoreFn;
+    throwsWithoutLeak(() => mdsmLoss(logModel, x0, { sde, seed: 0 }), /^mdsmLoss: model\.kind must be one of "stein", "hyvarinen", got "log"\.$/);
+    const hyv = Object.assign((x: tf.Tensor) => tf.neg(x), { kind: "hyvarinen" as const });
+    throwsWithoutLeak(() => dsmLoss(hyv, x0, { sde: vpSDE(), seed: 0 }), /^dsmLoss: model\.kind must be one of "stein", got "hyvarinen"\.$/);
+    x0.dispose();
+  });
+
+  it("rejects a weighting that is negative or NaN, and a missing exact density", () => {
+    const x0 = tf.ones([2, 1]);
+    throwsWithoutLeak(() => mdsmLoss(score, x0, { sde, seed: 0, weighting: () => -1 }), /^mdsmLoss: weighting must return a finite number >= 0, got -1 at t = /);
+    throwsWithoutLeak(() => dsmLoss((x) => x, x0, { sde: vpSDE(), seed: 0, weighting: () => Number.NaN }), /^dsmLoss: weighting must return a finite number >= 0, got NaN/);
+    const noExact = { sde, seed: 0 } as unknown as Parameters<typeof mesmLoss>[2];
+    throwsWithoutLeak(() => mesmLoss(score, x0, noExact), /^mesmLoss: options\.exact must be an ExactDensity/);
+    // An additive exact density is fine for dsmLoss's model.
+    const g = gaussianMixtureScore(vpSDE(), { weights: [1], means: [[0]], stds: [[1]] });
+    const loss = dsmLoss((x, t) => g.stein(x, t), x0, { sde: vpSDE(), seed: 0 });
+    expect(Number.isFinite(loss.dataSync()[0])).toBe(true);
+    tf.dispose([x0, loss]);
   });
 });
 

@@ -1,6 +1,6 @@
 import * as tf from "@tensorflow/tfjs-core";
-import { assertFloat, assertPositive, uniformArray } from "@dale/sde";
-import { reduce, type Reduction } from "./common";
+import { assertFloat, assertOneOf, assertPositive, uniformArray } from "@dale/sde";
+import { checkReduction, reduce, type Reduction } from "./common";
 
 export interface NonNegativeScoreMatchingOptions {
   /**
@@ -13,6 +13,7 @@ export interface NonNegativeScoreMatchingOptions {
   probes?: number;
   /** Seed of the probes; required for `"hutchinson"`. */
   seed?: number;
+  /** Default "mean"; anything other than "mean" or "none" throws. */
   reduction?: Reduction;
 }
 
@@ -34,6 +35,9 @@ export function nonNegativeScoreMatching(
   options: NonNegativeScoreMatchingOptions = {},
 ): tf.Tensor {
   const fn = "nonNegativeScoreMatching";
+  const reduction = checkReduction(options.reduction, fn);
+  if (options.estimator !== undefined) assertOneOf(options.estimator, ["exact", "hutchinson"], fn, "estimator");
+  if (typeof psi !== "function") throw new Error(`${fn}: psi must be a function x => tf.Tensor, got ${typeof psi}.`);
   assertFloat(x, fn, "x");
   assertPositive(x, fn, "x");
   if (tf.getGradient("Multiply") === undefined) {
@@ -41,13 +45,17 @@ export function nonNegativeScoreMatching(
   }
   const d = x.size / (x.shape[0] ?? 1);
   const estimator = options.estimator ?? (d <= 64 ? "exact" : "hutchinson");
-  const { probes = 1, reduction = "mean" } = options;
+  const { probes = 1 } = options;
+  if (estimator === "hutchinson") {
+    if (options.seed === undefined) throw new Error(`${fn}: the "hutchinson" estimator needs a seed.`);
+    if (!Number.isInteger(probes) || probes < 1) throw new Error(`${fn}: probes must be a positive integer, got ${probes}.`);
+  }
   return tf.tidy(() => {
     const p = psi(x);
     if (!tf.util.arraysEqual(p.shape, x.shape)) {
       throw new Error(`${fn}: psi(x) must return x's shape [${x.shape}], got [${p.shape}].`);
     }
-    const diag = estimator === "exact" ? exactDiagonal(psi, x, d) : hutchinsonDiagonal(psi, x, probes, options.seed, fn);
+    const diag = estimator === "exact" ? exactDiagonal(psi, x, d) : hutchinsonDiagonal(psi, x, probes, options.seed as number);
     const x2 = tf.square(x);
     const perElement = tf.mul(2, tf.add(tf.add(tf.mul(2, tf.mul(x, p)), tf.mul(x2, diag)), tf.mul(0.5, tf.mul(x2, tf.square(p)))));
     return reduce(perElement, reduction);
@@ -71,11 +79,8 @@ function hutchinsonDiagonal(
   psi: (x: tf.Tensor) => tf.Tensor,
   x: tf.Tensor,
   probes: number,
-  seed: number | undefined,
-  fn: string,
+  seed: number,
 ): tf.Tensor {
-  if (seed === undefined) throw new Error(`${fn}: the "hutchinson" estimator needs a seed.`);
-  if (!Number.isInteger(probes) || probes < 1) throw new Error(`${fn}: probes must be a positive integer, got ${probes}.`);
   let acc = tf.zerosLike(x);
   for (let k = 0; k < probes; k++) {
     const v = tf.tensor(Float32Array.from(uniformArray(x.size, seed, k), (u) => (u < 0.5 ? -1 : 1)), x.shape);

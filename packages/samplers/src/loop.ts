@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs-core";
-import { noiseLevel, type ScoreFn, type SDE } from "@dale/sde";
+import { assertAllFinite, assertPositive, noiseLevel, timeAtNoiseLevel, type ScoreFn, type SDE } from "@dale/sde";
 
 /** The noise level sigma(t) that the "karras" grid spaces evenly (defined in `@dale/sde`). */
 export { noiseLevel };
@@ -94,7 +94,7 @@ export function timeGrid(sde: SDE, steps: number, options: GridOptions = {}): Fl
     const sMin = noiseLevel(sde, tMin) ** (1 / rho);
     const times = new Float64Array(steps + 1);
     times[0] = T;
-    for (let i = 1; i < steps; i++) times[i] = inverseNoiseLevel(sde, (sMax + (i / (steps - 1)) * (sMin - sMax)) ** rho, tMin, T);
+    for (let i = 1; i < steps; i++) times[i] = timeAtNoiseLevel(sde, (sMax + (i / (steps - 1)) * (sMin - sMax)) ** rho);
     if (steps > 1) times[steps - 1] = tMin;
     return times;
   }
@@ -110,16 +110,6 @@ export function timeGrid(sde: SDE, steps: number, options: GridOptions = {}): Fl
     if (!(times[i]! > times[i + 1]!)) throw new Error(`sampler: an explicit grid must fall strictly; times[${i}] = ${times[i]}, times[${i + 1}] = ${times[i + 1]}.`);
   }
   return times;
-}
-
-/** The t in [lo, hi] with noiseLevel(sde, t) = level, by bisection (noise levels increase with t). */
-function inverseNoiseLevel(sde: SDE, level: number, lo: number, hi: number): number {
-  for (let i = 0; i < 100 && hi - lo > 1e-15 * (1 + hi); i++) {
-    const mid = 0.5 * (lo + hi);
-    if (noiseLevel(sde, mid) < level) lo = mid;
-    else hi = mid;
-  }
-  return 0.5 * (lo + hi);
 }
 
 /** The reference implementation's schedule options (docs/method.md, section 7), shared by `updateSchedule` and the GBM samplers. */
@@ -256,39 +246,37 @@ export function countNonPositive(x: tf.Tensor): number {
   return v;
 }
 
-/** Evaluates the score and checks, on first use, that it returns a float tensor of x's shape. */
+/**
+ * The score with its output checked on every call: a float32 tensor of x's shape. The check reads no data (shape
+ * and dtype only), so a score that misbehaves at some time level, not only the first, fails with an error naming
+ * the sampler and the time instead of broadcasting or upcasting silently.
+ */
 export function checkedScore(score: ScoreFn, fn: string): ScoreFn {
   const kind = (score as { kind?: string }).kind;
   if (typeof score !== "function") throw new Error(`${fn}: score must be a function (x, t) => tf.Tensor.`);
   if (kind !== undefined && kind !== "stein") {
     throw new Error(`${fn}: score must be a Stein score (grad log p); got a "${kind}" score. Wrap it: toStein(score).`);
   }
-  let checked = false;
   return (x, t) => {
-    const s = score(x, t);
-    if (!checked) {
-      if (!(s instanceof tf.Tensor) || !tf.util.arraysEqual(s.shape, x.shape)) {
-        throw new Error(
-          `${fn}: score(x, t) must return a tensor of x's shape [${x.shape}], got ${
-            s instanceof tf.Tensor ? `shape [${s.shape}]` : typeof s
-          }.`,
-        );
-      }
-      checked = true;
+    const s: unknown = score(x, t);
+    if (!(s instanceof tf.Tensor) || s.dtype !== "float32" || !tf.util.arraysEqual(s.shape, x.shape)) {
+      const got = s instanceof tf.Tensor ? `a ${s.dtype} tensor of shape [${s.shape}]` : typeof s;
+      throw new Error(`${fn}: score(x, t) must return a float32 tensor of x's shape [${x.shape}], got ${got} at t = ${t}.`);
     }
     return s;
   };
 }
 
-/** Checks xT and, for GBM samplers, that it is strictly positive. */
+/**
+ * Checks xT: a float32 tensor of finite values, and strictly positive for the GBM samplers. Reads one number.
+ */
 export function checkStart(xT: tf.Tensor, sde: SDE, fn: string): void {
   if (!(xT instanceof tf.Tensor)) throw new Error(`${fn}: xT must be a tf.Tensor, got ${typeof xT}.`);
   if (xT.dtype !== "float32") throw new Error(`${fn}: xT must have dtype float32, got ${xT.dtype}.`);
-  if (sde.domain === "positive" && countNonPositive(xT) > 0) {
-    throw new Error(
-      `${fn}: xT must be strictly positive for ${sde.kind}; ${countNonPositive(xT)} of ${xT.size} values are <= 0 ` +
-        `or NaN. Draw it from the SDE's log-normal prior: sde.prior.sample(shape, seed).`,
-    );
+  if (sde.domain === "positive") {
+    assertPositive(xT, fn, "xT", `Draw it from the SDE's log-normal prior: sde.prior.sample(shape, seed).`);
+  } else {
+    assertAllFinite(xT, fn, "xT");
   }
 }
 

@@ -86,6 +86,21 @@ describe("every solver reaches the mixture's log-moments with its exact score, s
   });
 });
 
+describe("solveProcess's options", () => {
+  it("rejects an unknown solver name, even one that every object has (constructor), listing the catalogue", async () => {
+    const xT = exactPrior(4, 2);
+    const D = denoiserFromScore(exact.stein, sde);
+    const before = tf.memory().numTensors;
+    for (const solver of ["ddim", "constructor"]) {
+      await expect(solveProcess(D, xT, { sde, solver: solver as SolverName, steps: 3 })).rejects.toThrow(
+        new RegExp(`^solveProcess: solver must be one of "euler", "heun", "edm-stochastic", "dpmpp-2m", "dpmpp-2m-sde", got "${solver}"\\.$`),
+      );
+    }
+    expect(tf.memory().numTensors).toBe(before);
+    xT.dispose();
+  });
+});
+
 describe("the reference schedule never queries the score at t = 0", () => {
   it("the CIFAR-10 preset's 25 noise-free updates run at the last level, T / steps", () => {
     const updates = updateSchedule({ T: 1, ...referencePresets.cifar10.daleLangevin });

@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs-core";
-import { noiseCoordinates, type AnySDE, type ScoreFn, type SDE } from "@dale/sde";
+import { assertOneOf, noiseCoordinates, type AnySDE, type ScoreFn, type SDE } from "@dale/sde";
 import { checkStart } from "./loop";
 import { karrasSigmas, solvers, type Denoiser, type SolverInfo, type SolverName, type SolverOptionsByName } from "./solvers";
 
@@ -56,8 +56,8 @@ export async function solveProcess<K extends SolverName = "heun">(
   const fn = "solveProcess";
   const { sde, solver = "heun" as K, steps, rho: _rho, sigmas: given, sigmaMin: _min, sigmaMax: _max, ...rest } = options;
   checkStart(xT, sde, fn);
-  const entry = solvers[solver] as unknown as (typeof solvers)[SolverName] | undefined;
-  if (entry === undefined) throw new Error(`${fn}: solver must be one of ${Object.keys(solvers).join(", ")}, got ${JSON.stringify(solver)}.`);
+  assertOneOf(solver, Object.keys(solvers) as SolverName[], fn, "solver");
+  const entry = solvers[solver] as unknown as (typeof solvers)[SolverName];
   const sigmas = given ?? processSigmas(sde, steps, options);
   if (sigmas.length !== steps + 1) throw new Error(`${fn}: sigmas must hold steps + 1 = ${steps + 1} values, got ${sigmas.length}.`);
   const c = noiseCoordinates(sde);

@@ -228,11 +228,62 @@ describe("sampler contract", () => {
       /daleLangevin: xT must be strictly positive.*sde\.prior\.sample/,
     );
     await expect(daleLangevin((x) => tf.sum(x), xT, { sde, steps: 5 })).rejects.toThrow(
-      /score\(x, t\) must return a tensor of x's shape \[64,1\], got shape \[\]/,
+      /^daleLangevin: score\(x, t\) must return a float32 tensor of x's shape \[64,1\], got a float32 tensor of shape \[\] at t = 1\.$/,
     );
     await expect(signAgnostic(exact.stein, xT, { sde, steps: 0 })).rejects.toThrow(/steps must be an integer >= 1/);
     await expect(signAgnostic(exact.stein, xT, { sde, steps: 5, anneal: 1.5 })).rejects.toThrow(/anneal must be in \(0, 1\]/);
     xT.dispose();
+  });
+});
+
+describe("the score's output is checked on every call, and bad starts are refused", () => {
+  /** exact.stein, except at the call numbered `bad` (1-based), where it returns `wrong(x)`. */
+  const failingAt = (bad: number, wrong: (x: tf.Tensor) => tf.Tensor) => {
+    let calls = 0;
+    return (x: tf.Tensor, t: number) => (++calls === bad ? wrong(x) : exact.stein(x, t));
+  };
+  const additive = vpSDE();
+  const additiveScore = gaussianMixtureScore(additive, { weights: [1], means: [[0]], stds: [[1]] }).stein;
+  const shapes: [string, (x: tf.Tensor) => tf.Tensor, RegExp][] = [
+    ["a [1] tensor (which would broadcast)", () => tf.ones([1]), /got a float32 tensor of shape \[1\] at t = 0\.6\.$/],
+    ["an int32 tensor of x's shape", (x) => tf.onesLike(tf.cast(x, "int32")), /got a int32 tensor of shape \[8,1\] at t = 0\.6\.$/],
+  ];
+
+  it.each(shapes)("every sampler rejects %s returned at the fifth call, not only the first, and leaks nothing", async (_, wrong, tail) => {
+    const xT = exactPrior(8, 4);
+    const xA = additive.prior.sample([8, 1], 4);
+    const before = tf.memory().numTensors;
+    const gbmRuns: [string, (s: (x: tf.Tensor, t: number) => tf.Tensor) => Promise<tf.Tensor>][] = [
+      ["daleLangevin", (s) => daleLangevin(s, xT, { sde, steps: 10 })],
+      ["signAgnostic", (s) => signAgnostic(s, xT, { sde, steps: 10 })],
+    ];
+    for (const [name, run] of gbmRuns) {
+      await expect(run(failingAt(5, wrong))).rejects.toThrow(new RegExp(`^${name}: score\\(x, t\\) must return a float32 tensor of x's shape \\[8,1\\], ${tail.source}`));
+    }
+    // Probability flow evaluates twice per step (Heun): its fifth call is the first of step 3, at t = 0.8.
+    await expect(probabilityFlow(failingAt(5, wrong), xT, { sde, steps: 10 })).rejects.toThrow(/^probabilityFlow: score\(x, t\) must return a float32 tensor .* at t = 0\.8\.$/);
+    const additiveFailingAt = (bad: number) => {
+      let calls = 0;
+      return (x: tf.Tensor, t: number) => (++calls === bad ? wrong(x) : additiveScore(x, t));
+    };
+    await expect(eulerMaruyama(additiveFailingAt(5), xA, { sde: additive, steps: 10 })).rejects.toThrow(new RegExp(`^eulerMaruyama: .*${tail.source}`));
+    await expect(predictorCorrector(additiveFailingAt(5), xA, { sde: additive, steps: 10 })).rejects.toThrow(/^predictorCorrector: score\(x, t\) must return a float32 tensor/);
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([xT, xA]);
+  });
+
+  it("refuses xT with +Infinity, -Infinity or NaN (GBM: also <= 0), counting the bad values and showing one", async () => {
+    const infinite = tf.tensor([[1], [Infinity], [2]]);
+    const nan = tf.tensor([[0.5], [Number.NaN], [Number.NaN]]);
+    const before = tf.memory().numTensors;
+    await expect(daleLangevin(exact.stein, infinite, { sde, steps: 5 })).rejects.toThrow(
+      /^daleLangevin: xT must be strictly positive and finite.*1 of 3 values are not \(xT\[1, 0\] = Infinity\)\. Draw it from the SDE's log-normal prior/,
+    );
+    await expect(eulerMaruyama(additiveScore, nan, { sde: additive, steps: 5 })).rejects.toThrow(
+      /^eulerMaruyama: xT must be finite; 2 of 3 values are NaN or infinite \(xT\[1, 0\] = NaN\)\.$/,
+    );
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([infinite, nan]);
   });
 });
 

@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs-core";
-import { timeTensor, type GBM, type Time, type VESDE, type VPSDE } from "@dale/sde";
+import { checkTimes, timeTensor, type GBM, type Time, type VESDE, type VPSDE } from "@dale/sde";
 import type { ExactDensity } from "./types";
 
 /**
@@ -23,31 +23,38 @@ const LOG_2PI = Math.log(2 * Math.PI);
  * the Hyvarinen score is h = g - 1 and the Stein score h / x. A single log-normal is the case K = 1, where
  * h(x) = -1 - (log x - m - m(t)) / (s^2 + v(t)).
  *
+ * Times are a number or a `[batch]` tensor in [0, T]: the variance s_k^2 + v(t) stays positive down to t = 0, where
+ * this is the density of the data itself.
+ *
  * @param mixture parameters of log X_0 over the d = prod(x.shape.slice(1)) trailing elements
  * @example
  * const p = lognormalMixtureScore(gbm(), { weights: [0.5, 0.5], means: [[0.1], [0.6]], stds: [[0.05], [0.08]] });
  * const s = p.stein(x, 0.5);
  */
 export function lognormalMixtureScore(sde: GBM, mixture: DiagonalMixture): ExactDensity {
-  const mix = checkMixture(mixture, "lognormalMixtureScore");
+  return lognormalMixture(sde, mixture, "lognormalMixtureScore");
+}
+
+/** The exact density of GBM started from one log-normal, log X_0 ~ N(m, diag s^2). */
+export function lognormalScore(sde: GBM, params: { mean: readonly number[]; std: readonly number[] }): ExactDensity {
+  return lognormalMixture(sde, { weights: [1], means: [params.mean], stds: [params.std] }, "lognormalScore");
+}
+
+function lognormalMixture(sde: GBM, mixture: DiagonalMixture, name: string): ExactDensity {
+  const mix = checkMixture(mixture, name);
   const shift = (t: number) => sde.logMean(t);
   const extraVar = (t: number) => sde.logVariance(t);
-  const logSpace = gaussianMixture(mix, () => 1, shift, extraVar);
+  const logSpace = gaussianMixture(mix, sde.T, () => 1, shift, extraVar);
   return {
     logProb: (x, t) =>
       tf.tidy(() => {
         const y = tf.log(x);
         const flat = tf.reshape(y, [x.shape[0] as number, -1]);
-        return tf.sub(logSpace.logProb(y, t), tf.sum(flat, 1)); // minus log|dx/dy| = sum log x
+        return tf.sub(logSpace.logProb(y, t, `${name}.logProb`), tf.sum(flat, 1)); // minus log|dx/dy| = sum log x
       }),
-    hyvarinen: tagHyvarinen((x, t) => tf.tidy(() => tf.sub(logSpace.score(tf.log(x), t), 1))),
-    stein: (x, t) => tf.tidy(() => tf.div(tf.sub(logSpace.score(tf.log(x), t), 1), x)),
+    hyvarinen: tagHyvarinen((x, t) => tf.tidy(() => tf.sub(logSpace.score(tf.log(x), t, `${name}.hyvarinen`), 1))),
+    stein: (x, t) => tf.tidy(() => tf.div(tf.sub(logSpace.score(tf.log(x), t, `${name}.stein`), 1), x)),
   };
-}
-
-/** The exact density of GBM started from one log-normal, log X_0 ~ N(m, diag s^2). */
-export function lognormalScore(sde: GBM, params: { mean: readonly number[]; std: readonly number[] }): ExactDensity {
-  return lognormalMixtureScore(sde, { weights: [1], means: [params.mean], stds: [params.std] });
 }
 
 /**
@@ -55,21 +62,24 @@ export function lognormalScore(sde: GBM, params: { mean: readonly number[]; std:
  *
  *     X_0 ~ sum_k w_k N(m_k, diag s_k^2)   =>   X_t ~ sum_k w_k N(a(t) m_k, diag(a(t)^2 s_k^2 + b(t)^2))
  *
- * (VP: a = exp(-B/2), b^2 = 1 - exp(-B); VE: a = 1, b = sigma(t)).
+ * (VP: a = exp(-B/2), b^2 = 1 - exp(-B); VE: a = 1, b = sigma(t)). Times lie in [0, T]: the variance
+ * a^2 s_k^2 + b^2 stays positive down to t = 0.
  */
 export function gaussianMixtureScore(sde: VPSDE | VESDE, mixture: DiagonalMixture): ExactDensity {
-  const mix = checkMixture(mixture, "gaussianMixtureScore");
+  const name = "gaussianMixtureScore";
+  const mix = checkMixture(mixture, name);
   const coeffs = (t: number) => affineCoefficients(sde, t);
   const dens = gaussianMixture(
     mix,
+    sde.T,
     (t) => coeffs(t).a,
     () => 0,
     (t) => coeffs(t).b ** 2,
   );
   return {
-    logProb: (x, t) => dens.logProb(x, t),
-    stein: (x, t) => dens.score(x, t),
-    hyvarinen: tagHyvarinen((x, t) => tf.tidy(() => tf.mul(x, dens.score(x, t)))),
+    logProb: (x, t) => dens.logProb(x, t, `${name}.logProb`),
+    stein: (x, t) => dens.score(x, t, `${name}.stein`),
+    hyvarinen: tagHyvarinen((x, t) => tf.tidy(() => tf.mul(x, dens.score(x, t, `${name}.hyvarinen`)))),
   };
 }
 
@@ -95,25 +105,28 @@ interface Mixture {
 
 /**
  * A diagonal Gaussian mixture whose components are transformed at time t to N(a(t) m_k + c(t), a(t)^2 s_k^2 + e(t)).
- * Works on z of shape [batch, ...] with d = prod of trailing dims; t a number or a [batch] tensor.
+ * Works on z of shape [batch, ...] with d = prod of trailing dims; t a number or a [batch] tensor in [0, T], read
+ * once per call. `fn` names the caller in errors.
  */
 function gaussianMixture(
   mix: Mixture,
+  T: number,
   a: (t: number) => number,
   c: (t: number) => number,
   e: (t: number) => number,
 ) {
-  const params = (z: tf.Tensor, t: number | tf.Tensor) => {
-    const n = z.shape[0] as number;
-    if (z.size !== n * mix.d) {
-      throw new Error(`exact score: x must be [batch, ...] with ${mix.d} elements per sample, got shape [${z.shape}].`);
+  const params = (z: tf.Tensor, t: Time, fn: string) => {
+    const n = z.shape[0];
+    if (z.rank < 1 || n === undefined || z.size !== n * mix.d) {
+      throw new Error(`${fn}: x must be [batch, ...] with ${mix.d} elements per sample, got shape [${z.shape}].`);
     }
+    const times = checkTimes(t, { fn, T, min: "non-negative", batch: n });
     const zf = tf.reshape(z, [n, 1, mix.d]);
     const means0 = tf.tensor(mix.means, [1, mix.K, mix.d]);
     const vars0 = tf.tensor(mix.vars, [1, mix.K, mix.d]);
-    const at = timeTensor(t, zf, a, "exact score");
-    const mean = tf.add(tf.mul(at, means0), timeTensor(t, zf, c, "exact score"));
-    const variance = tf.add(tf.mul(tf.square(at), vars0), timeTensor(t, zf, e, "exact score"));
+    const at = timeTensor(times, zf, a, fn);
+    const mean = tf.add(tf.mul(at, means0), timeTensor(times, zf, c, fn));
+    const variance = tf.add(tf.mul(tf.square(at), vars0), timeTensor(times, zf, e, fn));
     const diff = tf.sub(zf, mean); // [n, K, d]
     // log N(z; mean_k, var_k) + log w_k, summed over d: [n, K]
     const logComp = tf.add(
@@ -123,10 +136,10 @@ function gaussianMixture(
     return { n, diff, variance, logComp };
   };
   return {
-    logProb: (z: tf.Tensor, t: number | tf.Tensor) => tf.tidy(() => tf.logSumExp(params(z, t).logComp, 1)),
-    score: (z: tf.Tensor, t: number | tf.Tensor) =>
+    logProb: (z: tf.Tensor, t: Time, fn: string) => tf.tidy(() => tf.logSumExp(params(z, t, fn).logComp, 1)),
+    score: (z: tf.Tensor, t: Time, fn: string) =>
       tf.tidy(() => {
-        const { diff, variance, logComp } = params(z, t);
+        const { diff, variance, logComp } = params(z, t, fn);
         const r = tf.expandDims(tf.softmax(logComp, 1), 2); // responsibilities [n, K, 1]
         return tf.reshape(tf.neg(tf.sum(tf.mul(r, tf.div(diff, variance)), 1)), z.shape);
       }),

@@ -76,6 +76,30 @@ describe("exact scores", () => {
     expect(() => p.stein(x, 0.5)).toThrow(/1 elements per sample, got shape \[2,3\]/);
     x.dispose();
   });
+
+  it("takes t in [0, T], as a number or inside a [batch] time tensor, naming the density and the method, and leaks nothing", () => {
+    const gbmSde = gbm({ T: 2 });
+    const lognormal = lognormalMixtureScore(gbmSde, PAPER_MIXTURE);
+    const gaussian = gaussianMixtureScore(vpSDE(), PAPER_MIXTURE);
+    const x = tf.ones([3, 1]);
+    const zero = tf.zeros([3]);
+    const bad = tf.tensor1d([0.5, Number.NaN, 0.1]);
+    const late = tf.tensor1d([0.5, 0.1, 1.5]);
+    const before = tf.memory().numTensors;
+    // t = 0 is the data density itself, finite since every component has a positive std.
+    for (const v of [lognormal.stein(x, 0), lognormal.logProb(x, zero), gaussian.hyvarinen(x, 0)]) {
+      expect(values(v).every(Number.isFinite)).toBe(true);
+      v.dispose();
+    }
+    expect(() => lognormal.stein(x, 2.5)).toThrow(/^lognormalMixtureScore\.stein: t must be in \[0, T = 2\], got 2\.5\.$/);
+    expect(() => lognormal.hyvarinen(x, -0.1)).toThrow(/^lognormalMixtureScore\.hyvarinen: t must be in \[0, T = 2\], got -0\.1\.$/);
+    expect(() => lognormal.logProb(x, bad)).toThrow(/^lognormalMixtureScore\.logProb: t must be in \[0, T = 2\], got NaN at index 1\.$/);
+    expect(() => lognormalScore(gbmSde, { mean: [0], std: [1] }).stein(x, bad)).toThrow(/^lognormalScore\.stein: .*got NaN at index 1/);
+    expect(() => gaussian.stein(x, late)).toThrow(/^gaussianMixtureScore\.stein: t must be in \[0, T = 1\], got 1\.5 at index 2\.$/);
+    expect(() => gaussian.logProb(x, Infinity)).toThrow(/^gaussianMixtureScore\.logProb: t must be in \[0, T = 1\], got Infinity\.$/);
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([x, zero, bad, late]);
+  });
 });
 
 describe("conversions", () => {

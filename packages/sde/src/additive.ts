@@ -2,7 +2,8 @@ import * as tf from "@tensorflow/tfjs-core";
 import { normalPrior } from "./prior";
 import { linearSchedule, scheduleFromJSON, toSchedule, type Schedule } from "./schedule";
 import type { Marginal, Prior, SDE, SDEJSON } from "./types";
-import { assertFloat, assertSameShape, timeTensor } from "./util";
+import { assertFloat, assertSameShape, checkTimes, timeTensor } from "./util";
+import type { Time } from "./types";
 
 export interface VPSDE extends SDE {
   readonly kind: "vp";
@@ -46,6 +47,7 @@ export function vpSDE(options: { betaMin?: number; betaMax?: number; beta?: Sche
   const logMeanCoeff = (t: number) => -0.5 * beta.integral(t);
   const std = (t: number) => Math.sqrt(-Math.expm1(-beta.integral(t)));
   const prior: Prior = normalPrior({ loc: 0, scale: 1 });
+  const mean = (s: number) => Math.exp(logMeanCoeff(s));
   return {
     kind: "vp",
     domain: "real",
@@ -59,22 +61,21 @@ export function vpSDE(options: { betaMin?: number; betaMax?: number; beta?: Sche
       tf.tidy(() => tf.broadcastTo(timeTensor(t, x, (s) => Math.sqrt(beta.value(s)), "vpSDE.diffusion"), x.shape)),
     diffusionDivergence: (x) => tf.zerosLike(x),
     marginal(x0, t): Marginal {
-      assertFloat(x0, "vpSDE.marginal", "x0");
+      const fn = "vpSDE.marginal";
+      assertFloat(x0, fn, "x0");
+      const ts = transitionTimes(t, x0, T, fn);
       return tf.tidy(() => ({
         family: "normal" as const,
-        mean: tf.mul(timeTensor(t, x0, (s) => Math.exp(logMeanCoeff(s)), "vpSDE.marginal"), x0),
-        std: tf.broadcastTo(timeTensor(t, x0, std, "vpSDE.marginal"), x0.shape),
+        mean: tf.mul(timeTensor(ts, x0, mean, fn), x0),
+        std: tf.broadcastTo(timeTensor(ts, x0, std, fn), x0.shape),
       }));
     },
     perturb(x0, noise, t) {
-      assertFloat(x0, "vpSDE.perturb", "x0");
-      assertSameShape(x0, noise, "vpSDE.perturb", "x0", "noise");
-      return tf.tidy(() =>
-        tf.add(
-          tf.mul(timeTensor(t, x0, (s) => Math.exp(logMeanCoeff(s)), "vpSDE.perturb"), x0),
-          tf.mul(timeTensor(t, x0, std, "vpSDE.perturb"), noise),
-        ),
-      );
+      const fn = "vpSDE.perturb";
+      assertFloat(x0, fn, "x0");
+      assertSameShape(x0, noise, fn, "x0", "noise");
+      const ts = transitionTimes(t, x0, T, fn);
+      return tf.tidy(() => tf.add(tf.mul(timeTensor(ts, x0, mean, fn), x0), tf.mul(timeTensor(ts, x0, std, fn), noise)));
     },
     toJSON: (): SDEJSON => ({ kind: "vp", beta: beta.toJSON(), T }),
   };
@@ -111,20 +112,29 @@ export function veSDE(options: { sigmaMin?: number; sigmaMax?: number; T?: numbe
     diffusion: (x, t) => tf.tidy(() => tf.broadcastTo(timeTensor(t, x, g, "veSDE.diffusion"), x.shape)),
     diffusionDivergence: (x) => tf.zerosLike(x),
     marginal(x0, t): Marginal {
-      assertFloat(x0, "veSDE.marginal", "x0");
+      const fn = "veSDE.marginal";
+      assertFloat(x0, fn, "x0");
+      const ts = transitionTimes(t, x0, T, fn);
       return tf.tidy(() => ({
         family: "normal" as const,
         mean: tf.clone(x0),
-        std: tf.broadcastTo(timeTensor(t, x0, sigmaAt, "veSDE.marginal"), x0.shape),
+        std: tf.broadcastTo(timeTensor(ts, x0, sigmaAt, fn), x0.shape),
       }));
     },
     perturb(x0, noise, t) {
-      assertFloat(x0, "veSDE.perturb", "x0");
-      assertSameShape(x0, noise, "veSDE.perturb", "x0", "noise");
-      return tf.tidy(() => tf.add(x0, tf.mul(timeTensor(t, x0, sigmaAt, "veSDE.perturb"), noise)));
+      const fn = "veSDE.perturb";
+      assertFloat(x0, fn, "x0");
+      assertSameShape(x0, noise, fn, "x0", "noise");
+      const ts = transitionTimes(t, x0, T, fn);
+      return tf.tidy(() => tf.add(x0, tf.mul(timeTensor(ts, x0, sigmaAt, fn), noise)));
     },
     toJSON: (): SDEJSON => ({ kind: "ve", sigmaMin, sigmaMax, T }),
   };
+}
+
+/** The times of a transition from x0, checked to lie in [0, T] and read once. */
+function transitionTimes(t: Time, x0: tf.Tensor, T: number, fn: string): number | number[] {
+  return checkTimes(t, { fn, T, min: "non-negative", batch: x0.shape[0] });
 }
 
 /** Rebuilds the VP-SDE from its JSON. */

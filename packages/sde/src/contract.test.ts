@@ -80,6 +80,29 @@ describe.each(cases)("SDE contract: %s", (_, sde, start) => {
     tf.dispose([x, m.mean, m.variance]);
   });
 
+  it("marginal and perturb take t in [0, T] only, as numbers and inside time tensors, and leak nothing", () => {
+    const x = tf.fill([3, 2], start);
+    const zeros = tf.zerosLike(x);
+    const name = sde.kind === "gbm" ? "gbm" : `${sde.kind}SDE`;
+    const inside = tf.tensor1d([0, 0.5 * sde.T, sde.T]);
+    const before = tf.memory().numTensors;
+    const m = sde.marginal(x, inside);
+    tf.dispose([...(m.family === "lognormal" ? [m.loc, m.scale] : [m.mean, m.std]), sde.perturb(x, zeros, 0)]);
+    for (const [t, got] of [
+      [-0.5, "-0.5"],
+      [2 * sde.T, `${2 * sde.T}`],
+      [Number.NaN, "NaN"],
+    ] as const) {
+      const message = new RegExp(`^${name}\\.marginal: t must be in \\[0, T = ${sde.T}\\], got ${got}\\.$`);
+      expect(() => sde.marginal(x, t)).toThrow(message);
+      const times = tf.tensor1d([0.5, 0.1, t]);
+      expect(() => sde.perturb(x, zeros, times)).toThrow(new RegExp(`^${name}\\.perturb: t must be in \\[0, T = ${sde.T}\\], got ${got} at index 2\\.$`));
+      times.dispose();
+    }
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([x, zeros, inside]);
+  });
+
   it("round-trips through JSON and leaks no tensors", () => {
     expect(sdeFromJSON(JSON.parse(JSON.stringify(sde.toJSON()))).toJSON()).toEqual(sde.toJSON());
     const x = tf.fill([3, 2], start);

@@ -2,7 +2,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { lognormalPrior, priorFromJSON, type PriorParams } from "./prior";
 import { constantSchedule, scheduleFromJSON, toSchedule, type Schedule } from "./schedule";
 import type { Marginal, Prior, SDE, SDEJSON, Time } from "./types";
-import { assertFloat, assertPositive, assertSameShape, timeTensor } from "./util";
+import { assertFloat, assertOneOf, assertPositive, assertSameShape, checkTimes, timeTensor } from "./util";
 
 export interface GBMOptions {
   /** Drift rate mu, a constant or a schedule of t. Default sigma^2 / 2, which makes log space driftless. */
@@ -62,6 +62,8 @@ export function gbm(options: GBMOptions = {}): GBM {
     assertFloat(x0, fn, "x0");
     assertPositive(x0, fn, "x0");
   };
+  // The transition is defined on [0, T]; at t = 0 it is the point mass at x0 (scale 0).
+  const times = (t: Time, x0: tf.Tensor, fn: string) => checkTimes(t, { fn, T, min: "non-negative", batch: x0.shape[0] });
 
   const self: GBM = {
     kind: "gbm",
@@ -79,20 +81,24 @@ export function gbm(options: GBMOptions = {}): GBM {
     diffusionDivergence: (x, t) =>
       tf.tidy(() => tf.mul(timeTensor(t, x, (s) => 2 * sigma.value(s) ** 2, "gbm.diffusionDivergence"), x)),
     marginal(x0: tf.Tensor, t: Time): Marginal {
-      checked(x0, "gbm.marginal");
+      const fn = "gbm.marginal";
+      checked(x0, fn);
+      const ts = times(t, x0, fn);
       return tf.tidy(() => {
-        const loc = tf.add(tf.log(x0), timeTensor(t, x0, logMean, "gbm.marginal"));
-        const scale = tf.broadcastTo(timeTensor(t, x0, logStd, "gbm.marginal"), x0.shape);
+        const loc = tf.add(tf.log(x0), timeTensor(ts, x0, logMean, fn));
+        const scale = tf.broadcastTo(timeTensor(ts, x0, logStd, fn), x0.shape);
         return { family: "lognormal" as const, loc, scale };
       });
     },
     perturb(x0, noise, t) {
-      checked(x0, "gbm.perturb");
-      assertFloat(noise, "gbm.perturb", "noise");
-      assertSameShape(x0, noise, "gbm.perturb", "x0", "noise");
+      const fn = "gbm.perturb";
+      checked(x0, fn);
+      assertFloat(noise, fn, "noise");
+      assertSameShape(x0, noise, fn, "x0", "noise");
+      const ts = times(t, x0, fn);
       return tf.tidy(() => {
-        const m = timeTensor(t, x0, logMean, "gbm.perturb");
-        const s = timeTensor(t, x0, logStd, "gbm.perturb");
+        const m = timeTensor(ts, x0, logMean, fn);
+        const s = timeTensor(ts, x0, logStd, fn);
         return tf.mul(x0, tf.exp(tf.add(m, tf.mul(s, noise))));
       });
     },
@@ -105,6 +111,8 @@ export function gbm(options: GBMOptions = {}): GBM {
 /** Which axes of the data the fitted prior keeps separate. */
 export type PriorFit = "all" | "channel" | "pixel";
 
+const PRIOR_FITS: readonly PriorFit[] = ["all", "channel", "pixel"];
+
 /**
  * Fits the log-normal prior at T to data (docs/method.md, section 4): with Y_0 = log X_0,
  *
@@ -113,15 +121,16 @@ export type PriorFit = "all" | "channel" | "pixel";
  * which is exact in the first two moments of log X_T. `per: "channel"` keeps the last axis apart (one loc and scale
  * per colour channel), `per: "pixel"` keeps every non-batch element apart, `per: "all"` (default) pools everything.
  *
- * @param x0 data, `[batch, ...]`, strictly positive
+ * @param x0 data, `[batch, ...]`, strictly positive and finite
  * @example
  * const prior = fitPrior(gbm(), images, { per: "channel" });
  * const sde = gbm().withPrior(prior);
  */
 export function fitPrior(sde: GBM, x0: tf.Tensor, options: { per?: PriorFit } = {}): PriorParams {
+  const per = options.per ?? "all";
+  assertOneOf(per, PRIOR_FITS, "fitPrior", "per");
   assertFloat(x0, "fitPrior", "x0");
   assertPositive(x0, "fitPrior", "x0");
-  const per = options.per ?? "all";
   if (x0.rank < 2 && per !== "all") {
     throw new Error(`fitPrior: per "${per}" needs x0 of rank >= 2 ([batch, ...]), got shape [${x0.shape}].`);
   }

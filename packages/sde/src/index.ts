@@ -15,5 +15,15 @@ export { randomNormal, normalArray, uniformArray } from "./random";
 export { lognormalMoments } from "./moments";
 export { sdeFromJSON } from "./json";
 export { noiseLevel, timeAtNoiseLevel, noiseCoordinates, type NoiseCoordinates } from "./coordinates";
-export { assertPositive, assertFloat, assertSameShape, timeTensor, perSample } from "./util";
+export {
+  assertPositive,
+  assertAllFinite,
+  assertFloat,
+  assertSameShape,
+  assertOneOf,
+  checkTimes,
+  timeTensor,
+  perSample,
+  type TimeCheck,
+} from "./util";
 export type { SDE, AnySDE, SDEJSON, Marginal, Prior, PriorJSON, ScoreFn, Time } from "./types";

@@ -1,6 +1,7 @@
 import { veSDE, vpFromJSON } from "./additive";
 import { gbmFromJSON } from "./gbm";
 import type { AnySDE, SDEJSON } from "./types";
+import { assertOneOf } from "./util";
 
 /**
  * Rebuilds any SDE from its `toJSON()` (an exhaustive switch over the kinds). The result is the union
@@ -11,6 +12,7 @@ import type { AnySDE, SDEJSON } from "./types";
  * const v = sde.kind === "gbm" ? sde.logVariance(sde.T) : sde.marginalStd(sde.T) ** 2;
  */
 export function sdeFromJSON(json: SDEJSON): AnySDE {
+  assertOneOf(json?.kind, ["gbm", "vp", "ve"], "sdeFromJSON", "kind");
   switch (json.kind) {
     case "gbm":
       return gbmFromJSON(json);

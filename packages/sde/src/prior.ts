@@ -1,6 +1,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { normalArray } from "./random";
 import type { Prior, PriorJSON } from "./types";
+import { assertOneOf } from "./util";
 
 /** Parameters of an elementwise prior; arrays broadcast over the trailing axes of a sample as `shape` says. */
 export interface PriorParams {
@@ -31,6 +32,7 @@ export function normalPrior(params: PriorParams): Prior {
 
 /** Rebuilds a prior from {@link Prior.toJSON}. */
 export function priorFromJSON(json: PriorJSON): Prior {
+  assertOneOf(json?.family, ["lognormal", "normal"], "priorFromJSON", "family");
   return elementwisePrior(json.family, json);
 }
 

@@ -1,3 +1,5 @@
+import { assertOneOf } from "./util";
+
 /**
  * A coefficient of an SDE as a function of time, carrying the integrals that keep marginals in closed form.
  *
@@ -110,6 +112,7 @@ export function customSchedule(options: {
 
 /** Rebuilds a constant, linear or geometric schedule from its JSON description. */
 export function scheduleFromJSON(json: ScheduleJSON): Schedule {
+  assertOneOf(json?.kind, ["constant", "linear", "geometric", "custom"], "scheduleFromJSON", "kind");
   switch (json.kind) {
     case "constant":
       return constantSchedule(json.value);
