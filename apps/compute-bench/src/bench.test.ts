@@ -173,6 +173,9 @@ describe.skipIf(noTorch !== null)(`PyTorch side${noTorch !== null ? ` (skipped: 
       phases: ["forward"],
       threads: [1],
       seconds: 0.01,
+      // A fixed number of timed steps: how many fit in `seconds` depends on the machine's load, not on the code.
+      minSteps: 3,
+      maxSteps: 3,
       torch: true,
       installTorch: false,
       log: (l) => lines.push(l),
