@@ -358,6 +358,9 @@ async function train(raw: RawOptions, given: (name: string) => boolean, out: str
 
   try {
     for (let step = start + 1; step <= config.steps; step++) {
+      // One turn of the event loop per step: on wasm every await resolves as a microtask, so without it a SIGTERM or
+      // Ctrl-C (whose handlers release the run lock) would never be handled and the process could not be stopped.
+      await new Promise<void>((resolve) => setImmediate(resolve));
       const x0 = trainingBatch(dataset, order, step, transform, config.seed);
       const stepSeed = config.seed * 1_000_003 + step;
       let result: { loss: number; grads: tf.NamedTensorMap };

@@ -249,6 +249,27 @@ describe("one writer per run folder (<out>/train.lock)", () => {
     expect(manifest(out).step).toBeGreaterThanOrEqual(2);
   });
 
+  it("SIGTERM stops a run that writes nothing between steps (no checkpoint, no grid), and its lock goes", async () => {
+    // On wasm every await in a step resolves as a microtask; without one turn of the event loop per step the signal
+    // handler that releases the lock never ran, so the process could not be stopped by SIGTERM at all.
+    const out = join(tmp, "sigterm");
+    const handle: { kill?: (signal?: NodeJS.Signals) => void; reached?: () => void } = {};
+    const atStep3 = new Promise<null>((r) => (handle.reached = () => r(null)));
+    const args = ["--model", "tiny", "--batch", "8", "--checkpoint-every", "0", "--sample-count", "0", "--log-every", "1", "--steps", "100000", "--out", out];
+    const trainer = run(TRAIN, args, (text, kill) => {
+      if (handle.kill === undefined && /step 3\//.test(text)) {
+        handle.kill = kill;
+        handle.reached?.();
+      }
+    });
+    const early = await Promise.race([atStep3, trainer]);
+    expect(early, early?.stderr).toBeNull();
+    handle.kill?.("SIGTERM");
+    const t = await trainer;
+    expect(t.signal, t.stderr).toBe("SIGTERM");
+    expect(existsSync(lockOf(out))).toBe(false);
+  }, 60_000);
+
   it("in one process: a second acquire is refused, release removes only its own lock", async () => {
     const { acquireRunLock } = await import("../src/lock");
     const out = join(tmp, "in-process");
