@@ -1,6 +1,6 @@
 // What a benchmark run does, as data: the profiles, the (process, sampler, NFE) configurations, and the chunks of
 // samples that are the unit of work for --shard. Everything here is pure and deterministic.
-import { isSolver, SOLVERS, solvers, type SolverName } from "@dale/trainer";
+import { isSolver, samplerNfe, samplerStepsForNfe, SOLVERS, type SolverName } from "@dale/trainer";
 import { z } from "zod";
 
 export const BENCH_DATASETS = ["mnist", "fashion-mnist", "kmnist", "cifar10"] as const;
@@ -192,29 +192,8 @@ export function samplerLabel(sampler: BenchSampler, grid: BenchGrid): string {
  * predictor-corrector with one corrector step 2 steps times.
  */
 export function stepsForNfe(sampler: BenchSampler, nfe: number): { steps: number; nfe: number } {
-  if (isSolver(sampler)) {
-    const entry = solvers[sampler];
-    const steps = entry.stepsForNfe(nfe);
-    return { steps, nfe: entry.nfe(steps) };
-  }
-  switch (sampler) {
-    case "dale-langevin":
-    case "sign-agnostic":
-    case "euler-maruyama":
-      return { steps: nfe, nfe };
-    case "probability-flow": {
-      const steps = Math.max(1, Math.floor((nfe + 1) / 2));
-      return { steps, nfe: 2 * steps - 1 };
-    }
-    case "predictor-corrector": {
-      const steps = Math.max(1, Math.floor(nfe / 2));
-      return { steps, nfe: 2 * steps };
-    }
-    default: {
-      const never: never = sampler;
-      throw new Error(`unknown sampler ${String(never)}`);
-    }
-  }
+  const steps = Math.max(1, samplerStepsForNfe(sampler, nfe));
+  return { steps, nfe: samplerNfe(sampler, { steps }) };
 }
 
 /** One row of the results table: a trained model sampled with one sampler at one budget. */

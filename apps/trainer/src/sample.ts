@@ -9,7 +9,7 @@ import cliProgress from "cli-progress";
 import { Command } from "commander";
 import { gridPng } from "./grid";
 import { openCheckpoint, readTrainerManifest } from "./open";
-import { checkSampler, DEFAULT_SOLVER, defaultSampler, GRIDS, isSolver, samplerNfe, SAMPLERS, type SamplerName, type Schedule } from "./sampling";
+import { checkSampler, DEFAULT_SOLVER, defaultSampler, GRIDS, isSolver, samplerNfe, SAMPLERS, stepsForNfe, type SamplerName, type Schedule } from "./sampling";
 
 const PRESETS = ["mnist", "fashion-mnist", "kmnist", "cifar10"] as const satisfies readonly ReferenceDataset[];
 
@@ -82,7 +82,7 @@ async function main(): Promise<void> {
   const sampler = o.sampler ?? defaultSampler(sde, output);
   checkSampler(sampler, sde);
   if (o.nfe !== undefined && o.steps !== undefined) throw new Error("give --steps or --nfe, not both.");
-  const steps = o.steps ?? (o.nfe !== undefined ? stepsForNfe(sampler, o.nfe) : isSolver(sampler) ? DEFAULT_SOLVER.steps : 100);
+  const steps = o.steps ?? (o.nfe !== undefined ? stepsWithin(sampler, o.nfe) : isSolver(sampler) ? DEFAULT_SOLVER.steps : 100);
   if (!isSolver(sampler) && o.sigmaMin !== undefined) throw new Error(`--sigma-min shapes the solvers' grid (${Object.keys(solvers).join(", ")}), not ${sampler}.`);
   if (isSolver(sampler) && (o.grid !== undefined || o.tMin !== undefined)) throw new Error(`--grid and --t-min shape the time grid of the reference samplers; ${sampler} runs on the karras grid in noise level (--rho, --sigma-min).`);
   let schedule: Schedule = { steps };
@@ -176,16 +176,10 @@ async function main(): Promise<void> {
   ckpt.dispose();
 }
 
-/** The largest number of steps of `sampler` whose network evaluations per image fit in `nfe`. */
-function stepsForNfe(sampler: SamplerName, nfe: number): number {
-  if (isSolver(sampler)) {
-    const steps = solvers[sampler].stepsForNfe(nfe);
-    if (!(steps >= 1)) throw new Error(`--nfe ${nfe} is too small for ${sampler}: one step takes ${solvers[sampler].nfe(1)}.`);
-    return steps;
-  }
-  const perStep = samplerNfe(sampler, { steps: 1 });
-  const steps = sampler === "probability-flow" ? Math.floor((nfe + 1) / 2) : Math.floor(nfe / perStep);
-  if (steps < 1) throw new Error(`--nfe ${nfe} is too small for ${sampler}: one step takes ${perStep}.`);
+/** `stepsForNfe` of the sampling module, refusing a budget too small for one step. */
+function stepsWithin(sampler: SamplerName, nfe: number): number {
+  const steps = stepsForNfe(sampler, nfe);
+  if (steps < 1) throw new Error(`--nfe ${nfe} is too small for ${sampler}: one step takes ${samplerNfe(sampler, { steps: 1 })}.`);
   return steps;
 }
 

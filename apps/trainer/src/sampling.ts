@@ -24,6 +24,16 @@ export function samplerNfe(name: SamplerName, schedule: Schedule): number {
   return name === "predictor-corrector" ? 2 * updates : updates;
 }
 
+/**
+ * The most steps of `sampler` whose network evaluations per image (`samplerNfe`) fit in `nfe`; 0 when not even one
+ * step fits (predictor-corrector at NFE 1). The solvers' come from their catalogue entry.
+ */
+export function stepsForNfe(sampler: SamplerName, nfe: number): number {
+  if (isSolver(sampler)) return solvers[sampler].stepsForNfe(nfe);
+  if (sampler === "probability-flow") return Math.floor((nfe + 1) / 2);
+  return Math.floor(nfe / samplerNfe(sampler, { steps: 1 }));
+}
+
 export const GRIDS = ["uniform", "karras"] as const;
 
 /** The step schedule of a sampler; delta, repeats, anneal, denoiseSteps and denoise apply to the GBM samplers. */
