@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs-core";
-import { noiseCoordinates, perSample, type AnySDE, type GBM, type NoiseCoordinates, type ScoreFn, type VESDE, type VPSDE } from "@dale/sde";
+import { noiseCoordinates, perSample, scoreDenoiser, type AnySDE, type GBM, type NoiseCoordinates, type ScoreFn, type VESDE, type VPSDE } from "@dale/sde";
 import type { UNetConfig } from "./unet";
 
 /**
@@ -243,16 +243,12 @@ export function toAdditiveScore(model: ScoreModel, sde: VPSDE | VESDE): (x: tf.T
  */
 export function toDenoiser(model: ScoreModel, sde: AnySDE): (y: tf.Tensor, sigma: number) => tf.Tensor {
   const fn = "toDenoiser";
-  const c = noiseCoordinates(sde);
-  const score = model.output === "denoiser" ? null : toSamplerScore(model, sde);
+  const viaScore = model.output === "denoiser" ? null : scoreDenoiser(toSamplerScore(model, sde), sde);
   return (y, sigma) =>
     tf.tidy(() => {
       if (!(sigma > 0) || !Number.isFinite(sigma)) throw new Error(`${fn}: sigma must be a positive finite number, got ${sigma}.`);
       if (!(y instanceof tf.Tensor) || y.rank < 1) throw new Error(`${fn}: y must be a tensor [batch, ...].`);
-      if (score === null) return run(model, y, tf.fill([y.shape[0] as number], sigma, "float32"), fn);
-      const t = c.timeAt(sigma);
-      const x = c.toX(y, t);
-      return c.scoreToDenoised(score(x, t), x, t);
+      return viaScore ? viaScore(y, sigma) : run(model, y, tf.fill([y.shape[0] as number], sigma, "float32"), fn);
     });
 }
 

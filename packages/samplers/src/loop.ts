@@ -212,7 +212,7 @@ export async function runLoop(
   const every = options.callbackEvery ?? 1;
   checkInteger(every, "sampler", "callbackEvery", 1);
   let x = x0;
-  let lastYield = performance.now();
+  const maybeYield = eventLoopYielder();
   try {
     for (let i = 0; i < updates.length; i++) {
       options.signal?.throwIfAborted();
@@ -225,10 +225,7 @@ export async function runLoop(
         if (options.countNonPositive) info.nonPositive = countNonPositive(x);
         options.callback(info);
       }
-      if (performance.now() - lastYield > 50) {
-        await yieldToEventLoop();
-        lastYield = performance.now();
-      }
+      await maybeYield();
     }
     options.signal?.throwIfAborted();
   } catch (e) {
@@ -282,6 +279,20 @@ export function checkStart(xT: tf.Tensor, sde: SDE, fn: string): void {
 
 function checkInteger(v: number, fn: string, arg: string, min: number): void {
   if (!Number.isInteger(v) || v < min) throw new Error(`${fn}: ${arg} must be an integer >= ${min}, got ${v}.`);
+}
+
+/**
+ * A function to await once per iteration of a long loop: it yields to the event loop when more than `ms` have passed
+ * since its last yield, so that timers and abort signals can fire without a yield on every iteration.
+ */
+export function eventLoopYielder(ms = 50): () => Promise<void> {
+  let last = performance.now();
+  return async () => {
+    if (performance.now() - last > ms) {
+      await yieldToEventLoop();
+      last = performance.now();
+    }
+  };
 }
 
 /** Resolves on the next turn of the event loop, so that timers and aborts can fire during a long sampling loop. */

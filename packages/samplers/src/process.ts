@@ -1,6 +1,6 @@
-import * as tf from "@tensorflow/tfjs-core";
-import { assertOneOf, noiseCoordinates, type AnySDE, type ScoreFn, type SDE } from "@dale/sde";
-import { checkStart } from "./loop";
+import type * as tf from "@tensorflow/tfjs-core";
+import { assertOneOf, noiseCoordinates, scoreDenoiser, type AnySDE, type ScoreFn, type SDE } from "@dale/sde";
+import { checkedScore, checkStart } from "./loop";
 import { karrasSigmas, solvers, type Denoiser, type SolverInfo, type SolverName, type SolverOptionsByName } from "./solvers";
 
 /** The smallest noise level of the default grid: EDM's sigma_min (Karras et al. 2022, Table 1). */
@@ -102,20 +102,7 @@ export function processSigmas(sde: SDE, steps: number, options: { sigmaMin?: num
  * const D = denoiserFromScore(lognormalMixtureScore(sde, mixture).stein, sde);
  */
 export function denoiserFromScore(score: ScoreFn, sde: AnySDE): Denoiser {
-  const fn = "denoiserFromScore";
-  if (typeof score !== "function") throw new Error(`${fn}: score must be a function (x, t) => tf.Tensor.`);
-  const kind = (score as { kind?: string }).kind;
-  if (kind !== undefined && kind !== "stein") throw new Error(`${fn}: score must be a Stein score (grad log p); got a "${kind}" score. Wrap it: toStein(score).`);
-  const c = noiseCoordinates(sde);
-  return (y, sigma) => {
-    const t = c.timeAt(sigma);
-    const x = c.toX(y, t);
-    const s = score(x, t);
-    if (!(s instanceof tf.Tensor) || !tf.util.arraysEqual(s.shape, x.shape)) {
-      throw new Error(`${fn}: score(x, t) must return a tensor of x's shape [${x.shape}], got ${s instanceof tf.Tensor ? `shape [${s.shape}]` : typeof s}.`);
-    }
-    return c.scoreToDenoised(s, x, t);
-  };
+  return scoreDenoiser(checkedScore(score, "denoiserFromScore"), sde);
 }
 
 export type { SolverInfo };

@@ -1,6 +1,6 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { assertFloat, normalArray } from "@dale/sde";
-import { yieldToEventLoop } from "./loop";
+import { eventLoopYielder } from "./loop";
 
 // Solvers in sigma space (Karras et al. 2022, "Elucidating the Design Space of Diffusion-Based Generative Models",
 // arXiv 2206.00364, section 2). Every process here is, in its denoising coordinates y, the variance-exploding
@@ -409,7 +409,7 @@ async function integrate(
 
   let y = y0;
   let carry: tf.Tensor | undefined;
-  let lastYield = performance.now();
+  const maybeYield = eventLoopYielder();
   try {
     for (; i < steps; i++) {
       const ctx: StepContext = { i, steps, sigmas, sigma: sigmas[i] as number, sigmaNext: sigmas[i + 1] as number, evaluate, carry };
@@ -421,10 +421,7 @@ async function integrate(
       if (carry && carry !== result.carry) carry.dispose();
       y = result.y;
       carry = result.carry;
-      if (performance.now() - lastYield > 50) {
-        await yieldToEventLoop();
-        lastYield = performance.now();
-      }
+      await maybeYield();
     }
     o.signal?.throwIfAborted();
   } catch (e) {

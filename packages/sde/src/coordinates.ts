@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs-core";
-import type { AnySDE, SDE, Time } from "./types";
+import type { AnySDE, ScoreFn, SDE, Time } from "./types";
 import { assertFloat, timeTensor } from "./util";
 
 /**
@@ -133,4 +133,19 @@ export function noiseCoordinates(sde: AnySDE): NoiseCoordinates {
     default:
       throw new Error(`${fn}: unknown SDE kind ${String((sde as { kind: unknown }).kind)}.`);
   }
+}
+
+/**
+ * A denoiser D(y; sigma) from a Stein score function, by Tweedie's formula in the process's coordinates: at noise
+ * level sigma, t = t(sigma), x = toX(y, t) and D = y + sigma^2 grad_y log p_t(y) (`scoreToDenoised`). For GBM it forms
+ * x = exp(y). The one conversion behind `denoiserFromScore` of `@dale/samplers` and `toDenoiser` of `@dale/models`.
+ */
+export function scoreDenoiser(score: ScoreFn, sde: AnySDE): (y: tf.Tensor, sigma: number) => tf.Tensor {
+  const c = noiseCoordinates(sde);
+  return (y, sigma) =>
+    tf.tidy(() => {
+      const t = c.timeAt(sigma);
+      const x = c.toX(y, t);
+      return c.scoreToDenoised(score(x, t), x, t);
+    });
 }

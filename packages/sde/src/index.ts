@@ -14,7 +14,7 @@ export {
 export { randomNormal, normalArray, uniformArray } from "./random";
 export { lognormalMoments } from "./moments";
 export { sdeFromJSON } from "./json";
-export { noiseLevel, timeAtNoiseLevel, noiseCoordinates, type NoiseCoordinates } from "./coordinates";
+export { noiseLevel, timeAtNoiseLevel, noiseCoordinates, scoreDenoiser, type NoiseCoordinates } from "./coordinates";
 export {
   assertPositive,
   assertAllFinite,
