@@ -5,7 +5,8 @@ import { decodeSafetensors, encodeSafetensors, type RawTensor, type SafetensorsD
 import { syncDir, writeFileAtomic } from "@dale/io/node";
 import * as tf from "@tensorflow/tfjs-core";
 import { Ema } from "./ema";
-import { modelVariables, type ModelConfig, type ScoreModel } from "./score-model";
+import { modelVariables } from "./score-model";
+import type { ModelConfig, ScoreModel } from "./types";
 import { createUNet, resolveUNetConfig, type UNet } from "./unet";
 
 /** A tensor with a name, as `tf.Optimizer.getWeights` returns them. */

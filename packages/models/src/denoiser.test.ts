@@ -2,7 +2,8 @@ import * as tf from "@tensorflow/tfjs-core";
 import { gbm, geometricSchedule, noiseCoordinates, vpSDE } from "@dale/sde";
 import { gaussianMixtureScore, lognormalMixtureScore } from "@dale/scores";
 import { describe, expect, it } from "vitest";
-import { edmScalings, fromFunction, toAdditiveScore, toDenoiser, toLossModel, toSamplerScore } from "./score-model";
+import { edmScalings } from "./precondition";
+import { fromFunction, toAdditiveScore, toDenoiser, toLossModel, toSamplerScore } from "./score-model";
 import { createUNet, unetPresets } from "./unet";
 
 // A two-component mixture per coordinate, in log space for GBM (log X_0) and in x for VP.

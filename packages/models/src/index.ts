@@ -3,19 +3,22 @@ export {
   toSamplerScore,
   toAdditiveScore,
   toDenoiser,
-  edmScalings,
   fromFunction,
   modelVariables,
   noiseToHyvarinen,
   hyvarinenToNoise,
-  type ScoreModel,
-  type OutputKind,
-  type ModelConfig,
-  type FunctionModelConfig,
-  type FromFunctionOptions,
-  type ApplyOptions,
-  type BatchScoreFn,
 } from "./score-model";
+export { edmScalings } from "./precondition";
+export type {
+  ScoreModel,
+  OutputKind,
+  ModelConfig,
+  FunctionModelConfig,
+  ApplyOptions,
+  BatchScoreFn,
+  UNetConfig,
+} from "./types";
+export type { FromFunctionOptions } from "./score-model";
 export {
   createUNet,
   unetPresets,
@@ -26,7 +29,6 @@ export {
   timestepEmbedding,
   upsampleNearest2x,
   type UNet,
-  type UNetConfig,
   type CreateUNetOptions,
 } from "./unet";
 export { Ema } from "./ema";

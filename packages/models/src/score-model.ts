@@ -1,59 +1,6 @@
 import * as tf from "@tensorflow/tfjs-core";
-import { noiseCoordinates, perSample, scoreDenoiser, type AnySDE, type GBM, type NoiseCoordinates, type ScoreFn, type VESDE, type VPSDE } from "@dale/sde";
-import type { UNetConfig } from "./unet";
-
-/**
- * What a network's output means (docs/method.md, section 2):
- * - `"stein"`: the Stein score s(x, t) = grad_x log p_t(x);
- * - `"hyvarinen"`: the Hyvarinen score h(x, t) = x * grad_x log p_t(x);
- * - `"noise"`: a noise prediction in log space, z_hat, the natural reading of M-DSM (docs/method.md, section 5): with
- *   v(t) = sde.logVariance(t), log x_t = log x_0 + m(t) + sqrt(v(t)) Z and the network predicts z_hat ~ Z, so
- *   h = -1 - z_hat / sqrt(v(t));
- * - `"denoiser"`: D(y; sigma) ~ E[y_0 | y_t = y], the clean state in the process's denoising coordinates y at noise
- *   level sigma (`noiseCoordinates` of `@dale/sde`: y = log x for GBM, so the network predicts the clean log-image).
- *   Such a model's `apply(y, sigma)` takes y and one noise level per sample, not x and t; the adapters below convert.
- *   Tweedie's formula gives the scores (docs/method.md, section 9): grad_y log p_t(y) = (D - y) / sigma^2, and for GBM
- *   the Hyvarinen score is h(x) = (D(log x; sigma) - log x) / sigma^2 - 1.
- */
-export type OutputKind = "stein" | "hyvarinen" | "noise" | "denoiser";
-
-/** The constructor config of a model, stored with it so that a checkpoint can rebuild it. */
-export type ModelConfig = ({ kind: "unet" } & Required<UNetConfig>) | FunctionModelConfig;
-
-/** The config of a model wrapped by {@link fromFunction}: it cannot be rebuilt from the config alone. */
-export interface FunctionModelConfig {
-  kind: "function";
-  output: OutputKind;
-  /** A free-form name, stored in checkpoints. */
-  name?: string;
-}
-
-/** Options of one forward pass. */
-export interface ApplyOptions {
-  /** Training mode: dropout is active (when the model has any). Default false. */
-  training?: boolean;
-  /** Seed of the dropout masks in training mode. Default 0. */
-  seed?: number;
-}
-
-/**
- * A score network: `apply(x, t)` with one time per sample (`t` float32 `[batch]`), returning a tensor of x's shape
- * whose meaning `output` declares. `variables` are its trainable weights; `namedVariables` (when present) gives them
- * stable names, which checkpoints use.
- */
-export interface ScoreModel {
-  apply(x: tf.Tensor, t: tf.Tensor, options?: ApplyOptions): tf.Tensor;
-  readonly output: OutputKind;
-  readonly variables: tf.Variable[];
-  readonly config: ModelConfig;
-  namedVariables?(): Record<string, tf.Variable>;
-}
-
-/**
- * A score network as `@dale/losses` sees it (structurally its `BatchScoreFn`): `(x, t[batch])`, returning the Stein
- * score unless tagged `kind: "hyvarinen"`.
- */
-export type BatchScoreFn = ((x: tf.Tensor, t: tf.Tensor) => tf.Tensor) & { readonly kind?: "stein" | "hyvarinen" };
+import { noiseCoordinates, perSample, scoreDenoiser, type AnySDE, type GBM, type ScoreFn, type VESDE, type VPSDE } from "@dale/sde";
+import type { BatchScoreFn, FunctionModelConfig, OutputKind, ScoreModel } from "./types";
 
 /** The names of a model's variables: `namedVariables()` when it has one, else each variable's own name. */
 export function modelVariables(model: ScoreModel): Record<string, tf.Variable> {
@@ -64,19 +11,6 @@ export function modelVariables(model: ScoreModel): Record<string, tf.Variable> {
     out[v.name] = v;
   }
   return out;
-}
-
-/**
- * sqrt(v(t)) per sample, shaped `[batch, 1, ..., 1]` to broadcast against x (v(t) = sde.logVariance(t)).
- * Reads t (a `[batch]` tensor) back to JS, since v is a JS function of t.
- */
-function logStd(sde: GBM, t: tf.Tensor, x: tf.Tensor, fn: string): tf.Tensor {
-  const s = Float32Array.from(t.dataSync(), (ti) => {
-    const v = sde.logVariance(ti);
-    if (!(v > 0)) throw new Error(`${fn}: a "noise" model needs v(t) = sde.logVariance(t) > 0, got v(${ti}) = ${v}.`);
-    return Math.sqrt(v);
-  });
-  return perSample(s, x, fn);
 }
 
 function checkInputs(x: tf.Tensor, t: tf.Tensor, fn: string): void {
@@ -96,11 +30,46 @@ function run(model: ScoreModel, x: tf.Tensor, t: tf.Tensor, fn: string): tf.Tens
 }
 
 /**
+ * A JS function of time per sample: f(t_i) for each entry of the `[batch]` tensor t (read back to JS once), as doubles.
+ * `f` throws, naming the caller, where its value is not usable.
+ */
+function perTime(t: tf.Tensor, f: (t: number) => number): number[] {
+  return Array.from(t.dataSync(), f);
+}
+
+/**
+ * sqrt(v(t)) per sample, shaped `[batch, 1, ..., 1]` to broadcast against x (v(t) = sde.logVariance(t)), the std of
+ * log x_t given x_0 (docs/method.md, section 5).
+ */
+function logStd(sde: GBM, t: tf.Tensor, x: tf.Tensor, fn: string): tf.Tensor {
+  const std = perTime(t, (ti) => {
+    const v = sde.logVariance(ti);
+    if (!(v > 0)) throw new Error(`${fn}: a "noise" model needs v(t) = sde.logVariance(t) > 0, got v(${ti}) = ${v}.`);
+    return Math.sqrt(v);
+  });
+  return perSample(Float32Array.from(std), x, fn);
+}
+
+/** The noise level sigma(t) per sample of a "denoiser" model's coordinates, as doubles. */
+function noiseLevels(sde: AnySDE, t: tf.Tensor, fn: string): number[] {
+  return perTime(t, (ti) => {
+    const s = sde.noiseLevel(ti);
+    if (!(s > 0) || !Number.isFinite(s)) throw new Error(`${fn}: a "denoiser" model needs a positive noise level, got sigma(${ti}) = ${s}; t = 0 holds no noise to remove.`);
+    return s;
+  });
+}
+
+/** h = -1 - z_hat / std: the Hyvarinen score of a log-space noise prediction (docs/method.md, section 5). */
+function noiseHyvarinen(zHat: tf.Tensor, std: tf.Tensor): tf.Tensor {
+  return tf.sub(tf.neg(tf.div(zHat, std)), 1);
+}
+
+/**
  * The Hyvarinen score of a "noise" model (docs/method.md, section 5): h = -1 - z_hat / sqrt(v(t)).
  * Exposed for tests and custom losses; `t` is `[batch]`.
  */
 export function noiseToHyvarinen(zHat: tf.Tensor, t: tf.Tensor, sde: GBM): tf.Tensor {
-  return tf.tidy(() => tf.sub(tf.neg(tf.div(zHat, logStd(sde, t, zHat, "noiseToHyvarinen"))), 1));
+  return tf.tidy(() => noiseHyvarinen(zHat, logStd(sde, t, zHat, "noiseToHyvarinen")));
 }
 
 /**
@@ -110,71 +79,85 @@ export function hyvarinenToNoise(h: tf.Tensor, t: tf.Tensor, sde: GBM): tf.Tenso
   return tf.tidy(() => tf.neg(tf.mul(logStd(sde, t, h, "hyvarinenToNoise"), tf.add(h, 1))));
 }
 
-/** One noise level per sample, `[batch]`, for a denoiser model at per-sample times `t`. */
-function sigmas(c: NoiseCoordinates, t: tf.Tensor, fn: string): tf.Tensor1D {
-  const values = t.dataSync();
-  const out = new Float32Array(values.length);
-  for (let i = 0; i < values.length; i++) {
-    const s = c.noiseLevel(values[i] as number);
-    if (!(s > 0) || !Number.isFinite(s)) throw new Error(`${fn}: a "denoiser" model needs a positive noise level, got sigma(${values[i]}) = ${s}; t = 0 holds no noise to remove.`);
-    out[i] = s;
-  }
-  return tf.tensor1d(out);
+/** A model's output converted to a score: a Stein score, or (under GBM) a Hyvarinen score. */
+interface OutputScore {
+  /** What `score` returns: h = x grad log p_t or s = grad log p_t. Fixed by the model's output and the SDE. */
+  readonly kind: "stein" | "hyvarinen";
+  /** The score at the state x and per-sample times t (`[batch]`); call it inside `tf.tidy`. */
+  score(x: tf.Tensor, t: tf.Tensor): tf.Tensor;
 }
 
 /**
- * The denoised estimate of a "denoiser" model at the state x and per-sample times t (`[batch]`), with y and the
- * per-sample variance sigma^2 (shaped to broadcast against x) that the conversions to scores need.
+ * The one conversion from a model's output to a score, behind every adapter (docs/method.md, sections 2, 5 and 9).
+ * Under GBM every output but a Stein score becomes the Hyvarinen score h = x grad_x log p_t (which needs no division
+ * by x, so the M-DSM loss uses it directly; the Stein score is h / x); under VP/VE every output becomes the Stein score:
+ *
+ *     output      GBM (h, or s for "stein")                  VP / VE (s)
+ *     stein       s                                           s
+ *     hyvarinen   h                                           rejected (it needs positive data)
+ *     noise       h = -1 - z_hat / sqrt(v(t))                 s = -z_hat / b(t)
+ *     denoiser    h = (D(y; sigma) - y) / sigma^2 - 1         s = (D(y; sigma) - y) / (sigma^2 a(t))
+ *
+ * with v(t) = sde.logVariance(t) (log x_t = log x_0 + m(t) + sqrt(v(t)) Z), b(t) = sde.marginalStd(t) (x_t = a(t) x_0
+ * + b(t) Z: sqrt(1 - e^-B(t)) for VP, sigma(t) for VE), and, for a denoiser, its coordinates y and noise level
+ * sigma = sde.noiseLevel(t) (`noiseCoordinates` of `@dale/sde`: y = log x - m(t) for GBM, x / a(t) for VP/VE), so
+ * that both are Tweedie's formula grad_y log p_t(y) = (D - y) / sigma^2 mapped back to x. The noise parameterisation
+ * under VP/VE is the epsilon parameterisation of DDPM and score_sde.
  */
-function denoise(model: ScoreModel, c: NoiseCoordinates, x: tf.Tensor, t: tf.Tensor, fn: string): { d: tf.Tensor; y: tf.Tensor; variance: tf.Tensor } {
-  const s = sigmas(c, t, fn);
-  const y = c.toY(x, t);
-  const d = run(model, y, s, fn);
-  const variance = perSample(tf.square(s), x, fn);
-  return { d, y, variance };
+function outputScore(model: ScoreModel, sde: AnySDE, fn: string): OutputScore {
+  const output = model.output;
+  const gbm = sde.kind === "gbm" ? sde : null;
+  if (output === "hyvarinen" && !gbm) throw new Error(`${fn}: a "hyvarinen" model cannot be used with the additive ${sde.kind} SDE (it needs positive data); train it with GBM.`);
+  const kind = output === "stein" || !gbm ? "stein" : "hyvarinen";
+  switch (output) {
+    case "stein":
+    case "hyvarinen":
+      return { kind, score: (x, t) => run(model, x, t, fn) };
+    case "noise":
+      if (gbm) return { kind, score: (x, t) => noiseHyvarinen(run(model, x, t, fn), logStd(gbm, t, x, fn)) };
+      return { kind, score: (x, t) => tf.neg(tf.div(run(model, x, t, fn), perSample(Float32Array.from(perTime(t, (ti) => sde.marginalStd(ti))), x, fn))) };
+    case "denoiser": {
+      const c = noiseCoordinates(sde);
+      return {
+        kind,
+        score: (x, t) => {
+          const sigma = noiseLevels(sde, t, fn);
+          const y = c.toY(x, t);
+          const d = run(model, y, tf.tensor1d(sigma), fn);
+          if (!gbm) return c.denoisedToScore(d, x, t);
+          const variance = perSample(Float32Array.from(sigma, (s) => s ** 2), x, fn);
+          return tf.sub(tf.div(tf.sub(d, y), variance), 1);
+        },
+      };
+    }
+    default:
+      return assertNever(output, fn);
+  }
 }
 
 /**
  * Adapts a model to `@dale/losses`: a `BatchScoreFn` `(x, t[batch])`. A `"stein"` model is returned as a plain (Stein)
- * function, a `"hyvarinen"` model tagged `kind: "hyvarinen"`, a `"noise"` model as a Hyvarinen function computing
- * h = -1 - z_hat / sqrt(v(t)), so that the M-DSM loss trains z_hat towards the noise, and a `"denoiser"` model as the
- * Hyvarinen function h = (D(y; sigma) - y) / sigma^2 - 1 with y = log x - m(t) (Tweedie in log space, docs/method.md
- * section 9). Each call runs in `tf.tidy`.
+ * function; every other output is converted to the Hyvarinen score and tagged `kind: "hyvarinen"`: a `"noise"` model
+ * computes h = -1 - z_hat / sqrt(v(t)), so that the M-DSM loss trains z_hat towards the noise, and a `"denoiser"`
+ * model h = (D(y; sigma) - y) / sigma^2 - 1 with y = log x - m(t) (Tweedie in log space, docs/method.md section 9).
+ * Each call runs in `tf.tidy`.
  *
  * @example
  * const loss = mdsmLoss(toLossModel(model, sde), x0, { sde, seed: step });
  */
 export function toLossModel(model: ScoreModel, sde: GBM): BatchScoreFn {
   const fn = "toLossModel";
-  const hyvarinen = (f: (x: tf.Tensor, t: tf.Tensor) => tf.Tensor): BatchScoreFn =>
-    Object.assign((x: tf.Tensor, t: tf.Tensor) => tf.tidy(() => (checkInputs(x, t, fn), f(x, t))), { kind: "hyvarinen" as const });
-  switch (model.output) {
-    case "stein":
-      return (x: tf.Tensor, t: tf.Tensor) => tf.tidy(() => (checkInputs(x, t, fn), run(model, x, t, fn)));
-    case "hyvarinen":
-      return hyvarinen((x, t) => run(model, x, t, fn));
-    case "noise":
-      return hyvarinen((x, t) => tf.sub(tf.neg(tf.div(run(model, x, t, fn), logStd(sde, t, x, fn))), 1));
-    case "denoiser": {
-      const c = noiseCoordinates(sde);
-      return hyvarinen((x, t) => {
-        const { d, y, variance } = denoise(model, c, x, t, fn);
-        return tf.sub(tf.div(tf.sub(d, y), variance), 1);
-      });
-    }
-    default:
-      return assertNever(model.output, fn);
-  }
+  const { kind, score } = outputScore(model, sde, fn);
+  const loss = (x: tf.Tensor, t: tf.Tensor) => tf.tidy(() => (checkInputs(x, t, fn), score(x, t)));
+  return kind === "hyvarinen" ? Object.assign(loss, { kind }) : loss;
 }
 
 /**
  * Adapts a model to the samplers: a Stein score `(x, t: number)`, for GBM or for an additive (VP/VE) SDE. The scalar t
  * is broadcast to `[batch]` and each call runs in `tf.tidy`.
- * - GBM: a Hyvarinen output h becomes h / x, and a noise output z_hat (log space) becomes (-1 - z_hat / sqrt(v(t))) / x.
- * - VP/VE: a noise output z_hat predicts Z in x_t = a(t) x_0 + b(t) Z, so the score is -z_hat / b(t) (see
- *   {@link toAdditiveScore}); a Hyvarinen output has no meaning off the positive orthant and is rejected.
- * - A denoiser output D becomes the score by Tweedie's formula in the process's coordinates
- *   (`noiseCoordinates(sde).denoisedToScore`).
+ * - GBM: a Hyvarinen output h becomes h / x, a noise output z_hat (log space) (-1 - z_hat / sqrt(v(t))) / x, and a
+ *   denoiser output D ((D - y) / sigma^2 - 1) / x (Tweedie's formula in log space).
+ * - VP/VE: see {@link toAdditiveScore}; a Hyvarinen output has no meaning off the positive orthant and is rejected.
  * A Stein output is used as is.
  *
  * @example
@@ -182,7 +165,7 @@ export function toLossModel(model: ScoreModel, sde: GBM): BatchScoreFn {
  */
 export function toSamplerScore(model: ScoreModel, sde: AnySDE): ScoreFn {
   const fn = "toSamplerScore";
-  const score = sde.kind === "gbm" ? gbmScore(model, sde, fn) : toAdditiveScore(model, sde);
+  const score = sde.kind === "gbm" ? gbmStein(outputScore(model, sde, fn)) : toAdditiveScore(model, sde);
   return (x: tf.Tensor, t: number) =>
     tf.tidy(() => {
       if (typeof t !== "number" || !Number.isFinite(t)) throw new Error(`${fn}: t must be a finite number, got ${t}.`);
@@ -191,45 +174,22 @@ export function toSamplerScore(model: ScoreModel, sde: AnySDE): ScoreFn {
     });
 }
 
-/** The Stein score of a model under GBM with per-sample times `t` (`[batch]`); see {@link toSamplerScore}. */
-function gbmScore(model: ScoreModel, sde: GBM, fn: string): (x: tf.Tensor, t: tf.Tensor) => tf.Tensor {
-  const c = model.output === "denoiser" ? noiseCoordinates(sde) : null;
-  return (x, t) => {
-    if (c) return c.denoisedToScore(denoise(model, c, x, t, fn).d, x, t);
-    const out = run(model, x, t, fn);
-    switch (model.output) {
-      case "stein":
-        return out;
-      case "hyvarinen":
-        return tf.div(out, x);
-      case "noise":
-        return tf.div(tf.sub(tf.neg(tf.div(out, logStd(sde, t, x, fn))), 1), x);
-      default:
-        throw new Error(`${fn}: unknown output kind ${String(model.output)}.`);
-    }
-  };
+/** The Stein score of a converted output under GBM: h / x for a Hyvarinen score (docs/method.md, section 2). */
+function gbmStein({ kind, score }: OutputScore): (x: tf.Tensor, t: tf.Tensor) => tf.Tensor {
+  return kind === "hyvarinen" ? (x, t) => tf.div(score(x, t), x) : score;
 }
 
 /**
  * The Stein score of a model under an additive SDE with per-sample times, `(x, t: [batch]) => score`, for the DSM loss
  * and the additive samplers. A `"noise"` output z_hat predicts Z in x_t = a(t) x_0 + b(t) Z (the marginal's std
  * b(t) = `sde.marginalStd(t)`: sqrt(1 - e^-B(t)) for VP, sigma(t) for VE), so score = -z_hat / b(t), the epsilon
- * parameterisation of DDPM and score_sde; a
- * `"denoiser"` output D (in y = x / a(t)) gives score = (D - y) / (sigma^2 a(t)); a `"stein"` output is used as is.
+ * parameterisation of DDPM and score_sde; a `"denoiser"` output D (in y = x / a(t)) gives score = (D - y) / (sigma^2
+ * a(t)); a `"stein"` output is used as is; a `"hyvarinen"` model is rejected.
  */
 export function toAdditiveScore(model: ScoreModel, sde: VPSDE | VESDE): (x: tf.Tensor, t: tf.Tensor) => tf.Tensor {
   const fn = "toAdditiveScore";
-  if (model.output === "hyvarinen") throw new Error(`${fn}: a "hyvarinen" model cannot be used with the additive ${sde.kind} SDE (it needs positive data); train it with GBM.`);
-  const c = noiseCoordinates(sde);
-  return (x, t) =>
-    tf.tidy(() => {
-      checkInputs(x, t, fn);
-      if (model.output === "denoiser") return c.denoisedToScore(denoise(model, c, x, t, fn).d, x, t);
-      const out = run(model, x, t, fn);
-      if (model.output === "stein") return out;
-      if (sde.domain !== "real") throw new Error(`${fn}: expected a normal marginal from the ${sde.kind} SDE.`);
-      return tf.neg(tf.div(out, perSample(Float32Array.from(t.dataSync(), (ti) => sde.marginalStd(ti)), x, fn)));
-    });
+  const { score } = outputScore(model, sde, fn);
+  return (x, t) => tf.tidy(() => (checkInputs(x, t, fn), score(x, t)));
 }
 
 /**
@@ -250,31 +210,6 @@ export function toDenoiser(model: ScoreModel, sde: AnySDE): (y: tf.Tensor, sigma
       if (!(y instanceof tf.Tensor) || y.rank < 1) throw new Error(`${fn}: y must be a tensor [batch, ...].`);
       return viaScore ? viaScore(y, sigma) : run(model, y, tf.fill([y.shape[0] as number], sigma, "float32"), fn);
     });
-}
-
-/**
- * EDM's preconditioning (Karras et al. 2022, arXiv 2206.00364, Table 1 and eq. 7) at noise level sigma for data of
- * std sigma_data: D(y; sigma) = c_skip y + c_out F(c_in y, c_noise) with
- *
- *     c_skip = sd^2 / (sigma^2 + sd^2),  c_out = sigma sd / sqrt(sigma^2 + sd^2),  c_in = 1 / sqrt(sigma^2 + sd^2),
- *     c_noise = ln(sigma) / 4
- *
- * so that the network's input and training target both have unit variance at every noise level. `sigma` is `[batch]`;
- * each result is `[batch]`.
- */
-export function edmScalings(sigma: tf.Tensor1D, sigmaData: number): { cSkip: tf.Tensor1D; cOut: tf.Tensor1D; cIn: tf.Tensor1D; cNoise: tf.Tensor1D } {
-  if (!(sigmaData > 0) || !Number.isFinite(sigmaData)) throw new Error(`edmScalings: sigmaData must be a positive number, got ${sigmaData}.`);
-  return tf.tidy(() => {
-    const sd2 = sigmaData * sigmaData;
-    const total = tf.add(tf.square(sigma), sd2);
-    const cIn = tf.rsqrt(total) as tf.Tensor1D;
-    return {
-      cSkip: tf.div(sd2, total) as tf.Tensor1D,
-      cOut: tf.mul(tf.mul(sigma, sigmaData), cIn) as tf.Tensor1D,
-      cIn,
-      cNoise: tf.div(tf.log(sigma), 4) as tf.Tensor1D,
-    };
-  });
 }
 
 /** Options of {@link fromFunction}. */
