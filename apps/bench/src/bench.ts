@@ -5,7 +5,6 @@ import { resolve } from "node:path";
 import { initBackend } from "@dale/backend";
 import { fail, int, list, oneOf, userArgv } from "@dale/cli-kit";
 import { fidInceptionWeights } from "@dale/metrics";
-import { trainCli } from "@dale/trainer";
 import { Command, Option } from "commander";
 import { modelsOption, samplersOption, type ModelPaths } from "./options";
 import {
@@ -31,7 +30,7 @@ import {
 import { createProgress } from "./progress";
 import { report } from "./report";
 import type { FeatureChoice } from "./features";
-import { prepare, sampleChunks, TRAIN_SUBCOMMAND, type RunContext } from "./stages";
+import { prepare, sampleChunks, type RunContext } from "./stages";
 import { BenchStore, writeAtomic } from "./store";
 
 const STAGES = ["all", "prepare", "sample", "report"] as const;
@@ -76,7 +75,7 @@ function command(): Command {
     .option("--data-dir <dir>", "folder with mnist/, fashion-mnist/, kmnist/, cifar10/ (default $DALE_DATA_DIR, then the cache)")
     .option("--shard <i/n>", "compute only chunk i, i + n, i + 2n, ... of the sample stage (needs --stage sample; then run --stage report once)")
     .addOption(new Option("--stage <stage>", "all = prepare + sample + report").choices(STAGES))
-    .option("--jobs <n>", "models trained at the same time in the prepare stage, each in its own process (several pay off on a GPU)", int("--jobs", 1, 64), 1)
+    .option("--jobs <n>", "models trained at the same time in the prepare stage, each in a worker thread of its own (1: in the main thread)", int("--jobs", 1, 64), 1)
     .option("--train-steps <n>", "override the profile's training steps per model", int("--train-steps", 1))
     .option("--train-images <n>", "train models and classifiers on the first n training images (e.g. where only part of CIFAR-10 fits on a machine)", int("--train-images", 1))
     .option("--samples <n>", "override the profile's generated images per row", int("--samples", 1))
@@ -104,11 +103,6 @@ function command(): Command {
 }
 
 async function main(): Promise<void> {
-  if (process.argv[2] === TRAIN_SUBCOMMAND) {
-    // A child process of the prepare stage: dale-train with the arguments that follow.
-    await trainCli([process.argv[0] as string, process.argv[1] as string, ...process.argv.slice(3)]);
-    return;
-  }
   const program = command();
   // `pnpm bench -- --profile quick` passes the `--` through; userArgv drops it.
   program.parse(userArgv());
@@ -195,7 +189,6 @@ async function main(): Promise<void> {
     dataDir: o.dataDir !== undefined ? resolve(o.dataDir) : undefined,
     progress,
     features,
-    self: resolve(process.argv[1] as string),
     jobs: o.jobs,
     models,
   };

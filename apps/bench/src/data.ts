@@ -1,6 +1,6 @@
 // Which real images a benchmark dataset trains on and which it is evaluated against.
 import { batches, loadDataset, type Dataset } from "@dale/data";
-import { KMNIST_TEST_SUBSET, loadTrainingData } from "@dale/trainer";
+import { KMNIST_TEST_SUBSET, loadTrainingData } from "@dale/training";
 import type { BenchDataset } from "./plan";
 
 /** Images and labels picked out of a Dataset, with a line saying where they came from. */

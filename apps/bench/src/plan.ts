@@ -1,6 +1,7 @@
 // What a benchmark run does, as data: the profiles, the (process, sampler, NFE) configurations, and the chunks of
 // samples that are the unit of work for --shard. Everything here is pure and deterministic.
-import { isSolver, samplerNfe, samplerStepsForNfe, SOLVERS, type SolverName } from "@dale/trainer";
+import type { SolverName } from "@dale/samplers";
+import { isSolver, samplerNfe, stepsForNfe as samplerStepsForNfe, SOLVERS } from "@dale/training";
 import { z } from "zod";
 
 export const BENCH_DATASETS = ["mnist", "fashion-mnist", "kmnist", "cifar10"] as const;

@@ -2,14 +2,14 @@
 // network, embed the real images), sample (generate chunks of images and embed them; --shard splits this stage),
 // report (merge every chunk, compute the metrics, write results.json, RESULTS.md-style tables, grids and the FID-NFE
 // plot).
-import { spawn } from "node:child_process";
-import { createWriteStream, existsSync, readFileSync } from "node:fs";
+import { appendFileSync, existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import { toTensor, type Dataset } from "@dale/data";
-import { gridPng, openCheckpoint, readTrainerManifest, type OpenCheckpoint } from "@dale/trainer";
+import { gridPng, NonFiniteLossError, openCheckpoint, readTrainerManifest, type OpenCheckpoint, type TrainOptions, type TrainResult } from "@dale/training";
 import { evalImages, trainImages, type ImageSet } from "./data";
 import { pixelSpread } from "./diversity";
+import { runTrainJob } from "./train-job";
 import { embed, embedderFor, type Embedder, type FeatureChoice } from "./features";
 import type { ModelPaths } from "./options";
 import { processesOf, type BenchDataset, type BenchProcess, type Chunk, type Profile } from "./plan";
@@ -24,11 +24,9 @@ export interface RunContext {
   seed: number;
   dataDir: string | undefined;
   progress: Progress;
-  /** The script that runs `TRAIN_SUBCOMMAND` (dale-bench's own entry). */
-  self: string;
   /** The feature network of the metrics. */
   features: FeatureChoice;
-  /** Models trained at the same time, each in its own process (the prepare stage). */
+  /** Models trained at the same time, each in a worker thread of its own (the prepare stage); 1: in this thread. */
   jobs: number;
   /**
    * Existing checkpoints to evaluate instead of training (`--models`), by process, as absolute paths; only when the
@@ -36,13 +34,6 @@ export interface RunContext {
    */
   models: ModelPaths;
 }
-
-/**
- * The argument that makes dale-bench run dale-train instead (`trainCli` of @dale/trainer) in the child processes of
- * the prepare stage. The benchmark starts itself rather than the trainer's bin, so that a single bundle of it (such as
- * `../shared/gpu/pack.sh apps/bench/src/bench.ts` for the GPU machine) trains too.
- */
-export const TRAIN_SUBCOMMAND = "__dale-train";
 
 export function presetFor(dataset: BenchDataset, profile: Profile): string {
   return dataset === "cifar10" ? profile.model.color : profile.model.gray;
@@ -110,7 +101,7 @@ async function useCheckpoint(ctx: RunContext, dataset: BenchDataset, kind: Bench
   try {
     manifest = readTrainerManifest(path);
   } catch (e) {
-    throw new Error(`${what}: ${(e instanceof Error ? e.message : String(e)).replace(/^--checkpoint \S+: /, "")}`);
+    throw new Error(`${what}: ${(e instanceof Error ? e.message : String(e)).replace(/^readTrainerManifest: \S+: /, "")}`);
   }
   const { dir, extra, sde } = manifest;
   if (sde.kind !== kind) throw new Error(`${what}: that checkpoint was trained with the ${sde.kind} process, not ${kind}.`);
@@ -136,7 +127,10 @@ async function useCheckpoint(ctx: RunContext, dataset: BenchDataset, kind: Bench
   return record;
 }
 
-/** Trains (or resumes, or finds finished) one model with dale-train in a child process, logging to a file. */
+/**
+ * Trains (or resumes, or finds finished) one model with `train` of @dale/training, logging to a file: in this thread,
+ * or in a worker thread when several models train at the same time (`--jobs`).
+ */
 async function trainModel(ctx: RunContext, dataset: BenchDataset, kind: BenchProcess): Promise<TrainRecord> {
   const { store, profile } = ctx;
   const out = store.model(dataset, kind);
@@ -145,46 +139,37 @@ async function trainModel(ctx: RunContext, dataset: BenchDataset, kind: BenchPro
   if (before?.source === "checkpoint") throw new Error(`${dataset}/${kind} of this run is the checkpoint ${before.checkpoint}; give --models ${kind}=${before.checkpoint} again, or use another --out.`);
   if (before && before.steps >= profile.train.steps) return before;
   const preset = presetFor(dataset, profile);
-  const args = [
-    ctx.self,
-    TRAIN_SUBCOMMAND,
-    ...["--dataset", dataset, "--process", kind, "--model", preset, "--out", out, "--resume"],
-    ...["--steps", String(profile.train.steps), "--batch", String(profile.train.batch), "--lr", String(profile.train.lr)],
-    ...(profile.train.images !== undefined ? ["--train-images", String(profile.train.images)] : []),
-    ...["--ema", String(profile.train.ema), "--seed", String(ctx.seed), "--checkpoint-every", String(profile.train.checkpointEvery)],
-    ...["--log-every", String(Math.max(1, Math.floor(profile.train.steps / 20))), "--sample-count", "0"],
-    ...(ctx.dataDir !== undefined ? ["--data-dir", ctx.dataDir] : []),
-  ];
+  const options: TrainOptions = {
+    out,
+    resume: true,
+    dataset,
+    process: kind,
+    model: preset,
+    steps: profile.train.steps,
+    batch: profile.train.batch,
+    lr: profile.train.lr,
+    ...(profile.train.images !== undefined ? { trainImages: profile.train.images } : {}),
+    ema: profile.train.ema,
+    seed: ctx.seed,
+    checkpointEvery: profile.train.checkpointEvery,
+    sampleCount: 0,
+    ...(ctx.dataDir !== undefined ? { dataDir: ctx.dataDir } : {}),
+  };
   const logPath = store.trainLog(dataset, kind);
   await writeAtomic(logPath, "");
-  const log = createWriteStream(logPath, { flags: "a" });
   const task = ctx.progress.task(`train ${dataset}/${kind} (${preset})`, profile.train.steps);
   const t0 = performance.now();
-  let note: string | undefined;
-  const code = await new Promise<number>((resolve, reject) => {
-    const child = spawn(process.execPath, args, { stdio: ["ignore", "ignore", "pipe"] });
-    let buffer = "";
-    child.stderr.on("data", (data: Buffer) => {
-      log.write(data);
-      buffer += data.toString();
-      const lines = buffer.split("\n");
-      buffer = lines.pop() ?? "";
-      for (const line of lines) {
-        const m = /\[train\] step (\d+)\/(\d+)/.exec(line);
-        if (m) task.update(Number(m[1]));
-        const n = /\[train\] note: (.*)$/.exec(line);
-        if (n) note = n[1];
-      }
-    });
-    child.on("error", reject);
-    child.on("close", (c) => resolve(c ?? 1));
-  });
-  log.end();
-  task.done();
-  if (code !== 0) {
+  let result: TrainResult;
+  try {
+    result = await runTrainJob(options, logPath, { onStep: (step) => task.update(step) }, ctx.jobs > 1);
+  } catch (e) {
     const tail = readFileSync(logPath, "utf8").trim().split("\n").slice(-5).join("\n");
-    throw new Error(`dale-train for ${dataset}/${kind} exited with code ${code}${code === 2 ? " (a non-finite loss)" : ""}; see ${logPath}:\n${tail}`);
+    const why = e instanceof NonFiniteLossError ? "a non-finite loss" : "an error";
+    throw new Error(`training ${dataset}/${kind} stopped with ${why}: ${e instanceof Error ? e.message : String(e)}\nLast lines of ${logPath}:\n${tail}`);
+  } finally {
+    task.done();
   }
+  appendFileSync(logPath, `done: step ${result.step} in ${result.seconds.toFixed(1)} s; checkpoint ${result.checkpoint}\n`);
   const record: TrainRecord = {
     source: "trained",
     preset,
@@ -192,7 +177,7 @@ async function trainModel(ctx: RunContext, dataset: BenchDataset, kind: BenchPro
     batch: profile.train.batch,
     lr: profile.train.lr,
     seconds: (before?.seconds ?? 0) + (performance.now() - t0) / 1000,
-    ...(note !== undefined ? { note } : {}),
+    ...(result.note !== undefined ? { note: result.note } : {}),
   };
   await writeAtomic(recordPath, `${JSON.stringify(record, null, 2)}\n`);
   return record;

@@ -32,7 +32,7 @@ describe("dale-bench --profile quick", () => {
 
   it("runs on MNIST, Fashion-MNIST, KMNIST and CIFAR-10 and writes the results", async () => {
     if (!DATA) throw new Error("set DALE_DATA_DIR to the datasets folder (../shared/datasets; .ci/run does this)");
-    // Two models train at a time, each in a child process of the bench itself (the path a GPU bundle takes too).
+    // Two models train at a time, each in a worker thread running `train` of @dale/training.
     const r = await run(["--profile", "quick", "--out", full, "--data-dir", DATA, "--jobs", "2", "--quiet"]);
     expect(r.stderr).not.toMatch(/error/);
     expect(r.code).toBe(0);
@@ -61,7 +61,7 @@ describe("dale-bench --profile quick", () => {
     expect(results.datasets.find((d) => d.dataset === "kmnist")?.notes.join(" ")).toMatch(/KMNIST has no training images in our copy/);
     expect(readFileSync(join(full, "results.md"), "utf8")).toMatch(/\| gbm \| dale-langevin \| uniform \| 10 \|[\s\S]*\| gbm \| dale-langevin \| karras \| 10 \|/);
     expect(results.features).toBe("classifier");
-    for (const kind of ["gbm", "vp"]) expect(readFileSync(join(full, "mnist", "models", `${kind}.log`), "utf8")).toMatch(/\[train\] done: step 60/);
+    for (const kind of ["gbm", "vp"]) expect(readFileSync(join(full, "mnist", "models", `${kind}.log`), "utf8")).toMatch(/^done: step 60 in [\d.]+ s; checkpoint /m);
     expect(readFileSync(join(full, "fid-vs-nfe.png")).subarray(1, 4).toString()).toBe("PNG");
   }, 1_800_000);
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { solvers } from "@dale/trainer";
+import { solvers } from "@dale/samplers";
 import { modelsOption, samplersOption } from "../src/options";
 import { BENCH_SAMPLERS, chunkSeed, chunksOf, effectiveProfile, parseShard, processesOf, PROFILES, profileSchema, REFERENCE_SAMPLERS, sampleConfigs, samplerLabel, shardChunks, stepsForNfe } from "../src/plan";
 

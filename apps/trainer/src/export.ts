@@ -7,8 +7,7 @@ import { initBackend } from "@dale/backend";
 import { fail, userArgv, userPath } from "@dale/cli-kit";
 import { saveCheckpoint } from "@dale/models";
 import { Command, Option } from "commander";
-import { acquireRunLock } from "./lock";
-import { openCheckpoint, readTrainerManifest } from "./open";
+import { acquireRunLock, openCheckpoint, readTrainerManifest } from "@dale/training";
 
 async function main(): Promise<void> {
   const program = new Command("dale-export")
@@ -20,17 +19,17 @@ async function main(): Promise<void> {
   program.parse(userArgv());
   const o = program.opts<{ checkpoint: string; out: string; dtype: "F16" | "F32"; modelModule?: string }>();
   const out = userPath(o.out);
-  const { dir, extra } = readTrainerManifest(o.checkpoint);
+  const { dir, extra } = readTrainerManifest(userPath(o.checkpoint));
   // --out gets one writer too: a folder that dale-train writes is refused by its lock, and holding the lock while
   // writing keeps a trainer from starting there meanwhile. A folder with a checkpoint (an export's checkpoint.json, a
   // run's checkpoint link or checkpoints/) is never written over.
   await mkdir(out, { recursive: true });
-  const lock = acquireRunLock(out, { argv: process.argv, what: "dale-export", tag: "export" });
+  const lock = acquireRunLock(out, { argv: process.argv, what: "dale-export", note: (m) => console.error(`[export] note: ${m}`) });
   try {
     const existing = ["checkpoint.json", "checkpoint", "checkpoints"].find((name) => exists(join(out, name)));
     if (existing !== undefined) throw new Error(`--out ${o.out} already holds a checkpoint (${existing}); choose another folder or delete it.`);
     await initBackend();
-    const ckpt = await openCheckpoint(dir, o.modelModule !== undefined ? { modelModule: o.modelModule } : {});
+    const ckpt = await openCheckpoint(dir, o.modelModule !== undefined ? { modelModule: userPath(o.modelModule) } : {});
     try {
       await rm(join(out, "optimizer.safetensors"), { force: true });
       await saveCheckpoint(out, { model: ckpt.model, ...(ckpt.ema ? { ema: ckpt.ema } : {}), step: ckpt.step, extra }, { dtype: o.dtype });

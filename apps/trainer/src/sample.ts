@@ -7,9 +7,7 @@ import { encodeNpy } from "@dale/data";
 import { referencePresets, solvers, type ReferenceDataset } from "@dale/samplers";
 import cliProgress from "cli-progress";
 import { Command } from "commander";
-import { gridPng } from "./grid";
-import { openCheckpoint, readTrainerManifest } from "./open";
-import { checkSampler, DEFAULT_SOLVER, defaultSampler, GRIDS, isSolver, samplerNfe, SAMPLERS, stepsForNfe, type SamplerName, type Schedule } from "./sampling";
+import { checkSampler, DEFAULT_SOLVER, defaultSampler, gridPng, GRIDS, isSolver, openCheckpoint, readTrainerManifest, type SamplerName, samplerNfe, SAMPLERS, type Schedule, stepsForNfe } from "@dale/training";
 
 const PRESETS = ["mnist", "fashion-mnist", "kmnist", "cifar10"] as const satisfies readonly ReferenceDataset[];
 
@@ -76,7 +74,7 @@ async function main(): Promise<void> {
   const o = program.opts<Options>();
 
   // 1. The checkpoint's manifest and the trainer's extra JSON, validated.
-  const { dir, extra, sde, output } = readTrainerManifest(o.checkpoint);
+  const { dir, extra, sde, output } = readTrainerManifest(userPath(o.checkpoint));
 
   // 2. The sampler and its schedule; reject a sampler of the other family before loading anything heavy.
   const sampler = o.sampler ?? defaultSampler(sde, output);
@@ -110,7 +108,7 @@ async function main(): Promise<void> {
   const { backend } = await initBackend();
 
   // 3. The model: a U-Net is rebuilt from the config; a function model comes from the module --model-module names.
-  const ckpt = await openCheckpoint(dir, o.modelModule !== undefined ? { modelModule: o.modelModule } : {});
+  const ckpt = await openCheckpoint(dir, o.modelModule !== undefined ? { modelModule: userPath(o.modelModule) } : {});
   const useEma = o.ema && ckpt.ema !== undefined;
   if (o.ema && !ckpt.ema) console.error("[sample] note: the checkpoint has no EMA weights; using the trained weights.");
   const { height, width, channels } = extra.data;

@@ -7,7 +7,7 @@ import { loadCheckpoint, type ScoreModel } from "@dale/models";
 import { PNG } from "pngjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decodeNpy } from "@dale/data";
-import { BatchOrder } from "../src/data";
+import { BatchOrder } from "@dale/training";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 // The bins under test: dist/, or another build of the app (DALE_TRAINER_DIST=dist-dev while dist/ is in use).
@@ -271,17 +271,17 @@ describe("one writer per run folder (<out>/train.lock)", () => {
   }, 60_000);
 
   it("in one process: a second acquire is refused, release removes only its own lock", async () => {
-    const { acquireRunLock } = await import("../src/lock");
+    const { acquireRunLock } = await import("@dale/training");
     const out = join(tmp, "in-process");
     mkdirSync(out, { recursive: true });
-    const lock = acquireRunLock(out, { argv: ["node", "x"], what: "dale-train", tag: "test" });
+    const lock = acquireRunLock(out, { argv: ["node", "x"], what: "dale-train"});
     expect(JSON.parse(readFileSync(lockOf(out), "utf8"))).toEqual(lock.info);
-    expect(() => acquireRunLock(out, { argv: [], what: "dale-train", tag: "test" })).toThrow(`is being written by process ${process.pid} on this host`);
+    expect(() => acquireRunLock(out, { argv: [], what: "dale-train"})).toThrow(`is being written by process ${process.pid} on this host`);
     lock.release();
     expect(existsSync(lockOf(out))).toBe(false);
     // A lock naming this process that it does not hold (a previous process with the same pid) is stale.
     writeFileSync(lockOf(out), JSON.stringify({ ...lock.info, startedAt: "2026-01-01T00:00:00.000Z" }));
-    const again = acquireRunLock(out, { argv: [], what: "dale-train", tag: "test" });
+    const again = acquireRunLock(out, { argv: [], what: "dale-train"});
     writeFileSync(lockOf(out), "taken over by someone else");
     again.release();
     expect(readFileSync(lockOf(out), "utf8")).toBe("taken over by someone else");
@@ -385,7 +385,7 @@ describe("dale-train --workers", () => {
 
 describe("helpers", () => {
   it("inverse clips to [0, 1] and keeps NaN visible (wasm would clip it to 0)", async () => {
-    const { inverse } = await import("../src/data");
+    const { inverse } = await import("@dale/training");
     const tf = await import("@tensorflow/tfjs-core");
     const x = tf.tensor([Number.NaN, 0.5, 1.5, 2.5, 0.9]);
     expect(Array.from(inverse(x, { kind: "positive", shift: 1 }).dataSync())).toEqual([Number.NaN, 0, 0.5, 1, 0]);
@@ -407,7 +407,7 @@ describe("helpers", () => {
 
 describe("--train-images", () => {
   it("loads only the first n training images (MNIST from DALE_DATA_DIR, and the built-in subset)", async () => {
-    const { loadTrainingData } = await import("../src/data");
+    const { loadTrainingData } = await import("@dale/training");
     const dir = process.env.DALE_DATA_DIR;
     if (!dir) throw new Error("set DALE_DATA_DIR to the datasets folder (../shared/datasets; .ci/run does this)");
     const all = await loadTrainingData("mnist", dir);

@@ -37,9 +37,10 @@ const UNREADABLE_WAIT_MS = 2000;
  * Takes `<out>/train.lock` (the folder must exist) for this process: creates it atomically (open with "wx") holding
  * `{ pid, hostname, startedAt, argv }`. A lock of a live process is refused with an error naming the folder, the
  * holder and what to do. A stale lock (its pid is not alive on this host) is removed with a note on stderr and taken
- * over. `what` names the command in messages ("dale-train"), `tag` prefixes the note (`[train] note: ...`).
+ * over. `what` names the command in messages ("dale-train"); `note` receives that notice (default: printed to stderr as
+`[<what>] note: ...`).
  */
-export function acquireRunLock(out: string, options: { argv: readonly string[]; what: string; tag: string }): RunLock {
+export function acquireRunLock(out: string, options: { argv: readonly string[]; what: string; note?: (message: string) => void }): RunLock {
   const path = join(out, LOCK_FILE);
   const info: LockInfo = { pid: process.pid, hostname: hostname(), startedAt: new Date().toISOString(), argv: [...options.argv] };
   const text = `${JSON.stringify(info)}\n`;
@@ -92,8 +93,8 @@ export function acquireRunLock(out: string, options: { argv: readonly string[]; 
         if (code(e) !== "EEXIST") throw e;
       }
     } else {
-      console.error(
-        `[${options.tag}] note: ${path} was left by process ${lock.pid} on ${lock.hostname} (started ${lock.startedAt}), which is no longer running; taking it over.`,
+      (options.note ?? ((m: string) => console.error(`[${options.what}] note: ${m}`)))(
+        `${path} was left by process ${lock.pid} on ${lock.hostname} (started ${lock.startedAt}), which is no longer running; taking it over.`,
       );
     }
     unlinkSync(aside);

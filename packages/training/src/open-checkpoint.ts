@@ -1,17 +1,15 @@
-// Opening a dale-train checkpoint for sampling: shared by dale-sample and by programs that import the trainer's
-// library entry (the benchmark app).
+// Opening a trained checkpoint for sampling (dale-sample, dale-export and the benchmark use it).
 import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
-import { userPath } from "@dale/cli-kit";
+import { join, resolve } from "node:path";
 import { loadCheckpoint, toDenoiser, type Ema, type ScoreModel } from "@dale/models";
 import { sdeFromJSON, type AnySDE, type ScoreFn, type SDEJSON } from "@dale/sde";
 import { extraSchema, formatZodError, type TrainerExtra } from "./config";
 import { buildModel, samplerScore } from "./model";
-import { sampleImages, type SamplerName, type Schedule } from "./sampling";
+import { sampleImages, type SamplerName, type Schedule } from "./sample-images";
 
 /** The checkpoint folder of `path`: the folder itself, or its `checkpoint/` (a dale-train --out folder). */
 export function checkpointDir(path: string): string {
-  let dir = userPath(path);
+  let dir = resolve(path);
   if (!existsSync(join(dir, "checkpoint.json")) && existsSync(join(dir, "checkpoint", "checkpoint.json"))) dir = join(dir, "checkpoint");
   return dir;
 }
@@ -20,7 +18,7 @@ export function checkpointDir(path: string): string {
 export function readTrainerManifest(path: string): { dir: string; extra: TrainerExtra; sde: AnySDE; functionModel: boolean; output: string | undefined } {
   const dir = checkpointDir(path);
   const manifestPath = join(dir, "checkpoint.json");
-  if (!existsSync(manifestPath)) throw new Error(`--checkpoint ${path}: no checkpoint.json there (nor in its checkpoint/ folder).`);
+  if (!existsSync(manifestPath)) throw new Error(`readTrainerManifest: ${path}: no checkpoint.json there (nor in its checkpoint/ folder).`);
   const manifest = JSON.parse(readFileSync(manifestPath, "utf8")) as { extra?: unknown; config?: { kind?: string; output?: unknown } };
   const parsed = extraSchema.safeParse(manifest.extra);
   if (!parsed.success) throw new Error(formatZodError(parsed.error, `${manifestPath} was not written by dale-train`));
@@ -60,7 +58,7 @@ export async function openCheckpoint(path: string, options: { modelModule?: stri
   let model: ScoreModel | undefined;
   if (functionModel) {
     if (options.modelModule === undefined) throw new Error(functionModelMessage(dir, extra.config.modelModule));
-    model = await buildModel({ preset: null, module: userPath(options.modelModule), init: extra.modelInit });
+    model = await buildModel({ preset: null, module: resolve(options.modelModule), init: extra.modelInit });
   }
   const ckpt = await loadCheckpoint(dir, model ? { model } : {});
   for (const w of ckpt.optimizerWeights ?? []) w.tensor.dispose();

@@ -13,7 +13,8 @@ export async function buildModel(options: {
   preset: string | null;
   module: string | null;
   init: ModelInit;
-  quiet?: boolean;
+  /** Receives notes, such as a preset used at another image size than its own (default: none). */
+  note?: (message: string) => void;
   input?: "x" | "log";
   /** The EDM recipe's constants: the preset becomes a preconditioned denoiser of y_0 with this mean and std. */
   edm?: { sigmaData: number; mean: number } | null;
@@ -33,9 +34,9 @@ export async function buildModel(options: {
     ...(options.input === "log" ? { input: "log" as const } : {}),
     ...(options.edm ? { output: "denoiser" as const, precondition: { sigmaData: options.edm.sigmaData, mean: options.edm.mean } } : {}),
   };
-  if (options.quiet !== true && (base.imageSize[0] !== init.imageSize[0] || base.imageSize[1] !== init.imageSize[1] || base.channels !== init.channels)) {
-    console.error(
-      `[train] note: preset ${preset} is for ${base.imageSize.join("x")}x${base.channels}; using it at ${init.imageSize.join("x")}x${init.channels}.`,
+  if (options.note && (base.imageSize[0] !== init.imageSize[0] || base.imageSize[1] !== init.imageSize[1] || base.channels !== init.channels)) {
+    options.note(
+      `preset ${preset} is for ${base.imageSize.join("x")}x${base.channels}; using it at ${init.imageSize.join("x")}x${init.channels}.`,
     );
   }
   return createUNet(config, { seed: init.seed });

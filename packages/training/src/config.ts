@@ -13,7 +13,7 @@ const nonNegInt = z.number().int().nonnegative();
  * Everything that determines a training run's result. It is stored in the checkpoint, so that `--resume` continues the
  * same run; `steps` (the target) and the output/logging settings may change on resume.
  */
-export const trainConfigSchema = z
+const trainConfigFields = z
   .object({
     dataset: z.enum(DATASETS),
     dataDir: z.string().optional(),
@@ -60,7 +60,9 @@ export const trainConfigSchema = z
     /** Worker threads computing slices of each batch (--workers); 0: the main thread alone. May change on resume. */
     workers: nonNegInt.default(0),
   })
-  .strict()
+  .strict();
+
+export const trainConfigSchema = trainConfigFields
   .refine((c) => (c.model === null) !== (c.modelModule === null), { message: "give exactly one of --model and --model-module" })
   .refine((c) => c.process === "gbm" || (c.gbmSigma === null && c.weighting === "reference" && c.modelInput === "x"), {
     message: "--gbm-sigma-max, --weighting and --model-input log apply to --process gbm",
@@ -74,6 +76,47 @@ export const trainConfigSchema = z
     message: "--recipe edm preconditions a --model preset; a --model-module network would have to declare output \"denoiser\" itself, which dale-train does not check yet",
   });
 export type TrainConfig = z.infer<typeof trainConfigSchema>;
+
+/**
+ * What `train` takes: the run folder `out`, `resume`, and any of {@link TrainConfig}'s fields except the measured
+ * `edm`. A field left out gets its default on a fresh run ({@link TRAIN_DEFAULTS}) and the checkpoint's value on
+ * resume; a field given on resume must equal the checkpoint's, except the ones in {@link MUTABLE_ON_RESUME}.
+ */
+export const trainOptionsSchema = trainConfigFields
+  .omit({ edm: true })
+  .partial()
+  .extend({
+    /** The run folder: checkpoints, loss.csv, sample grids and the one-writer lock `train.lock`. */
+    out: z.string().min(1),
+    /** Continue from `<out>/checkpoint` (start fresh, with a note, when there is none). Default false. */
+    resume: z.boolean().optional(),
+  })
+  .strict();
+export type TrainOptions = z.input<typeof trainOptionsSchema>;
+
+/** The fields that may change on resume; every other one is part of the run's identity. */
+export const MUTABLE_ON_RESUME = ["steps", "dataDir", "checkpointEvery", "sampleEvery", "sampleCount", "sampleSteps", "logEvery", "workers"] as const;
+
+/** The values of the fields a fresh run leaves out (`model` is "tiny" unless `modelModule` is given). */
+export const TRAIN_DEFAULTS = {
+  dataset: "builtin-mnist",
+  process: "gbm",
+  model: "tiny",
+  modelModule: null,
+  recipe: "reference",
+  steps: 1000,
+  batch: 32,
+  lr: 2e-4,
+  ema: 0.999,
+  seed: 0,
+  checkpointEvery: 500,
+  sampleEvery: 0,
+  sampleCount: 64,
+  /** 100 for the reference recipe; 18 (Heun, NFE 35) for the EDM recipe. */
+  sampleSteps: 100,
+  logEvery: 50,
+  workers: 0,
+} as const;
 
 /** How pixels in [0, 1] were mapped for the SDE, so that samples can be mapped back. */
 export const transformSchema = z.discriminatedUnion("kind", [
@@ -122,7 +165,8 @@ export const extraSchema = z.object({
 });
 export type TrainerExtra = z.infer<typeof extraSchema>;
 
-/** Formats a zod error as one line per issue, naming the field. */
-export function formatZodError(error: z.ZodError, what: string): string {
-  return `${what}:\n${error.issues.map((i) => `  ${i.path.length > 0 ? i.path.join(".") : "(root)"}: ${i.message}`).join("\n")}`;
+/** Formats a zod error as one line per issue, naming the field (through `name`, for the first path element). */
+export function formatZodError(error: z.ZodError, what: string, name: (key: string) => string = (k) => k): string {
+  const field = (path: (string | number)[]) => (path.length === 0 ? "(root)" : [name(String(path[0])), ...path.slice(1)].join("."));
+  return `${what}:\n${error.issues.map((i) => `  ${field(i.path)}: ${i.message}`).join("\n")}`;
 }

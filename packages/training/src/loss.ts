@@ -1,13 +1,11 @@
-// The loss of one training step, shared by dale-train's main loop and, for --workers, by the `dataParallel` shard
-// that every worker thread imports (this file is its own tsup entry: dist/shard.js).
-import { isMainThread } from "node:worker_threads";
+// The loss of one training step, a pure function of (weights, x0, draws): shared by `train`'s main loop and, for
+// `workers`, by the data-parallel shard that every worker thread imports (shard.ts).
 import type * as tf from "@tensorflow/tfjs-core";
-import type { DataParallelShard } from "@dale/backend";
 import { dsmLoss, edmDsmWeighting, edmWeighting, mdsmLoss, referenceWeighting, sampleNoiseLevelTimes, sampleTimes, varianceWeighting } from "@dale/losses";
 import { toLossModel, type ScoreModel } from "@dale/models";
-import { sdeFromJSON, type AnySDE, type SDE, type SDEJSON } from "@dale/sde";
-import type { ModelInit, TrainConfig } from "./config";
-import { additiveBatchScore, buildModel } from "./model";
+import type { AnySDE, SDE } from "@dale/sde";
+import type { TrainConfig } from "./config";
+import { additiveBatchScore } from "./model";
 
 /** The smallest training time: t is uniform on [LOSS_EPS, T]. */
 export const LOSS_EPS = 1e-3;
@@ -72,45 +70,4 @@ export function stepLoss(model: ScoreModel, sde: AnySDE, recipe: LossRecipe): (x
         withTimes(x0, draws, (d) => dsmLoss(net, x0, { sde: additive, eps, ...(weighting ? { weighting } : {}), ...d }) as tf.Scalar);
     }
   }
-}
-
-/** What `createShard` needs to rebuild the trainer's network in a worker (structured-cloneable). */
-export interface ShardArgs {
-  /** A `unetPresets` name (--workers does not support --model-module). */
-  preset: string;
-  init: ModelInit;
-  sde: SDEJSON;
-  recipe: LossRecipe;
-  /** The U-Net's input (`--model-input`). */
-  input?: "x" | "log";
-}
-
-// The trainer's own model, for the main thread's shard: its variables are the master weights that the trainer's
-// optimizer, EMA and checkpoints use. A global symbol, so it is found whichever bundle chunk sets it.
-const MAIN_MODEL = Symbol.for("@dale/trainer/shard:main-model");
-type Registry = { [MAIN_MODEL]?: ScoreModel };
-
-/** Makes the next `createShard` in the main thread use `model` instead of building one (null: forget it). */
-export function provideMainModel(model: ScoreModel | null): void {
-  if (model === null) delete (globalThis as Registry)[MAIN_MODEL];
-  else (globalThis as Registry)[MAIN_MODEL] = model;
-}
-
-/**
- * The `dataParallel` shard factory: the preset's network (in a worker, a new replica whose weights `dataParallel`
- * overwrites before every call; in the main thread, the model given to `provideMainModel`) and
- * `loss([x0, t, noise])`, the trainer's loss on that slice with the given draws.
- */
-export async function createShard(args: ShardArgs): Promise<DataParallelShard> {
-  const provided = isMainThread ? (globalThis as Registry)[MAIN_MODEL] : undefined;
-  const model = provided ?? (await buildModel({ preset: args.preset, module: null, init: args.init, quiet: true, input: args.input ?? "x", edm: args.recipe.edm }));
-  const lossOf = stepLoss(model, sdeFromJSON(args.sde), args.recipe);
-  return {
-    vars: model.variables,
-    loss: (inputs) => {
-      const [x0, t, noise] = inputs;
-      if (!x0 || !t || !noise) throw new Error("dale-train shard: loss([x0, t, noise]) needs three inputs.");
-      return lossOf(x0, { t, noise });
-    },
-  };
 }

@@ -1,0 +1,71 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import * as tf from "@tensorflow/tfjs-core";
+import { afterAll, describe, expect, it } from "vitest";
+import { openCheckpoint } from "./open-checkpoint";
+import { NonFiniteLossError, readLossCsv, train, type TrainStep } from "./train";
+
+const tmp = mkdtempSync(join(tmpdir(), "dale-training-"));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+const tiny = { dataset: "builtin-mnist", process: "gbm", model: "tiny", trainImages: 64, batch: 8, sampleCount: 0, checkpointEvery: 2 } as const;
+
+describe("train", () => {
+  it("reports every step through its hooks, prints nothing, checkpoints, and leaves no tensors behind", async () => {
+    const out = join(tmp, "run");
+    const steps: TrainStep[] = [];
+    const checkpoints: number[] = [];
+    const logs: string[] = [];
+    const before = tf.memory().numTensors;
+    const result = await train(
+      { ...tiny, out, steps: 3 },
+      { onStep: (s) => steps.push(s), onCheckpoint: ({ step }) => checkpoints.push(step), onLog: (m, level) => logs.push(`${level}: ${m}`) },
+    );
+    expect(tf.memory().numTensors).toBe(before);
+    expect(steps.map((s) => s.step)).toEqual([1, 2, 3]);
+    expect(steps.every((s) => Number.isFinite(s.loss) && s.stepsPerSecond > 0 && s.steps === 3)).toBe(true);
+    expect(checkpoints).toEqual([2, 3]);
+    expect(result).toMatchObject({ step: 3, start: 0, out });
+    expect(result.config).toMatchObject({ dataset: "builtin-mnist", model: "tiny", lr: 2e-4, seed: 0, recipe: "reference" });
+    expect(readLossCsv(join(out, "loss.csv")).map((r) => r.step)).toEqual([1, 2, 3]);
+    expect(logs.some((l) => /^info: 41,609 parameters; steps 0 -> 3/.test(l))).toBe(true);
+    expect(existsSync(join(out, "train.lock"))).toBe(false);
+  });
+
+  it("resumes with the stored settings, and refuses a given identity field that differs, naming it", async () => {
+    const out = join(tmp, "run");
+    const steps: number[] = [];
+    const result = await train({ out, resume: true, steps: 5 }, { onStep: ({ step }) => steps.push(step) });
+    expect(steps).toEqual([4, 5]);
+    expect(result.config.trainImages).toBe(64);
+    await expect(train({ out, resume: true, steps: 6, seed: 4 })).rejects.toThrow(/^seed 4 differs from the checkpoint's 0; a resumed run keeps its settings\.$/);
+    await expect(train({ out, resume: true, steps: 6, lr: 1 }, { optionName: (k) => `--${k}` })).rejects.toThrow(/^--lr 1 differs/);
+    await expect(train({ out, steps: 6 })).rejects.toThrow(/already holds a checkpoint; pass resume to continue it/);
+  });
+
+  it("validates its options with one schema, naming the field", async () => {
+    await expect(train({ out: join(tmp, "bad"), ...tiny, batch: 0 })).rejects.toThrow(/train: invalid options:\n {2}batch: Number must be greater than 0/);
+    await expect(train({ out: join(tmp, "bad"), ...tiny, bogus: 1 } as never)).rejects.toThrow(/Unrecognized key\(s\) in object: 'bogus'/);
+    await expect(train({ out: join(tmp, "bad"), ...tiny, process: "vp", weighting: "variance" })).rejects.toThrow(/apply to --process gbm/);
+  });
+
+  it("stops on a non-finite loss with NonFiniteLossError, naming the step and the last checkpoint", async () => {
+    const out = join(tmp, "nan");
+    // A learning rate this large drives the weights to Infinity within a few steps.
+    const error = await train({ ...tiny, out, steps: 200, lr: 1e30, checkpointEvery: 1 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(NonFiniteLossError);
+    expect(String((error as Error).message)).toMatch(/the loss is not finite \(\w+\) at step (\d+); stopping without saving this state\. The last good checkpoint is .* at step \d+\./);
+  });
+
+  it("opens what it trained and samples it", async () => {
+    const ckpt = await openCheckpoint(join(tmp, "run"));
+    const before = tf.memory().numTensors;
+    const pixels = await ckpt.sample({ sampler: "dale-langevin", schedule: { steps: 3 }, n: 2, batch: 2, seed: 0 });
+    expect(pixels).toHaveLength(2 * 28 * 28);
+    expect(pixels.every((v) => v >= 0 && v <= 1)).toBe(true);
+    expect(tf.memory().numTensors).toBe(before);
+    ckpt.dispose();
+    expect(JSON.parse(readFileSync(join(tmp, "run", "checkpoint", "checkpoint.json"), "utf8")).step).toBe(5);
+  });
+});
