@@ -2,8 +2,8 @@ import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
 import "@tensorflow/tfjs-backend-wasm";
 import "./gradients";
-import { registerConvGradKernels } from "./kernels/conv_grad";
-import { registerWasmKernels } from "./kernels/wasm_kernels";
+import { registerConvGradKernels } from "./kernels/conv-grad";
+import { registerWasmKernels } from "./kernels/wasm-kernels";
 
 // Fast kernels serve plain tf.conv2d and its gradients on the backends that need them, whoever calls setBackend; on
 // wasm also broadcasting element-wise ops, reductions over outer axes and batched matrix products.

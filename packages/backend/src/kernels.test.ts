@@ -6,9 +6,9 @@ import "@tensorflow/tfjs-backend-wasm";
 import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
-import { registerConvGradKernels, unregisterConvGradKernels } from "./kernels/conv_grad";
+import { registerConvGradKernels, unregisterConvGradKernels } from "./kernels/conv-grad";
 import "./gradients";
-import { cases, type Case } from "./__fixtures__/conv_cases";
+import { cases, type Case } from "./__fixtures__/conv-cases";
 
 function rand(shape: number[], seed: number): tf.Tensor {
   return tf.randomUniform(shape, -1, 1, "float32", seed);

@@ -1,6 +1,6 @@
 import type * as tf from "@tensorflow/tfjs-core";
-import { replacedConvGradKernels } from "./conv_grad";
-import { replacedWasmKernels } from "./wasm_kernels";
+import { replacedConvGradKernels } from "./conv-grad";
+import { replacedWasmKernels } from "./wasm-kernels";
 
 /**
  * Every kernel of a backend that Dale has replaced, by kernel name, with the backend's own implementation (undefined

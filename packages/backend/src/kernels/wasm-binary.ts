@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs-core";
-import { asWasmBackend, heapF32, reshaped, sizeOf } from "./wasm_heap";
+import { asWasmBackend, heapF32, reshaped, sizeOf } from "./wasm-heap";
 
 type Info = tf.TensorInfo;
 type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs: tf.NamedAttrMap };

@@ -1,6 +1,6 @@
 import * as tf from "@tensorflow/tfjs-core";
-import { filterGradProblem } from "./filter_grad_problem";
-import { conv2DBackpropFilterWebGPU } from "./webgpu_filter_grad";
+import { filterGradProblem } from "./filter-grad-problem";
+import { conv2DBackpropFilterWebGPU } from "./webgpu-filter-grad";
 
 type Info = tf.TensorInfo;
 type Backend = tf.KernelBackend;

@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs-core";
-import { filterGradProblem } from "./filter_grad_problem";
+import { filterGradProblem } from "./filter-grad-problem";
 
 /** The slice of tfjs-backend-webgpu's backend that a custom program needs (kept structural: it is an optional peer). */
 interface WebGPUBackendLike extends tf.KernelBackend {

@@ -1,8 +1,8 @@
 import * as tf from "@tensorflow/tfjs-core";
-import { broadcastBinaryKernel } from "./wasm_binary";
-import { concatKernel, sharedIdentityKernel, sliceKernel, splitVKernel } from "./wasm_copy";
-import { batchMatMulKernel } from "./wasm_matmul";
-import { reduceKernel } from "./wasm_reduce";
+import { broadcastBinaryKernel } from "./wasm-binary";
+import { concatKernel, sharedIdentityKernel, sliceKernel, splitVKernel } from "./wasm-copy";
+import { batchMatMulKernel } from "./wasm-matmul";
+import { reduceKernel } from "./wasm-reduce";
 
 /** The wasm kernels Dale replaces (each falls back to tfjs' own outside its fast cases). */
 export const WASM_KERNELS = [

@@ -5,11 +5,11 @@ import "@tensorflow/tfjs-backend-cpu";
 import "@tensorflow/tfjs-backend-wasm";
 import { beforeAll, describe, expect, it } from "vitest";
 import "./gradients";
-import { planBroadcast } from "./kernels/wasm_binary";
-import { registerWasmKernels, replacedWasmKernels, unregisterWasmKernels, WASM_KERNELS } from "./kernels/wasm_kernels";
-import { mergeReduceAxes } from "./kernels/wasm_reduce";
+import { planBroadcast } from "./kernels/wasm-binary";
+import { registerWasmKernels, replacedWasmKernels, unregisterWasmKernels, WASM_KERNELS } from "./kernels/wasm-kernels";
+import { mergeReduceAxes } from "./kernels/wasm-reduce";
 import { replacedKernels } from "./kernels/replaced";
-import { registerConvGradKernels } from "./kernels/conv_grad";
+import { registerConvGradKernels } from "./kernels/conv-grad";
 
 type Nested = number | Nested[];
 

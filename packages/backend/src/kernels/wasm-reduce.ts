@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs-core";
-import { asWasmBackend, heapF32, reshaped, shapeBytes, sizeOf, wasmFunction, withViews, type WasmBackend } from "./wasm_heap";
+import { asWasmBackend, heapF32, reshaped, shapeBytes, sizeOf, wasmFunction, withViews, type WasmBackend } from "./wasm-heap";
 
 type Info = tf.TensorInfo;
 type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs: tf.NamedAttrMap };
