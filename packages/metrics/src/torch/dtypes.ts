@@ -38,6 +38,45 @@ export const DTYPE_BYTES: Readonly<Record<TorchDtype, number>> = {
   bool: 1,
 };
 
+/** Bytes per element of the array the reader returns for `dtype` (float16 and bfloat16 widen to float32). */
+export const OUTPUT_BYTES: Readonly<Record<TorchDtype, number>> = { ...DTYPE_BYTES, float16: 4, bfloat16: 4 };
+
+/**
+ * A reader of single elements: `get(i)` is element `i` of the little-endian `bytes`, as the array of `emptyData` holds
+ * it (bool as 0 or 1). The caller keeps `i` inside `bytes`.
+ */
+export function elementReader(bytes: Uint8Array, dtype: TorchDtype): (i: number) => number | bigint {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  switch (dtype) {
+    case "float32":
+      return (i) => view.getFloat32(4 * i, true);
+    case "float64":
+      return (i) => view.getFloat64(8 * i, true);
+    case "float16":
+      return (i) => float16ToFloat32(view.getUint16(2 * i, true));
+    case "bfloat16": {
+      const bits = new Uint32Array(1);
+      const value = new Float32Array(bits.buffer);
+      return (i) => {
+        bits[0] = view.getUint16(2 * i, true) << 16;
+        return value[0] as number;
+      };
+    }
+    case "int64":
+      return (i) => view.getBigInt64(8 * i, true);
+    case "int32":
+      return (i) => view.getInt32(4 * i, true);
+    case "int16":
+      return (i) => view.getInt16(2 * i, true);
+    case "int8":
+      return (i) => view.getInt8(i);
+    case "uint8":
+      return (i) => view.getUint8(i);
+    case "bool":
+      return (i) => (view.getUint8(i) === 0 ? 0 : 1);
+  }
+}
+
 const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /**

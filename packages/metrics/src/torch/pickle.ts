@@ -185,6 +185,18 @@ type StackItem = PickleValue | typeof MARK;
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
+export interface UnpickleOptions {
+  /**
+   * Deepest nesting of containers (lists, tuples, dicts) allowed; a list in a dict is 2 deep. Default
+   * `DEFAULT_MAX_DEPTH`. Deeper data is refused with an error instead of being built (code that walks it recursively,
+   * here or in the caller, would otherwise overflow the stack).
+   */
+  maxDepth?: number;
+}
+
+/** Default `maxDepth`: a state dict nests a few levels (a checkpoint dict of an optimizer state of lists). */
+export const DEFAULT_MAX_DEPTH = 64;
+
 export interface UnpickleResult {
   value: PickleValue;
   /** Offset just past the STOP opcode. */
@@ -195,15 +207,32 @@ export interface UnpickleResult {
  * Runs the restricted interpreter on the pickle that starts at `bytes[start]`, up to its STOP.
  *
  * @param source names the pickle in error messages, e.g. `"model.pth (data.pkl)"`.
- * @throws UnsafePickleError for anything outside the allow-list; Error for truncated or malformed data.
+ * @throws UnsafePickleError for anything outside the allow-list; Error for truncated or malformed data, and for
+ * containers nested deeper than `options.maxDepth`.
  */
-export function unpickle(bytes: Uint8Array, start: number, source: string): UnpickleResult {
+export function unpickle(bytes: Uint8Array, start: number, source: string, options: UnpickleOptions = {}): UnpickleResult {
+  const maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let pos = start;
   let stack: StackItem[] = [];
   const marks: StackItem[][] = [];
   const memo = new Map<number, PickleValue>();
   let opAt = pos;
+  // Nesting depth of every container built (1 for an empty one), kept as items are added. A container changed after
+  // it was itself nested (through the memo) does not update its parents: walks of the result check depth again.
+  const depths = new WeakMap<object, number>();
+  const depthOf = (v: PickleValue): number => (v !== null && typeof v === "object" ? (depths.get(v) ?? 0) : 0);
+  const deepen = <T extends PickleValue[] | PickleTuple | PickleDict>(container: T, children: Iterable<PickleValue>): T => {
+    let d = depths.get(container) ?? 1;
+    for (const child of children) d = Math.max(d, depthOf(child) + 1);
+    if (d > maxDepth) {
+      throw new Error(
+        `${source}: containers nested more than ${maxDepth} deep at byte ${opAt} (options.maxDepth = ${maxDepth}; a state dict nests a few levels): the file is corrupt or hostile, or pass a larger maxDepth.`,
+      );
+    }
+    depths.set(container, d);
+    return container;
+  };
 
   const fail = (what: string): Error => new Error(`${source}: ${what} at byte ${opAt}; the file is corrupt or not a PyTorch state dict.`);
   const unsafe = (what: string): UnsafePickleError =>
@@ -244,10 +273,10 @@ export function unpickle(bytes: Uint8Array, start: number, source: string): Unpi
     }
   };
   const readLine = (): string => {
-    const end = bytes.indexOf(0x0a, pos);
-    if (end < 0 || end - pos > 256) throw fail("GLOBAL without a newline-terminated name");
-    const s = text(pos, end - pos);
-    pos = end + 1;
+    const n = bytes.subarray(pos, pos + 257).indexOf(0x0a);
+    if (n < 0) throw fail("GLOBAL without a newline-terminated name of at most 256 bytes");
+    const s = text(pos, n);
+    pos += n + 1;
     return s;
   };
   const pushGlobal = (module: string, name: string): void => {
@@ -258,6 +287,7 @@ export function unpickle(bytes: Uint8Array, start: number, source: string): Unpi
     if (!(dict instanceof PickleDict)) throw fail(`SETITEM(S) on a ${describe(dict)} (only dicts take items)`);
     if (!isKey(key)) throw fail(`dict key of type ${describe(key)} (expected str, int, bool or None)`);
     dict.entries.set(key, value);
+    deepen(dict, [value]);
   };
 
   for (;;) {
@@ -343,37 +373,37 @@ export function unpickle(bytes: Uint8Array, start: number, source: string): Unpi
         break;
       }
       case OP.EMPTY_TUPLE:
-        stack.push(new PickleTuple([]));
+        stack.push(deepen(new PickleTuple([]), []));
         break;
       case OP.TUPLE: {
         const items = popMark(); // before touching `stack`: popMark replaces it
-        stack.push(new PickleTuple(items));
+        stack.push(deepen(new PickleTuple(items), items));
         break;
       }
       case OP.TUPLE1: {
         const a = pop();
-        stack.push(new PickleTuple([a]));
+        stack.push(deepen(new PickleTuple([a]), [a]));
         break;
       }
       case OP.TUPLE2: {
         const b = pop();
         const a = pop();
-        stack.push(new PickleTuple([a, b]));
+        stack.push(deepen(new PickleTuple([a, b]), [a, b]));
         break;
       }
       case OP.TUPLE3: {
         const c = pop();
         const b = pop();
         const a = pop();
-        stack.push(new PickleTuple([a, b, c]));
+        stack.push(deepen(new PickleTuple([a, b, c]), [a, b, c]));
         break;
       }
       case OP.EMPTY_LIST:
-        stack.push([]);
+        stack.push(deepen([], []));
         break;
       case OP.LIST: {
         const items = popMark();
-        stack.push(items);
+        stack.push(deepen(items, items));
         break;
       }
       case OP.APPEND: {
@@ -381,6 +411,7 @@ export function unpickle(bytes: Uint8Array, start: number, source: string): Unpi
         const list = top();
         if (!Array.isArray(list)) throw fail(`APPEND to a ${describe(list)} (only lists take APPEND)`);
         list.push(item);
+        deepen(list, [item]);
         break;
       }
       case OP.APPENDS: {
@@ -388,15 +419,16 @@ export function unpickle(bytes: Uint8Array, start: number, source: string): Unpi
         const list = top();
         if (!Array.isArray(list)) throw fail(`APPENDS to a ${describe(list)} (only lists take APPENDS)`);
         for (const item of items) list.push(item);
+        deepen(list, items);
         break;
       }
       case OP.EMPTY_DICT:
-        stack.push(new PickleDict(false));
+        stack.push(deepen(new PickleDict(false), []));
         break;
       case OP.DICT: {
         const items = popMark();
         if (items.length % 2 !== 0) throw fail("DICT with an odd number of items");
-        const dict = new PickleDict(false);
+        const dict = deepen(new PickleDict(false), []);
         for (let i = 0; i < items.length; i += 2) setItem(dict, items[i] as PickleValue, items[i + 1] as PickleValue);
         stack.push(dict);
         break;
@@ -449,7 +481,8 @@ export function unpickle(bytes: Uint8Array, start: number, source: string): Unpi
         const fn = pop();
         if (!(fn instanceof PickleGlobal)) throw unsafe(`REDUCE on a ${describe(fn)}`);
         if (!(args instanceof PickleTuple)) throw fail(`REDUCE with ${describe(args)} arguments (expected a tuple)`);
-        stack.push(call(fn, args.items, fail, unsafe));
+        const result = call(fn, args.items, fail, unsafe);
+        stack.push(result instanceof PickleDict ? deepen(result, result.entries.values()) : result);
         break;
       }
       case OP.BUILD: {
@@ -461,6 +494,7 @@ export function unpickle(bytes: Uint8Array, start: number, source: string): Unpi
           if (typeof k !== "string") throw fail("BUILD state with a non-string attribute name");
           target.attributes.set(k, v);
         }
+        deepen(target, state.entries.values());
         break;
       }
       case OP.BINPERSID:
@@ -495,6 +529,16 @@ export function describe(v: PickleValue | undefined): string {
   return typeof v === "string" ? "str" : typeof v === "number" || typeof v === "bigint" ? "int" : typeof v === "boolean" ? "bool" : typeof v;
 }
 
+/**
+ * A value for an error message: scalars as they are (strings cut to 40 characters), anything else by its type only, so
+ * that a message never walks (or stringifies) a container the file made arbitrarily deep or large.
+ */
+export function preview(v: PickleValue | undefined): string {
+  if (typeof v === "string") return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}...` : v);
+  if (typeof v === "number" || typeof v === "bigint" || typeof v === "boolean") return `${describe(v)} ${String(v)}`;
+  return describe(v);
+}
+
 /** Little-endian two's complement (pickle's LONG1) -> number when it is a safe integer, else bigint. */
 function decodeLong(data: Uint8Array): number | bigint {
   if (data.length === 0) return 0;
@@ -505,7 +549,7 @@ function decodeLong(data: Uint8Array): number | bigint {
 }
 
 function count(v: PickleValue | undefined, what: string, fail: Fail): number {
-  if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 0) throw fail(`${what} is ${describe(v)} ${String(v)} (expected a non-negative integer)`);
+  if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 0) throw fail(`${what} is ${preview(v)} (expected a non-negative integer)`);
   return v;
 }
 
@@ -581,8 +625,9 @@ function call(fn: PickleGlobal, args: readonly PickleValue[], fail: Fail, unsafe
 function storageFromPid(pid: PickleValue, fail: Fail, unsafe: (what: string) => UnsafePickleError): StorageRef {
   if (!(pid instanceof PickleTuple)) throw unsafe(`a persistent id that is a ${describe(pid)} (only storages may be loaded by id)`);
   const [tag, type, key, location, numel, view] = pid.items;
-  const tagText = tag instanceof Uint8Array ? String.fromCharCode(...tag) : tag;
-  if (tagText !== "storage") throw unsafe(`a persistent id of kind ${JSON.stringify(String(tagText))} (only "storage" is allowed)`);
+  // Python 2 pickles may hold the tag as bytes; anything longer than "storage" is not it.
+  const tagText = tag instanceof Uint8Array && tag.length <= 16 ? String.fromCharCode(...tag) : tag;
+  if (tagText !== "storage") throw unsafe(`a persistent id of kind ${typeof tagText === "string" ? JSON.stringify(tagText.slice(0, 40)) : preview(tagText)} (only "storage" is allowed)`);
   if (pid.items.length !== 5 && pid.items.length !== 6) throw fail(`storage persistent id with ${pid.items.length} fields (expected 5 or 6)`);
   if (!(type instanceof PickleGlobal) || type.module !== "torch" || !Object.hasOwn(STORAGE_DTYPES, type.name)) {
     throw fail(`storage persistent id whose type is ${describe(type)} (expected torch.FloatStorage, torch.HalfStorage, ...)`);
