@@ -29,8 +29,8 @@ import {
 } from "./plan";
 import { createProgress } from "./progress";
 import { report } from "./report";
-import type { FeatureChoice } from "./features";
-import { prepare, sampleChunks, type RunContext } from "./stages";
+import type { FeatureChoice, RunContext } from "./context";
+import { prepare, sampleChunks } from "./stages";
 import { BenchStore, writeAtomic } from "./store";
 
 const STAGES = ["all", "prepare", "sample", "report"] as const;

@@ -4,14 +4,11 @@ import { existsSync } from "node:fs";
 import { dirname } from "node:path";
 import type * as tf from "@tensorflow/tfjs-core";
 import { classifierFeatureExtractor, inceptionFeatureExtractor, loadClassifier, loadOrTrainClassifier, takeImages, type FeatureExtractor } from "@dale/metrics";
+import type { RunContext } from "./context";
 import { evalImages, type ImageSet } from "./data";
 import type { BenchDataset } from "./plan";
-import type { RunContext } from "./stages";
 
 export type Embedder = FeatureExtractor;
-
-/** Which network embeds the images: Dale's per-dataset classifier, or the FID Inception-v3 (pytorch-fid's weights). */
-export type FeatureChoice = { kind: "classifier" } | { kind: "inception"; weights: string };
 
 /** The feature network of a dataset: the classifier (see `classifierFor`) or the Inception-v3, per `ctx.features`. */
 export async function embedderFor(ctx: RunContext, dataset: BenchDataset, train: (() => Promise<ImageSet>) | null): Promise<Embedder> {

@@ -9,7 +9,8 @@ import type { TopLevelSpec } from "vega-lite";
 import { solvers } from "@dale/samplers";
 import { isSolver } from "@dale/training";
 import { BENCH_PROCESSES, chunksOf, configKey, processesOf, sampleConfigs, samplerLabel, type BenchDataset, type BenchGrid, type BenchProcess, type BenchSampler, type Profile, type SampleConfig } from "./plan";
-import { checkpointOf, floorFeatures, readModelRecord, type ChunkInfo, type ModelRecord, type RunContext } from "./stages";
+import { checkpointOf, floorFeatures, readModelRecord, type ChunkInfo, type ModelRecord } from "./stages";
+import type { RunContext } from "./context";
 import { readFeatures, writeAtomic } from "./store";
 
 /** One row of results.json. */

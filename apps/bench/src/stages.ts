@@ -7,33 +7,14 @@ import { dirname, join } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import { toTensor, type Dataset } from "@dale/data";
 import { gridPng, NonFiniteLossError, openCheckpoint, readTrainerManifest, type OpenCheckpoint, type TrainOptions, type TrainResult } from "@dale/training";
+import type { RunContext } from "./context";
 import { evalImages, trainImages, type ImageSet } from "./data";
 import { pixelSpread } from "./diversity";
-import { runTrainJob } from "./train-job";
-import { embed, embedderFor, type Embedder, type FeatureChoice } from "./features";
-import type { ModelPaths } from "./options";
+import { embed, embedderFor, type Embedder } from "./features";
 import { processesOf, type BenchDataset, type BenchProcess, type Chunk, type Profile } from "./plan";
-import type { Progress } from "./progress";
-import type { BenchStore} from "./store";
+import type { BenchStore } from "./store";
 import { readFeatures, writeAtomic, writeFeatures } from "./store";
-
-export interface RunContext {
-  store: BenchStore;
-  profile: Profile;
-  datasets: readonly BenchDataset[];
-  seed: number;
-  dataDir: string | undefined;
-  progress: Progress;
-  /** The feature network of the metrics. */
-  features: FeatureChoice;
-  /** Models trained at the same time, each in a worker thread of its own (the prepare stage); 1: in this thread. */
-  jobs: number;
-  /**
-   * Existing checkpoints to evaluate instead of training (`--models`), by process, as absolute paths; only when the
-   * run has a single dataset.
-   */
-  models: ModelPaths;
-}
+import { runTrainJob } from "./train-job";
 
 export function presetFor(dataset: BenchDataset, profile: Profile): string {
   return dataset === "cifar10" ? profile.model.color : profile.model.gray;

@@ -4,12 +4,11 @@ import * as tf from "@tensorflow/tfjs-core";
 import { adam, dataParallel, initBackend, type BackendName } from "@dale/backend";
 import { selectKernels, type KernelSet } from "./kernels";
 import { benchParamCount, buildBenchModel, netLabel, type BenchNet } from "./models";
+import type { Phase } from "./phases";
 import { TIMING_DEFAULTS, timeSteps, type Timing } from "./timing";
 import { DEFAULT_PYTHON, runTorchBench, type TorchFailure, type TorchReport } from "./torch";
 
-/** What is timed: one Adam step on the MSE (forward, backward, update), or the forward pass alone. */
-export const PHASES = ["train", "forward"] as const;
-export type Phase = (typeof PHASES)[number];
+export { PHASES, type Phase } from "./phases";
 
 export interface BenchOptions {
   nets: BenchNet[];

@@ -3,7 +3,7 @@ import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { Phase } from "./bench";
+import type { Phase } from "./phases";
 import type { BenchNet } from "./models";
 
 /** Debian's python3-torch (1.13, CPU) lives here. */

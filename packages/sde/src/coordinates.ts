@@ -1,5 +1,6 @@
 import * as tf from "@tensorflow/tfjs-core";
-import type { AnySDE, ScoreFn, SDE, Time } from "./types";
+import type { AnySDE } from "./any-sde";
+import type { ScoreFn, SDE, Time } from "./types";
 import { assertFloat, timeTensor } from "./util";
 
 /**

@@ -1,6 +1,7 @@
 import { veSDE, vpFromJSON } from "./additive";
 import { gbmFromJSON } from "./gbm";
-import type { AnySDE, SDEJSON } from "./types";
+import type { AnySDE } from "./any-sde";
+import type { SDEJSON } from "./types";
 import { assertOneOf } from "./util";
 
 /**

@@ -1,13 +1,8 @@
 import type * as tf from "@tensorflow/tfjs-core";
-import type { VESDE, VPSDE } from "./additive";
-import type { GBM } from "./gbm";
 import type { ScheduleJSON } from "./schedule";
+import type { Time } from "./time";
 
-/**
- * A time: one number for the whole batch, or a 1-D tensor with one time per sample (`[batch]`), which broadcasts
- * over the remaining axes of x. Toy data `[batch, d]` and images `[batch, h, w, c]` share one code path.
- */
-export type Time = number | tf.Tensor;
+export type { Time };
 
 /**
  * A Stein score function: `score(x, t)` returns grad_x log p_t(x), with x's shape.
@@ -84,14 +79,3 @@ export interface SDE {
   readonly prior: Prior;
   toJSON(): SDEJSON;
 }
-
-/**
- * The processes of this package as a union discriminated by `kind`, what {@link sdeFromJSON} returns: narrow with
- * `sde.kind === "gbm"` or an exhaustive `switch (sde.kind)` instead of casting. Write your own process against
- * {@link SDE}.
- *
- * @example
- * const sde = sdeFromJSON(json);
- * if (sde.kind === "gbm") sde.logVariance(1); // sde: GBM here
- */
-export type AnySDE = GBM | VPSDE | VESDE;

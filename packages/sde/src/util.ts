@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs-core";
-import type { Time } from "./types";
+import type { Time } from "./time";
 
 /**
  * Evaluates a scalar function of time as a tensor that broadcasts against `x`: a number gives a scalar; a `[batch]`
