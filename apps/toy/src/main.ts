@@ -23,11 +23,11 @@ async function main(): Promise<void> {
     onRunStart: ({ sampler, steps, index, total }) => {
       if (live) process.stderr.write(`[toy] ${index + 1}/${total} ${sampler} steps=${steps} ...`);
     },
-    onProgress: ({ sampler, steps, step, total }) => {
+    onProgress: ({ sampler, steps, nfe, totalNfe }) => {
       const now = performance.now();
-      if (!live || (now - lastDraw < 100 && step < total)) return;
+      if (!live || (now - lastDraw < 100 && nfe < totalNfe)) return;
       lastDraw = now;
-      process.stderr.write(`\r\x1b[2K[toy] ${sampler} steps=${steps}: ${Math.round((100 * step) / total)}% (${step}/${total})`);
+      process.stderr.write(`\r\x1b[2K[toy] ${sampler} steps=${steps}: ${Math.round((100 * nfe) / totalNfe)}% (NFE ${nfe}/${totalNfe})`);
     },
     onRunEnd: (run, index, total) => {
       const line = `[toy] ${index + 1}/${total} ${run.sampler} steps=${run.steps}: ${run.seconds.toFixed(2)} s, log-mean ${run.stats.mean.toFixed(4)}, non-positive ${run.nonPositive}`;

@@ -1,7 +1,7 @@
 import * as tf from "@tensorflow/tfjs-core";
-import { gbm, type GBM, type ScoreFn } from "@dale/sde";
+import { gbm, type ScoreFn } from "@dale/sde";
 import { lognormalMixtureScore } from "@dale/scores";
-import { countNonPositive, daleLangevin, probabilityFlow, signAgnostic, type StepInfo } from "@dale/samplers";
+import { countNonPositive, runSampler, SAMPLER_NAMES, samplerCatalogue, samplerNfe, type SamplerName } from "@dale/samplers";
 import {
   LOG_THRESHOLD,
   TOY_MIXTURE,
@@ -14,24 +14,11 @@ import {
 import { histogram, positiveLogs, quantileSorted, summarizeLog, type Histogram, type LogStats } from "./stats";
 import type { TableRow } from "./table";
 
-/** A sampler of `@dale/samplers` as the toy runs it. */
-export interface SamplerEntry {
-  name: "dale-langevin" | "sign-agnostic" | "probability-flow";
-  /** Score evaluations for `steps` time levels. */
-  nfe: (steps: number) => number;
-  run: (score: ScoreFn, xT: tf.Tensor, o: { sde: GBM; steps: number; seed: number; callback?: (info: StepInfo) => void; callbackEvery?: number }) => Promise<tf.Tensor>;
-}
-
-/** Every GBM sampler, in the order the table lists them. */
-export const SAMPLERS: readonly SamplerEntry[] = [
-  { name: "dale-langevin", nfe: (s) => s, run: (score, xT, o) => daleLangevin(score, xT, o) },
-  { name: "sign-agnostic", nfe: (s) => s, run: (score, xT, o) => signAgnostic(score, xT, o) },
-  {
-    name: "probability-flow",
-    nfe: (s) => 2 * s - 1, // Heun: two evaluations per step, one on the last (Euler) step
-    run: (score, xT, { seed: _seed, ...o }) => probabilityFlow(score, xT, o),
-  },
-];
+/**
+ * The samplers the toy runs, in the order the table lists them: the multiplicative samplers of `@dale/samplers`'
+ * catalogue (dale-langevin, sign-agnostic, probability-flow), which step GBM's reverse processes with the exact score.
+ */
+export const SAMPLERS: readonly SamplerName[] = SAMPLER_NAMES.filter((name) => samplerCatalogue[name].family === "multiplicative");
 
 export interface ToyOptions {
   samples: number;
@@ -43,7 +30,7 @@ export interface ToyOptions {
 
 /** One sampler at one number of steps. */
 export interface ToyRun extends TableRow {
-  sampler: SamplerEntry["name"];
+  sampler: SamplerName;
   steps: number;
   nfe: number;
   seconds: number;
@@ -74,8 +61,8 @@ export interface ToyResults {
 export interface ToyHooks {
   /** Before each run: its index (0-based) of `total`. */
   onRunStart?: (info: { sampler: string; steps: number; index: number; total: number }) => void;
-  /** After each sampler update, about 100 times a run. */
-  onProgress?: (info: { sampler: string; steps: number; step: number; total: number }) => void;
+  /** During a run, in network evaluations: `nfe` of `totalNfe` done. */
+  onProgress?: (info: { sampler: string; steps: number; nfe: number; totalNfe: number }) => void;
   onRunEnd?: (run: ToyRun, index: number, total: number) => void;
 }
 
@@ -109,17 +96,18 @@ export async function runToy(options: ToyOptions, hooks: ToyHooks = {}): Promise
   const xT = sampleExactPrior(sde, n, seed);
   try {
     for (const steps of stepsList) {
-      for (const entry of SAMPLERS) {
+      for (const sampler of SAMPLERS) {
         const index = runs.length;
-        hooks.onRunStart?.({ sampler: entry.name, steps, index, total });
+        hooks.onRunStart?.({ sampler, steps, index, total });
         const onProgress = hooks.onProgress;
         const t0 = performance.now();
-        const x0 = await entry.run(score, xT, {
+        const x0 = await runSampler(sampler, {
+          score,
           sde,
-          steps,
+          xT,
+          schedule: { steps },
           seed,
-          callbackEvery: Math.max(1, Math.floor(steps / 100)),
-          ...(onProgress ? { callback: (i: StepInfo) => onProgress({ sampler: entry.name, steps, step: i.step, total: i.total }) } : {}),
+          ...(onProgress ? { onEvaluation: ({ nfe, totalNfe }) => onProgress({ sampler, steps, nfe, totalNfe }) } : {}),
         });
         let values: Float32Array;
         let nonPositive: number;
@@ -132,9 +120,9 @@ export async function runToy(options: ToyOptions, hooks: ToyHooks = {}): Promise
         const seconds = (performance.now() - t0) / 1000;
         const { logs, excluded } = positiveLogs(values);
         const run: ToyRun = {
-          sampler: entry.name,
+          sampler,
           steps,
-          nfe: entry.nfe(steps),
+          nfe: samplerNfe(sampler, { steps }),
           stats: summarizeLog(logs, LOG_THRESHOLD, excluded),
           nonPositive,
           seconds,

@@ -1,28 +1,37 @@
-export { daleLangevin, signAgnostic, probabilityFlow, type GBMSamplerOptions, type ProbabilityFlowOptions } from "./gbm";
-export {
-  eulerMaruyama,
-  predictorCorrector,
-  type EulerMaruyamaOptions,
-  type PredictorCorrectorOptions,
-} from "./additive";
-export {
-  timeLevels,
-  timeGrid,
-  noiseLevel,
-  updateSchedule,
-  samplerUpdates,
-  type TimeGrid,
-  type GridOptions,
-  countNonPositive,
-  type StepInfo,
-  type BaseSamplerOptions,
-  type ScheduleOptions,
-  type Update,
-} from "./loop";
+// The reference samplers: one file per algorithm, each an integrator step (integrators.ts) applied to a reverse
+// process of @dale/sde.
+export { daleLangevin } from "./dale-langevin";
+export { signAgnostic } from "./sign-agnostic";
+export { probabilityFlow, type ProbabilityFlowOptions } from "./probability-flow";
+export { eulerMaruyama, type EulerMaruyamaOptions } from "./euler-maruyama";
+export { predictorCorrector, type PredictorCorrectorOptions } from "./predictor-corrector";
+export type { GBMSamplerOptions } from "./gbm-options";
+export { eulerMaruyamaStep, heunStep, standardNormal, type ReverseStep, type EulerMaruyamaStep } from "./integrators";
+// Time grids, the update plan (the reference schedule), the loop's options and progress, and the guards.
+export { timeLevels, timeGrid, noiseLevel, type TimeGrid, type GridOptions } from "./grids";
+export { updateSchedule, samplerUpdates, type ScheduleOptions, type Update } from "./update-plan";
+export type { StepInfo, BaseSamplerOptions } from "./run-loop";
+export { countNonPositive } from "./guards";
 export { referencePresets, type ReferencePreset, type ReferenceSchedule, type ReferenceDataset } from "./presets";
 export { toStein, hyvarinen } from "@dale/scores";
-// The SDE factories, so that installing @dale/samplers alone is enough to sample.
-export { gbm, vpSDE, veSDE, lognormalPrior, geometricSchedule, noiseCoordinates, type AnySDE, type GBM, type VPSDE, type VESDE, type ScoreFn } from "@dale/sde";
+// The SDE factories and reverse processes, so that installing @dale/samplers alone is enough to sample.
+export {
+  gbm,
+  vpSDE,
+  veSDE,
+  lognormalPrior,
+  geometricSchedule,
+  noiseCoordinates,
+  reverse,
+  reverseLog,
+  type AnySDE,
+  type GBM,
+  type VPSDE,
+  type VESDE,
+  type ScoreFn,
+  type ReverseSDE,
+} from "@dale/sde";
+// The sigma-space solvers: one file per solver under solvers/, and their catalogue.
 export {
   karrasSigmas,
   euler,
@@ -31,6 +40,7 @@ export {
   dpmpp2m,
   dpmpp2mSde,
   solvers,
+  SOLVER_NAMES,
   type Denoiser,
   type SolverInfo,
   type SolverOptions,
@@ -41,3 +51,24 @@ export {
   type SolverEntry,
 } from "./solvers";
 export { solveProcess, processSigmas, denoiserFromScore, DEFAULT_SIGMA_MIN, type SolveProcessOptions } from "./process";
+// One catalogue of every sampler, and one call that runs any of them.
+export {
+  samplerCatalogue,
+  SAMPLER_NAMES,
+  REFERENCE_SAMPLER_NAMES,
+  GRID_NAMES,
+  DEFAULT_SOLVER,
+  isSamplerName,
+  isSolver,
+  samplerNfe,
+  stepsForNfe,
+  defaultSampler,
+  checkSampler,
+  type SamplerName,
+  type ReferenceSamplerName,
+  type GridName,
+  type ProcessFamily,
+  type SamplerSchedule,
+  type SamplerEntry,
+} from "./sampler-catalogue";
+export { runSampler, type RunSamplerOptions, type SamplerProgress } from "./run-sampler";

@@ -1,6 +1,6 @@
 import type * as tf from "@tensorflow/tfjs-core";
 import { assertOneOf, noiseCoordinates, scoreDenoiser, type AnySDE, type ScoreFn, type SDE } from "@dale/sde";
-import { checkedScore, checkStart } from "./loop";
+import { checkedScore, checkStart } from "./guards";
 import { karrasSigmas, solvers, type Denoiser, type SolverInfo, type SolverName, type SolverOptionsByName } from "./solvers";
 
 /** The smallest noise level of the default grid: EDM's sigma_min (Karras et al. 2022, Table 1). */

@@ -2,12 +2,26 @@ import * as tf from "@tensorflow/tfjs-core";
 import type { GBM } from "./gbm";
 import type { ScoreFn, SDE } from "./types";
 
-/** The drift and diffusion of a reverse-time process, written in forward time t (dt < 0 when integrating). */
+/**
+ * The drift and diffusion of a reverse-time process, written in forward time t (dt < 0 when integrating). An
+ * integrator steps it from t to t - delta; Euler-Maruyama, for instance, is
+ *
+ *     x_{t - delta} = x_t - delta drift(x_t, t) + diffusion(x_t, t) sqrt(delta) Z,   Z ~ N(0, I)
+ *
+ * (`eulerMaruyamaStep` and `heunStep` of `@dale/samplers`).
+ */
 export interface ReverseSDE {
-  /** Drift at (x, t): the integrator steps x_{t - delta} = x_t - delta drift(x_t, t) + diffusion sqrt(delta) z. */
+  /** Drift at (x, t), with x's shape. */
   drift(x: tf.Tensor, t: number): tf.Tensor;
-  /** Elementwise diffusion at (x, t); zero for the probability-flow ODE. */
+  /** Elementwise diffusion at (x, t), with x's shape; zero for the probability-flow ODE. */
   diffusion(x: tf.Tensor, t: number): tf.Tensor;
+  /**
+   * The diffusion as one number g(t), present when it is the same for every coordinate and every state: sigma(t) for
+   * `reverseLog`, 0 for every probability-flow ODE. An integrator then scales its noise by a number instead of forming
+   * `diffusion(x, t)`, and skips the noise where it is 0. Absent where the diffusion depends on x (GBM in ambient space),
+   * and in `reverse`'s SDE for any process, since the `SDE` interface does not say whether g depends on x.
+   */
+  scalarDiffusion?(t: number): number;
 }
 
 export interface ReverseOptions {
@@ -40,6 +54,7 @@ export function reverse(sde: SDE, score: ScoreFn, options: ReverseOptions = {}):
         return tf.sub(sde.drift(x, t), tf.mul(c, correction));
       }),
     diffusion: (x, t) => (options.probabilityFlow ? tf.zerosLike(x) : sde.diffusion(x, t)),
+    ...(options.probabilityFlow ? { scalarDiffusion: () => 0 } : {}),
   };
 }
 
@@ -49,8 +64,8 @@ export function reverse(sde: SDE, score: ScoreFn, options: ReverseOptions = {}):
  *     dY = [ (mu - 3 sigma^2 / 2) - sigma^2 h(exp Y, t) ] dt + sigma dW_bar
  *
  * and its probability-flow ODE, dY/dt = (mu - sigma^2) - (sigma^2 / 2) h(exp Y, t). h is the Hyvarinen score
- * x * score(x, t). The diffusion does not depend on Y, so Euler-Maruyama in Y is exact in its noise term, and
- * exp maps every step back to the positive orthant.
+ * x * score(x, t). The diffusion sigma(t) does not depend on Y (`scalarDiffusion` gives it as a number), so
+ * Euler-Maruyama in Y is exact in its noise term, and exp maps every step back to the positive orthant.
  *
  * @param score the Stein score of X (not of Y)
  */
@@ -68,5 +83,6 @@ export function reverseLog(sde: GBM, score: ScoreFn, options: ReverseOptions = {
       }),
     diffusion: (y, t) =>
       options.probabilityFlow ? tf.zerosLike(y) : tf.fill(y.shape, sde.sigma.value(t)),
+    scalarDiffusion: (t) => (options.probabilityFlow ? 0 : sde.sigma.value(t)),
   };
 }

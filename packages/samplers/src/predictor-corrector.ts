@@ -1,36 +1,10 @@
 import * as tf from "@tensorflow/tfjs-core";
-import { normalArray, reverse, type ScoreFn, type VESDE, type VPSDE } from "@dale/sde";
-import { checkStart, checkedScore, runLoop, samplerUpdates, type BaseSamplerOptions } from "./loop";
-
-export interface EulerMaruyamaOptions extends BaseSamplerOptions {
-  /** An additive SDE (VP or VE). */
-  sde: VPSDE | VESDE;
-  /** Return the mean of the last update, without its noise (score_sde's `denoise=True`). Default true. */
-  denoise?: boolean;
-}
-
-/**
- * Euler-Maruyama for the reverse-time SDE (score_sde's `EulerMaruyamaPredictor`): with the reverse drift
- * f - g^2 score,
- *
- *     x <- x - delta (f(x, t) - g(t)^2 score(x, t)) + g(t) sqrt(delta) Z
- *
- * @returns the state at t = 0
- * @example
- * const x0 = await eulerMaruyama(score, vpSDE().prior.sample([16, 2], 0), { sde: vpSDE(), steps: 500 });
- */
-export async function eulerMaruyama(score: ScoreFn, xT: tf.Tensor, options: EulerMaruyamaOptions): Promise<tf.Tensor> {
-  const fn = "eulerMaruyama";
-  checkStart(xT, options.sde, fn);
-  const rev = reverse(options.sde, checkedScore(score, fn));
-  const updates = samplerUpdates(options.sde, { ...options, denoise: options.denoise ?? true });
-  return runLoop(xT, updates, options, (x, u, i) => {
-    const mean = tf.sub(x, tf.mul(u.delta, rev.drift(x, u.t)));
-    if (u.noiseScale === 0) return mean;
-    const z = tf.tensor(normalArray(x.size, options.seed ?? 0, i), x.shape);
-    return tf.add(mean, tf.mul(tf.mul(rev.diffusion(x, u.t), Math.sqrt(u.delta)), z));
-  });
-}
+import { reverse, type ScoreFn } from "@dale/sde";
+import type { EulerMaruyamaOptions } from "./euler-maruyama";
+import { checkedScore, checkStart } from "./guards";
+import { eulerMaruyamaStep, standardNormal } from "./integrators";
+import { runLoop } from "./run-loop";
+import { samplerUpdates } from "./update-plan";
 
 export interface PredictorCorrectorOptions extends EulerMaruyamaOptions {
   /** Target signal-to-noise ratio of the Langevin corrector. Default 0.16 (score_sde's CIFAR-10 VP setting). */
@@ -40,12 +14,13 @@ export interface PredictorCorrectorOptions extends EulerMaruyamaOptions {
 }
 
 /**
- * Predictor-corrector sampling (Song et al. 2021, Algorithm 1 with score_sde's `LangevinCorrector`): at each level,
- * `correctorSteps` Langevin updates with the step chosen from the target SNR,
+ * Predictor-corrector sampling (Song et al. 2021, arXiv 2011.13456, Algorithm 1 with score_sde's `LangevinCorrector`):
+ * at each level, `correctorSteps` Langevin updates with the step chosen from the target SNR,
  *
  *     eps = 2 alpha (snr ||Z|| / ||score||)^2,   x <- x + eps score(x, t) + sqrt(2 eps) Z
  *
- * (alpha = 1 - beta(t) delta for VP, 1 for VE; norms are per-sample and averaged), then one Euler-Maruyama predictor.
+ * (alpha = exp(-int beta) over the step for VP, 1 for VE; norms are per-sample and averaged), then one Euler-Maruyama
+ * predictor ({@link eulerMaruyamaStep}) on the reverse-time SDE `reverse(sde, score)` of `@dale/sde`.
  * Network evaluations: (1 + correctorSteps) steps.
  */
 export async function predictorCorrector(
@@ -75,14 +50,12 @@ export async function predictorCorrector(
     for (let c = 0; c < correctorSteps; c++) {
       const grad = s(x, u.t);
       // Streams past the predictor's: update i uses stream i for the predictor and (c + 1) * 2^20 + i here.
-      const z = tf.tensor(normalArray(x.size, seed, (c + 1) * 1048576 + i), x.shape);
+      const z = standardNormal(x, seed, (c + 1) * 1048576 + i);
       const ratio = tf.div(tf.mul(snr, perSampleNorm(z)), perSampleNorm(grad));
       const eps = tf.mul(2 * alpha, tf.square(ratio));
       x = tf.add(tf.add(x, tf.mul(eps, grad)), tf.mul(tf.sqrt(tf.mul(2, eps)), z));
     }
-    const mean = tf.sub(x, tf.mul(u.delta, rev.drift(x, u.t)));
-    if (u.noiseScale === 0) return mean;
-    const z = tf.tensor(normalArray(x.size, seed, i), x.shape);
-    return tf.add(mean, tf.mul(tf.mul(rev.diffusion(x, u.t), Math.sqrt(u.delta)), z));
+    const predictor = x;
+    return eulerMaruyamaStep(rev, predictor, { ...u, noise: () => standardNormal(predictor, seed, i) });
   });
 }
