@@ -1,12 +1,8 @@
 import * as tf from "@tensorflow/tfjs-core";
-import { assertOneOf, checkTimes, normalArray, timeAtNoiseLevel, uniformArray, type SDE } from "@dale/sde";
+import { assertOneOf, checkTimes, normalArray, timeAtNoiseLevel, uniformArray, type BatchScoreFn, type SDE } from "@dale/sde";
 
-/**
- * A score network as the losses see it: `(x, t)` with one time per sample, `t` of shape `[batch]`. It returns the
- * Stein score grad_x log p_t(x) unless tagged `kind: "hyvarinen"`, in which case it returns x * grad_x log p_t(x)
- * directly (often the better-conditioned output for multiplicative diffusion).
- */
-export type BatchScoreFn = ((x: tf.Tensor, t: tf.Tensor) => tf.Tensor) & { readonly kind?: "stein" | "hyvarinen" };
+/** A score network as the losses see it (declared once, in `@dale/sde`). */
+export type { BatchScoreFn } from "@dale/sde";
 
 /** Per-sample losses (`"none"`, shape `[batch]`) or their mean (`"mean"`, a scalar, the default). */
 export type Reduction = "mean" | "none";

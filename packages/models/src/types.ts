@@ -86,8 +86,5 @@ export interface ScoreModel {
   namedVariables?(): Record<string, tf.Variable>;
 }
 
-/**
- * A score network as `@dale/losses` sees it (structurally its `BatchScoreFn`): `(x, t[batch])`, returning the Stein
- * score unless tagged `kind: "hyvarinen"`.
- */
-export type BatchScoreFn = ((x: tf.Tensor, t: tf.Tensor) => tf.Tensor) & { readonly kind?: "stein" | "hyvarinen" };
+/** A score network as `@dale/losses` sees it (declared once, in `@dale/sde`). */
+export type { BatchScoreFn } from "@dale/sde";

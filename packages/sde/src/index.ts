@@ -26,5 +26,5 @@ export {
   perSample,
   type TimeCheck,
 } from "./util";
-export type { SDE, SDEJSON, Marginal, Prior, PriorJSON, ScoreFn, Time } from "./types";
+export type { SDE, SDEJSON, Marginal, Prior, PriorJSON, ScoreFn, BatchScoreFn, Time } from "./types";
 export type { AnySDE } from "./any-sde";

@@ -12,6 +12,14 @@ export type { Time };
  */
 export type ScoreFn = ((x: tf.Tensor, t: number) => tf.Tensor) & { readonly kind?: "stein" };
 
+/**
+ * A score network as training sees it: `(x, t)` with one time per sample, `t` of shape `[batch]`. It returns the
+ * Stein score grad_x log p_t(x) unless tagged `kind: "hyvarinen"`, in which case it returns x * grad_x log p_t(x)
+ * directly (often the better-conditioned output for multiplicative diffusion). `@dale/losses` takes it and
+ * `toLossModel` of `@dale/models` makes one from a network.
+ */
+export type BatchScoreFn = ((x: tf.Tensor, t: tf.Tensor) => tf.Tensor) & { readonly kind?: "stein" | "hyvarinen" };
+
 /** The family of a marginal p(x_t | x_0), with its parameters broadcast to x_0's shape. */
 export type Marginal =
   /** log X_t ~ N(loc, scale^2), elementwise. */
