@@ -1,6 +1,6 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { sha256Of } from "./hash";
+import { readFileNamed, sha256Of } from "./hash";
 import { gunzipFile } from "./formats";
 import type { Dataset } from "./types";
 
@@ -25,11 +25,15 @@ export function builtinMnistPath(): string {
  */
 export function loadBuiltinMnist(options: { path?: string } = {}): Dataset {
   const fn = "loadBuiltinMnist";
+  if (options === null || typeof options !== "object") throw new Error(`${fn}: options must be an object, got ${options === null ? "null" : typeof options}.`);
+  if (options.path !== undefined && (typeof options.path !== "string" || options.path === "")) {
+    throw new Error(`${fn}: options.path must be a non-empty path string, got ${JSON.stringify(options.path) ?? String(options.path)}.`);
+  }
   const file = options.path ?? builtinMnistPath();
   if (!existsSync(file)) {
     throw new Error(`${fn}: ${file} is missing; expected the package's builtin/${BUILTIN_MNIST_FILE} (run scripts/make-builtin.mjs in packages/data to create it).`);
   }
-  const gz = readFileSync(file);
+  const gz = readFileNamed(fn, file, `the package's builtin/${BUILTIN_MNIST_FILE}`);
   const actual = sha256Of(gz);
   if (actual !== BUILTIN_MNIST_SHA256) {
     throw new Error(`${fn}: sha256 mismatch for ${file}: expected ${BUILTIN_MNIST_SHA256}, got ${actual}.`);

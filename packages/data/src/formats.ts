@@ -1,3 +1,4 @@
+import { constants as bufferConstants } from "node:buffer";
 import { gunzipSync } from "node:zlib";
 
 export const IDX_IMAGES_MAGIC = 0x00000803;
@@ -5,24 +6,56 @@ export const IDX_LABELS_MAGIC = 0x00000801;
 export const CIFAR_RECORD_BYTES = 3073;
 export const CIFAR_RECORDS_PER_BATCH = 10000;
 
-/** gunzip with an error that names the file (a truncated or damaged archive). */
-export function gunzipFile(fn: string, file: string, gz: Uint8Array): Uint8Array {
+/** The most bytes a decompressed file may hold, and what they are (for the error message). */
+export interface GunzipLimit {
+  bytes: number;
+  /** E.g. "16-byte header + 10000 images of 28x28". */
+  what: string;
+}
+
+/**
+ * gunzip with an error that names the file (a truncated or damaged archive). With `limit`, decompression stops as
+ * soon as the output passes `limit.bytes` (so a damaged or hostile file cannot inflate without bound) and that is an
+ * error naming the expected size.
+ */
+export function gunzipFile(fn: string, file: string, gz: Uint8Array, limit?: GunzipLimit): Uint8Array {
+  let buf: Buffer;
   try {
-    const buf = gunzipSync(gz);
-    // A plain Uint8Array view (not a Buffer, whose slice() does not copy).
-    return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+    buf = gunzipSync(gz, limit === undefined ? {} : { maxOutputLength: Math.max(1, Math.min(limit.bytes, bufferConstants.MAX_LENGTH)) });
   } catch (error) {
+    if (limit !== undefined && (error as { code?: unknown }).code === "ERR_BUFFER_TOO_LARGE") {
+      throw new Error(`${fn}: ${file} decompresses to more than ${limit.bytes} bytes; expected ${limit.bytes} (${limit.what}), the file is not the expected one.`);
+    }
     const reason = error instanceof Error ? error.message : String(error);
     throw new Error(`${fn}: ${file} is not a complete gzip stream (${reason}); expected a whole .gz file, the file is probably truncated or damaged.`);
   }
+  // A plain Uint8Array view (not a Buffer, whose slice() does not copy).
+  return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+}
+
+/** What an IDX file must hold; each field left out is not checked. */
+export interface IdxExpectation {
+  count?: number;
+  height?: number;
+  width?: number;
+  /** Names the dataset and split in errors, e.g. "the mnist test split". */
+  of?: string;
 }
 
 function u32(bytes: Uint8Array, offset: number): number {
   return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(offset, false);
 }
 
-/** Parses an uncompressed IDX3 image file: magic 0x00000803, count, rows, cols (big-endian), then uint8 pixels. */
-export function parseIdxImages(fn: string, file: string, raw: Uint8Array): { count: number; height: number; width: number; pixels: Uint8Array } {
+/**
+ * Parses an uncompressed IDX3 image file: magic 0x00000803, count, rows, cols (big-endian), then uint8 pixels. The
+ * count and both dimensions must be positive, and equal `expected`'s where given (e.g. 28x28 for MNIST).
+ */
+export function parseIdxImages(
+  fn: string,
+  file: string,
+  raw: Uint8Array,
+  expected: IdxExpectation = {},
+): { count: number; height: number; width: number; pixels: Uint8Array } {
   if (raw.length < 16) throw new Error(`${fn}: ${file} is ${raw.length} bytes; expected an IDX image header of 16 bytes.`);
   const magic = u32(raw, 0);
   if (magic !== IDX_IMAGES_MAGIC) {
@@ -31,21 +64,35 @@ export function parseIdxImages(fn: string, file: string, raw: Uint8Array): { cou
   const count = u32(raw, 4);
   const height = u32(raw, 8);
   const width = u32(raw, 12);
-  const expected = 16 + count * height * width;
-  if (raw.length !== expected) {
-    throw new Error(`${fn}: ${file} holds ${raw.length} bytes after decompression; expected ${expected} (16-byte header + ${count} images of ${height}x${width}), the payload is truncated or has trailing data.`);
+  const of = expected.of === undefined ? "" : ` for ${expected.of}`;
+  if (count === 0) throw new Error(`${fn}: ${file} declares 0 images; expected ${expected.count ?? "at least 1"}${of}.`);
+  const { height: wantHeight, width: wantWidth } = expected;
+  if (height === 0 || width === 0 || (wantHeight !== undefined && height !== wantHeight) || (wantWidth !== undefined && width !== wantWidth)) {
+    const want = wantHeight === undefined && wantWidth === undefined ? "positive dimensions" : `${wantHeight ?? "any"}x${wantWidth ?? "any"}`;
+    throw new Error(`${fn}: ${file} declares images of ${height}x${width}; expected ${want}${of}.`);
+  }
+  if (expected.count !== undefined && count !== expected.count) {
+    throw new Error(`${fn}: ${file} declares ${count} images; expected ${expected.count}${of}.`);
+  }
+  const size = 16 + count * height * width;
+  if (raw.length !== size) {
+    throw new Error(`${fn}: ${file} holds ${raw.length} bytes after decompression; expected ${size} (16-byte header + ${count} images of ${height}x${width}), the payload is truncated or has trailing data.`);
   }
   return { count, height, width, pixels: raw.subarray(16) };
 }
 
-/** Parses an uncompressed IDX1 label file: magic 0x00000801, count (big-endian), then uint8 labels. */
-export function parseIdxLabels(fn: string, file: string, raw: Uint8Array): Uint8Array {
+/** Parses an uncompressed IDX1 label file: magic 0x00000801, count (big-endian), then uint8 labels; the count must be positive, and `expected.count` where given. */
+export function parseIdxLabels(fn: string, file: string, raw: Uint8Array, expected: Pick<IdxExpectation, "count" | "of"> = {}): Uint8Array {
   if (raw.length < 8) throw new Error(`${fn}: ${file} is ${raw.length} bytes; expected an IDX label header of 8 bytes.`);
   const magic = u32(raw, 0);
   if (magic !== IDX_LABELS_MAGIC) {
     throw new Error(`${fn}: ${file} has IDX magic 0x${magic.toString(16).padStart(8, "0")}; expected 0x00000801 (uint8 labels, 1 dimension).`);
   }
   const count = u32(raw, 4);
+  const of = expected.of === undefined ? "" : ` for ${expected.of}`;
+  if (count === 0 || (expected.count !== undefined && count !== expected.count)) {
+    throw new Error(`${fn}: ${file} declares ${count} labels; expected ${expected.count ?? "at least 1"}${of}.`);
+  }
   if (raw.length !== 8 + count) {
     throw new Error(`${fn}: ${file} holds ${raw.length} bytes after decompression; expected ${8 + count} (8-byte header + ${count} labels), the payload is truncated or has trailing data.`);
   }
@@ -54,19 +101,24 @@ export function parseIdxLabels(fn: string, file: string, raw: Uint8Array): Uint8
 
 /**
  * Decodes one uncompressed CIFAR-10 binary batch (records of 1 label byte + 1024 R + 1024 G + 1024 B) into NHWC.
- * `expectedRecords` (10000 for the official batches) is checked; pass `undefined` to accept any whole number of records.
+ * `expectedRecords` (default 10000, as in the official batches) is checked; pass `null` to accept any positive whole
+ * number of records (`undefined` means the default, as for any default parameter).
  */
 export function parseCifarBatch(
   fn: string,
   file: string,
   raw: Uint8Array,
-  expectedRecords: number | undefined = CIFAR_RECORDS_PER_BATCH,
+  expectedRecords: number | null = CIFAR_RECORDS_PER_BATCH,
 ): { count: number; images: Uint8Array; labels: Uint8Array } {
+  if (expectedRecords !== null && (!Number.isInteger(expectedRecords) || expectedRecords < 1)) {
+    throw new Error(`${fn}: expectedRecords must be a positive integer or null, got ${String(expectedRecords)}.`);
+  }
+  if (raw.length === 0) throw new Error(`${fn}: ${file} holds no CIFAR-10 records (0 bytes after decompression); expected ${expectedRecords ?? "at least one"} records of ${CIFAR_RECORD_BYTES} bytes.`);
   if (raw.length % CIFAR_RECORD_BYTES !== 0) {
     throw new Error(`${fn}: ${file} holds ${raw.length} bytes after decompression, not a multiple of the ${CIFAR_RECORD_BYTES}-byte CIFAR-10 record; the file is truncated or not a CIFAR-10 binary batch.`);
   }
   const count = raw.length / CIFAR_RECORD_BYTES;
-  if (expectedRecords !== undefined && count !== expectedRecords) {
+  if (expectedRecords !== null && count !== expectedRecords) {
     throw new Error(`${fn}: ${file} holds ${count} CIFAR-10 records; expected ${expectedRecords}.`);
   }
   const labels = new Uint8Array(count);

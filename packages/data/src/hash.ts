@@ -43,6 +43,16 @@ export const KNOWN_FILES: Record<string, Record<string, KnownFile>> = {
   },
 };
 
+/** `readFileSync` with an error that names the function, the file and what it should be (EISDIR, ENOENT, EACCES, ...). */
+export function readFileNamed(fn: string, file: string, expected: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new Error(`${fn}: cannot read ${file} (${reason}); expected ${expected}.`);
+  }
+}
+
 export function sha256Of(bytes: Uint8Array): string {
   return createHash("sha256").update(bytes).digest("hex");
 }
@@ -75,8 +85,8 @@ export function verifyFile(fn: string, file: string, bytes: Uint8Array, dataset:
   if (override?.[name]) {
     expected = override[name]!.toLowerCase();
     origin = "the expected hash passed in";
-  } else if (existsSync(sumsPath) && parseSha256Sums(readFileSync(sumsPath, "utf8")).has(name)) {
-    expected = parseSha256Sums(readFileSync(sumsPath, "utf8")).get(name);
+  } else if (existsSync(sumsPath) && parseSha256Sums(readFileNamed(fn, sumsPath, "a sha256sum listing").toString("utf8")).has(name)) {
+    expected = parseSha256Sums(readFileNamed(fn, sumsPath, "a sha256sum listing").toString("utf8")).get(name);
     origin = sumsPath;
   } else {
     const known = KNOWN_FILES[dataset]?.[name];

@@ -1,9 +1,10 @@
 export type { Dataset, DatasetName, Split } from "./types";
-export { loadDataset, datasetFiles, defaultCacheDir, downloadFile, DATASET_NAMES, MIRRORS } from "./load";
-export type { LoadOptions } from "./load";
+export { loadDataset, datasetFiles, defaultCacheDir, downloadFile, DATASET_NAMES, DATASET_SPECS, MIRRORS } from "./load";
+export type { DatasetSpec, LoadOptions } from "./load";
 export { KNOWN_FILES, parseSha256Sums, sha256Of } from "./hash";
 export type { KnownFile } from "./hash";
 export { parseIdxImages, parseIdxLabels, parseCifarBatch, gunzipFile, CIFAR_RECORD_BYTES } from "./formats";
+export type { GunzipLimit, IdxExpectation } from "./formats";
 export { toTensor, toPositive, fromPositive, randomFlipLeftRight, flipMask } from "./transforms";
 export { batches } from "./batches";
 export type { BatchOptions } from "./batches";

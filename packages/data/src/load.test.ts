@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTar } from "nanotar";
-import { CIFAR_RECORD_BYTES, loadDataset, parseCifarBatch, gunzipFile } from "./index";
+import { CIFAR_RECORD_BYTES, DATASET_SPECS, loadBuiltinMnist, loadDataset, parseCifarBatch, parseIdxImages, parseIdxLabels, gunzipFile } from "./index";
 
 // Real-data tests read $DALE_DATA_DIR (CI sets it), else /work/shared/datasets when it exists, else they skip.
 const dataDir = process.env.DALE_DATA_DIR ?? (existsSync("/work/shared/datasets") ? "/work/shared/datasets" : undefined);
@@ -57,6 +57,18 @@ function idxLabels(labels: number[], magic = 0x801): Buffer {
   b.writeUInt32BE(labels.length, 4);
   labels.forEach((y, i) => (b[8 + i] = y));
   return b;
+}
+/** `n` labels 0, 1, ..., 9, 0, 1, ... */
+const cycleLabels = (n: number): number[] => Array.from({ length: n }, (_, i) => i % 10);
+
+/** A well-formed MNIST-shaped test split (10000 images of 28x28, labels i % 10), gzipped once. */
+let fullTest: Record<string, Uint8Array> | undefined;
+function mnistTestFiles(): Record<string, Uint8Array> {
+  fullTest ??= {
+    "t10k-images-idx3-ubyte.gz": gzipSync(idxImages(10000, 28, 28), { level: 1 }),
+    "t10k-labels-idx1-ubyte.gz": gzipSync(idxLabels(cycleLabels(10000)), { level: 1 }),
+  };
+  return fullTest;
 }
 
 describe.skipIf(!dataDir)("real datasets", () => {
@@ -166,16 +178,90 @@ describe.skipIf(!dataDir)("real datasets", () => {
 });
 
 describe("format checks on small fixtures", () => {
-  it("loads a small well-formed IDX pair", async () => {
+  it("loads a well-formed IDX pair of the named dataset's shape and count", async () => {
     const root = tmpRoot();
-    writeDataset(root, "fashion-mnist", {
-      "train-images-idx3-ubyte.gz": gzipSync(idxImages(3, 4, 5)),
-      "train-labels-idx1-ubyte.gz": gzipSync(idxLabels([1, 2, 3])),
-    });
-    const ds = await loadDataset("fashion-mnist", { split: "train", dir: root });
-    expect([ds.count, ds.height, ds.width, ds.channels]).toEqual([3, 4, 5, 1]);
-    expect(Array.from(ds.labels)).toEqual([1, 2, 3]);
+    writeDataset(root, "fashion-mnist", mnistTestFiles());
+    const ds = await loadDataset("fashion-mnist", { split: "test", dir: root });
+    expect([ds.count, ds.height, ds.width, ds.channels]).toEqual([10000, 28, 28, 1]);
+    expect(Array.from(ds.labels.subarray(0, 3))).toEqual([0, 1, 2]);
     expect(ds.images[0]).toBe(16);
+  });
+
+  it("checks IDX headers against the named dataset: MNIST as 784x1, 56x14 or 0x0, 0 images, or the wrong count is an error naming the file", async () => {
+    const root = tmpRoot();
+    const labels = mnistTestFiles()["t10k-labels-idx1-ubyte.gz"]!;
+    const cases: [Buffer, Uint8Array, string | RegExp][] = [
+      // The same bytes as 10000 images of 28x28: only the header tells them apart.
+      [idxImages(10000, 784, 1), labels, "t10k-images-idx3-ubyte.gz declares images of 784x1; expected 28x28 for the mnist test split."],
+      [idxImages(10000, 56, 14), labels, "declares images of 56x14; expected 28x28 for the mnist test split."],
+      [idxImages(10000, 0, 0), labels, "declares images of 0x0; expected 28x28 for the mnist test split."],
+      [idxImages(0, 28, 28), gzipSync(idxLabels([])), "t10k-images-idx3-ubyte.gz declares 0 images; expected 10000 for the mnist test split."],
+      [idxImages(9999, 28, 28), labels, "declares 9999 images; expected 10000 for the mnist test split."],
+      [idxImages(10000, 28, 28), gzipSync(idxLabels(cycleLabels(9999))), "t10k-labels-idx1-ubyte.gz declares 9999 labels; expected 10000 for the mnist test split."],
+    ];
+    for (const [images, labelFile, message] of cases) {
+      const folder = writeDataset(root, "mnist", { "t10k-images-idx3-ubyte.gz": gzipSync(images, { level: 1 }), "t10k-labels-idx1-ubyte.gz": labelFile });
+      const error = (await loadDataset("mnist", { split: "test", dir: root }).catch((e: Error) => e)) as Error;
+      expect(error).toBeInstanceOf(Error);
+      expect(error.message).toMatch(/^loadDataset: /);
+      expect(error.message).toContain(typeof message === "string" ? message : "");
+      expect(error.message).toContain(folder);
+    }
+    // Each split of each dataset has its count: a training file of 10000 images is not MNIST's training split.
+    writeDataset(root, "kmnist", {
+      "train-images-idx3-ubyte.gz": gzipSync(idxImages(10000, 28, 28), { level: 1 }),
+      "train-labels-idx1-ubyte.gz": gzipSync(idxLabels(cycleLabels(10000))),
+    });
+    await expect(loadDataset("kmnist", { split: "train", dir: root })).rejects.toThrow(/train-images-idx3-ubyte\.gz declares 10000 images; expected 60000 for the kmnist train split\./);
+    expect(DATASET_SPECS.kmnist.count).toEqual({ train: 60000, test: 10000 });
+    expect(DATASET_SPECS.cifar10).toEqual({ height: 32, width: 32, channels: 3, count: { train: 50000, test: 10000 } });
+  });
+
+  it("stops decompressing at the size the file's format allows", async () => {
+    const root = tmpRoot();
+    const long = Buffer.concat([idxImages(10000, 28, 28), Buffer.alloc(4 * 2 ** 20)]);
+    writeDataset(root, "mnist", { ...mnistTestFiles(), "t10k-images-idx3-ubyte.gz": gzipSync(long, { level: 1 }) });
+    await expect(loadDataset("mnist", { split: "test", dir: root })).rejects.toThrow(
+      /t10k-images-idx3-ubyte\.gz decompresses to more than 7840016 bytes; expected 7840016 \(16-byte header \+ 10000 images of 28x28\), the file is not the expected one/,
+    );
+    writeDataset(root, "cifar10", { "test_batch.bin.gz": gzipSync(new Uint8Array(CIFAR_RECORD_BYTES * 10001)) });
+    await expect(loadDataset("cifar10", { split: "test", dir: root })).rejects.toThrow(/test_batch\.bin\.gz decompresses to more than 30730000 bytes; expected 30730000 \(10000 records of 3073 bytes\)/);
+  });
+
+  it("names the file for a directory, an empty file, an unreadable SHA256SUMS and bad path options", async () => {
+    const root = tmpRoot();
+    const folder = writeDataset(root, "mnist", { "t10k-labels-idx1-ubyte.gz": mnistTestFiles()["t10k-labels-idx1-ubyte.gz"]! });
+    mkdirSync(join(folder, "t10k-images-idx3-ubyte.gz"));
+    await expect(loadDataset("mnist", { split: "test", dir: root })).rejects.toThrow(
+      new RegExp(`^loadDataset: cannot read ${join(folder, "t10k-images-idx3-ubyte.gz")} \\(EISDIR.*\\); expected a gzip file of the mnist dataset\\.`),
+    );
+    const empty = tmpRoot();
+    writeDataset(empty, "mnist", { "t10k-images-idx3-ubyte.gz": new Uint8Array(0), "t10k-labels-idx1-ubyte.gz": new Uint8Array(0) });
+    await expect(loadDataset("mnist", { split: "test", dir: empty })).rejects.toThrow(/^loadDataset: .*t10k-images-idx3-ubyte\.gz is not a complete gzip stream \(unexpected end of file\)/);
+    const sums = tmpRoot();
+    mkdirSync(join(sums, "mnist", "SHA256SUMS"), { recursive: true });
+    writeFileSync(join(sums, "mnist", "t10k-images-idx3-ubyte.gz"), mnistTestFiles()["t10k-images-idx3-ubyte.gz"]!);
+    writeFileSync(join(sums, "mnist", "t10k-labels-idx1-ubyte.gz"), mnistTestFiles()["t10k-labels-idx1-ubyte.gz"]!);
+    await expect(loadDataset("mnist", { split: "test", dir: sums })).rejects.toThrow(/^loadDataset: cannot read .*SHA256SUMS \(EISDIR.*\); expected a sha256sum listing\./);
+    await expect(loadDataset("mnist", { split: "test", dir: 3 as unknown as string })).rejects.toThrow(/^loadDataset: options\.dir must be a non-empty path string, got 3\./);
+    await expect(loadDataset("mnist", { split: "test", cacheDir: "" })).rejects.toThrow(/^loadDataset: options\.cacheDir must be a non-empty path string/);
+    await expect(loadDataset("mnist", { split: "test", download: "yes" as unknown as boolean })).rejects.toThrow(/^loadDataset: options\.download must be true or false, got "yes"\./);
+    expect(() => loadBuiltinMnist({ path: root })).toThrow(new RegExp(`^loadBuiltinMnist: cannot read ${root} \\(EISDIR`));
+    expect(() => loadBuiltinMnist({ path: 7 as unknown as string })).toThrow(/^loadBuiltinMnist: options\.path must be a non-empty path string, got 7\./);
+  });
+
+  it("parseIdxImages, parseIdxLabels and parseCifarBatch take what to expect and name it", () => {
+    const raw = new Uint8Array(idxImages(2, 3, 4));
+    expect(parseIdxImages("f", "x", raw).count).toBe(2);
+    expect(() => parseIdxImages("f", "x", raw, { height: 28, width: 28, of: "mnist" })).toThrow("f: x declares images of 3x4; expected 28x28 for mnist.");
+    expect(() => parseIdxImages("f", "x", new Uint8Array(idxImages(0, 3, 4)))).toThrow("f: x declares 0 images; expected at least 1.");
+    expect(() => parseIdxImages("f", "x", new Uint8Array(idxImages(2, 0, 4)))).toThrow("f: x declares images of 0x4; expected positive dimensions.");
+    expect(() => parseIdxLabels("f", "y", new Uint8Array(idxLabels([])))).toThrow("f: y declares 0 labels; expected at least 1.");
+    expect(() => parseIdxLabels("f", "y", new Uint8Array(idxLabels([1, 2])), { count: 3 })).toThrow("f: y declares 2 labels; expected 3.");
+    expect(() => parseCifarBatch("f", "z", new Uint8Array(0), null)).toThrow("f: z holds no CIFAR-10 records (0 bytes after decompression); expected at least one records of 3073 bytes.");
+    expect(parseCifarBatch("f", "z", new Uint8Array(2 * CIFAR_RECORD_BYTES), null).count).toBe(2);
+    expect(() => parseCifarBatch("f", "z", new Uint8Array(2 * CIFAR_RECORD_BYTES), undefined)).toThrow("f: z holds 2 CIFAR-10 records; expected 10000.");
+    expect(() => parseCifarBatch("f", "z", new Uint8Array(CIFAR_RECORD_BYTES), 0)).toThrow("f: expectedRecords must be a positive integer or null, got 0.");
   });
 
   it("rejects a wrong IDX magic, naming the file and the expected magic", async () => {
@@ -188,28 +274,28 @@ describe("format checks on small fixtures", () => {
       `${join(folder, "t10k-images-idx3-ubyte.gz")} has IDX magic 0x00000801; expected 0x00000803`,
     );
     writeDataset(root, "mnist", {
-      "t10k-images-idx3-ubyte.gz": gzipSync(idxImages(3, 2, 2)),
-      "t10k-labels-idx1-ubyte.gz": gzipSync(idxLabels([1, 2, 3], 0x803)),
+      "t10k-images-idx3-ubyte.gz": mnistTestFiles()["t10k-images-idx3-ubyte.gz"]!,
+      "t10k-labels-idx1-ubyte.gz": gzipSync(idxLabels(cycleLabels(10000), 0x803)),
     });
     await expect(loadDataset("mnist", { split: "test", dir: root })).rejects.toThrow(/has IDX magic 0x00000803; expected 0x00000801/);
   });
 
-  it("rejects an image count that disagrees with the labels", async () => {
+  it("rejects a label count that disagrees with the images", async () => {
     const root = tmpRoot();
     writeDataset(root, "mnist", {
-      "t10k-images-idx3-ubyte.gz": gzipSync(idxImages(3, 2, 2)),
+      "t10k-images-idx3-ubyte.gz": mnistTestFiles()["t10k-images-idx3-ubyte.gz"]!,
       "t10k-labels-idx1-ubyte.gz": gzipSync(idxLabels([1, 2])),
     });
-    await expect(loadDataset("mnist", { split: "test", dir: root })).rejects.toThrow(/holds 2 labels but .*t10k-images-idx3-ubyte\.gz holds 3 images/);
+    await expect(loadDataset("mnist", { split: "test", dir: root })).rejects.toThrow(/t10k-labels-idx1-ubyte\.gz declares 2 labels; expected 10000 for the mnist test split/);
   });
 
   it("rejects a truncated IDX payload (a complete gzip of too few bytes)", async () => {
     const root = tmpRoot();
     writeDataset(root, "mnist", {
-      "t10k-images-idx3-ubyte.gz": gzipSync(idxImages(3, 2, 2).subarray(0, 16 + 10)),
-      "t10k-labels-idx1-ubyte.gz": gzipSync(idxLabels([1, 2, 3])),
+      "t10k-images-idx3-ubyte.gz": gzipSync(idxImages(10000, 28, 28).subarray(0, 16 + 10)),
+      "t10k-labels-idx1-ubyte.gz": mnistTestFiles()["t10k-labels-idx1-ubyte.gz"]!,
     });
-    await expect(loadDataset("mnist", { split: "test", dir: root })).rejects.toThrow(/holds 26 bytes after decompression; expected 28 .*truncated/);
+    await expect(loadDataset("mnist", { split: "test", dir: root })).rejects.toThrow(/holds 26 bytes after decompression; expected 7840016 .*truncated/);
   });
 
   it("rejects a CIFAR batch whose length is not a multiple of 3073, or not 10000 records", async () => {
@@ -269,8 +355,8 @@ describe("download (local HTTP server, never the network)", () => {
   let server: Server;
   let baseUrl: string;
   const served: Record<string, Uint8Array> = {
-    "t10k-images-idx3-ubyte.gz": gzipSync(idxImages(2, 3, 3)),
-    "t10k-labels-idx1-ubyte.gz": gzipSync(idxLabels([5, 9])),
+    "t10k-images-idx3-ubyte.gz": gzipSync(idxImages(10000, 28, 28), { level: 1 }),
+    "t10k-labels-idx1-ubyte.gz": gzipSync(idxLabels([5, 9, ...cycleLabels(9998)])),
   };
   const requests: string[] = [];
 
@@ -301,14 +387,14 @@ describe("download (local HTTP server, never the network)", () => {
   it("fetches, verifies and renames into the cache; a second load reads the cache", async () => {
     const cache = tmpRoot();
     const ds = await loadDataset("mnist", { split: "test", dir: tmpRoot(), cacheDir: cache, download: true, _download: { baseUrl, sha256: hashes() } });
-    expect(ds.count).toBe(2);
-    expect(Array.from(ds.labels)).toEqual([5, 9]);
+    expect(ds.count).toBe(10000);
+    expect(Array.from(ds.labels.subarray(0, 3))).toEqual([5, 9, 0]);
     expect(ds.source).toBe(join(cache, "mnist"));
     expect(readdirSync(join(cache, "mnist")).sort()).toEqual(["SHA256SUMS", ...Object.keys(served)].sort()); // no leftover temp files
     expect(readFileSync(join(cache, "mnist", "SHA256SUMS"), "utf8")).toContain(hashes()["t10k-labels-idx1-ubyte.gz"]);
     requests.length = 0;
     const again = await loadDataset("mnist", { split: "test", dir: cache, _download: { baseUrl, sha256: hashes() } });
-    expect(again.count).toBe(2);
+    expect(again.count).toBe(10000);
     expect(requests).toEqual([]);
   });
 
@@ -339,15 +425,12 @@ describe("download (local HTTP server, never the network)", () => {
 describe("returned arrays", () => {
   it("are plain Uint8Arrays, not Buffers", async () => {
     const root = tmpRoot();
-    writeDataset(root, "mnist", {
-      "t10k-images-idx3-ubyte.gz": gzipSync(idxImages(3, 2, 2)),
-      "t10k-labels-idx1-ubyte.gz": gzipSync(idxLabels([1, 2, 3])),
-    });
+    writeDataset(root, "mnist", mnistTestFiles());
     for (const limit of [undefined, 2]) {
       const ds = await loadDataset("mnist", { split: "test", dir: root, limit });
       expect(Buffer.isBuffer(ds.images) || Buffer.isBuffer(ds.labels)).toBe(false);
       expect(ds.images).toBeInstanceOf(Uint8Array);
-      expect(ds.images.length).toBe(ds.count * 4);
+      expect(ds.images.length).toBe(ds.count * 784);
     }
   });
 });

@@ -1,10 +1,10 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 import { parseTar, type ParsedTarFileItem } from "nanotar";
 import { homedir } from "node:os";
 import { basename, dirname, join } from "node:path";
-import { parseSha256Sums, sha256Of, verifyFile } from "./hash";
-import { CIFAR_RECORDS_PER_BATCH, gunzipFile, parseCifarBatch, parseIdxImages, parseIdxLabels } from "./formats";
+import { parseSha256Sums, readFileNamed, sha256Of, verifyFile } from "./hash";
+import { CIFAR_RECORD_BYTES, CIFAR_RECORDS_PER_BATCH, gunzipFile, parseCifarBatch, parseIdxImages, parseIdxLabels, type GunzipLimit } from "./formats";
 import type { Dataset, DatasetName, Split } from "./types";
 
 export interface LoadOptions {
@@ -25,6 +25,25 @@ export interface LoadOptions {
 }
 
 export const DATASET_NAMES: readonly DatasetName[] = ["mnist", "fashion-mnist", "kmnist", "cifar10"];
+
+/** The shape of each dataset's images and the number of images in each split, as the official files hold them. */
+export interface DatasetSpec {
+  readonly height: number;
+  readonly width: number;
+  readonly channels: number;
+  readonly count: Readonly<Record<Split, number>>;
+}
+
+/**
+ * What `loadDataset` checks each file's header against: MNIST, Fashion-MNIST and KMNIST are 28x28 grey images, 60000
+ * for training and 10000 for testing; CIFAR-10 is 32x32 RGB, five training batches and one test batch of 10000.
+ */
+export const DATASET_SPECS: Readonly<Record<DatasetName, DatasetSpec>> = {
+  mnist: { height: 28, width: 28, channels: 1, count: { train: 60000, test: 10000 } },
+  "fashion-mnist": { height: 28, width: 28, channels: 1, count: { train: 60000, test: 10000 } },
+  kmnist: { height: 28, width: 28, channels: 1, count: { train: 60000, test: 10000 } },
+  cifar10: { height: 32, width: 32, channels: 3, count: { train: 50000, test: 10000 } },
+};
 
 export const MIRRORS: Record<DatasetName, string> = {
   mnist: "https://ossci-datasets.s3.amazonaws.com/mnist/",
@@ -66,6 +85,13 @@ export async function loadDataset(name: DatasetName, options: LoadOptions): Prom
   if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) {
     throw new Error(`${FN}: options.limit must be a positive integer, got ${limit}.`);
   }
+  for (const key of ["dir", "cacheDir"] as const) {
+    const v = options[key];
+    if (v !== undefined && (typeof v !== "string" || v === "")) throw new Error(`${FN}: options.${key} must be a non-empty path string, got ${JSON.stringify(v) ?? String(v)}.`);
+  }
+  if (options.download !== undefined && typeof options.download !== "boolean") {
+    throw new Error(`${FN}: options.download must be true or false, got ${JSON.stringify(options.download) ?? String(options.download)}.`);
+  }
   const files = datasetFiles(name, split);
   const cacheDir = options.cacheDir ?? defaultCacheDir();
   const roots = options.dir !== undefined ? [options.dir] : [...(process.env.DALE_DATA_DIR ? [process.env.DALE_DATA_DIR] : []), cacheDir];
@@ -81,30 +107,34 @@ export async function loadDataset(name: DatasetName, options: LoadOptions): Prom
   return loadIdx(name, folder, files, split, limit);
 }
 
-function readChecked(file: string, dataset: string): Uint8Array {
-  const gz = readFileSync(file);
+/** Reads `file`, checks its hash, and gunzips it with a cap at the size its format says it holds. */
+function readChecked(file: string, dataset: string, limit: GunzipLimit): Uint8Array {
+  const gz = readFileNamed(FN, file, `a gzip file of the ${dataset} dataset`);
   verifyFile(FN, file, gz, dataset);
-  return gunzipFile(FN, file, gz);
+  return gunzipFile(FN, file, gz, limit);
 }
 
 function loadIdx(name: DatasetName, folder: string, files: string[], split: Split, limit: number | undefined): Dataset {
   const imagesFile = join(folder, files[0]!);
   const labelsFile = join(folder, files[1]!);
-  const img = parseIdxImages(FN, imagesFile, readChecked(imagesFile, name));
-  const labels = parseIdxLabels(FN, labelsFile, readChecked(labelsFile, name));
+  const spec = DATASET_SPECS[name];
+  const count = spec.count[split];
+  const expected = { count, height: spec.height, width: spec.width, of: `the ${name} ${split} split` };
+  const img = parseIdxImages(FN, imagesFile, readChecked(imagesFile, name, { bytes: 16 + count * spec.height * spec.width, what: `16-byte header + ${count} images of ${spec.height}x${spec.width}` }), expected);
+  const labels = parseIdxLabels(FN, labelsFile, readChecked(labelsFile, name, { bytes: 8 + count, what: `8-byte header + ${count} labels` }), expected);
   if (labels.length !== img.count) {
     throw new Error(`${FN}: ${labelsFile} holds ${labels.length} labels but ${imagesFile} holds ${img.count} images; expected the same count.`);
   }
   for (let i = 0; i < labels.length; i++) {
     if (labels[i]! > 9) throw new Error(`${FN}: ${labelsFile} label ${i} is ${labels[i]}; expected 0..9.`);
   }
-  const count = Math.min(img.count, limit ?? img.count);
+  const kept = Math.min(img.count, limit ?? img.count);
   const size = img.height * img.width;
   return {
     // Whole file: views into the decompressed buffer; with a limit, copies so the rest can be freed.
-    images: count === img.count ? img.pixels : img.pixels.slice(0, count * size),
-    labels: count === img.count ? labels : labels.slice(0, count),
-    count,
+    images: kept === img.count ? img.pixels : img.pixels.slice(0, kept * size),
+    labels: kept === img.count ? labels : labels.slice(0, kept),
+    count: kept,
     height: img.height,
     width: img.width,
     channels: 1,
@@ -120,7 +150,12 @@ function loadCifar(folder: string, files: string[], split: Split, limit: number 
   for (const f of files) {
     if (limit !== undefined && total >= limit) break;
     const file = join(folder, f);
-    const batch = parseCifarBatch(FN, file, readChecked(file, "cifar10"), CIFAR_RECORDS_PER_BATCH);
+    const batch = parseCifarBatch(
+      FN,
+      file,
+      readChecked(file, "cifar10", { bytes: CIFAR_RECORDS_PER_BATCH * CIFAR_RECORD_BYTES, what: `${CIFAR_RECORDS_PER_BATCH} records of ${CIFAR_RECORD_BYTES} bytes` }),
+      CIFAR_RECORDS_PER_BATCH,
+    );
     parts.push(batch);
     total += batch.count;
   }
@@ -190,11 +225,11 @@ async function downloadCifar(folder: string, internal: LoadOptions["_download"])
     await downloadFile(url, archive, "cifar10", internal?.sha256);
   } else {
     // An archive left by an interrupted extraction is checked again before it is trusted.
-    verifyFile(FN, archive, readFileSync(archive), "cifar10", internal?.sha256?.[CIFAR_ARCHIVE] ? { [CIFAR_ARCHIVE]: internal.sha256[CIFAR_ARCHIVE] } : undefined);
+    verifyFile(FN, archive, readFileNamed(FN, archive, "the CIFAR-10 archive"), "cifar10", internal?.sha256?.[CIFAR_ARCHIVE] ? { [CIFAR_ARCHIVE]: internal.sha256[CIFAR_ARCHIVE] } : undefined);
   }
   let entries: ParsedTarFileItem[];
   try {
-    entries = parseTar(gunzipFile(FN, archive, readFileSync(archive)));
+    entries = parseTar(gunzipFile(FN, archive, readFileNamed(FN, archive, "the CIFAR-10 archive")));
   } catch (error) {
     throw new Error(`${FN}: ${archive} is not a readable tar archive (${error instanceof Error ? error.message : String(error)}); delete it and download it again.`);
   }
@@ -243,7 +278,7 @@ export async function downloadFile(url: string, dest: string, dataset: string, s
 /** Adds (or replaces) a downloaded file's verified hash in the SHA256SUMS beside it, so later loads check against it. */
 function recordHash(file: string, hash: string): void {
   const sumsPath = join(dirname(file), "SHA256SUMS");
-  const sums = existsSync(sumsPath) ? parseSha256Sums(readFileSync(sumsPath, "utf8")) : new Map<string, string>();
+  const sums = existsSync(sumsPath) ? parseSha256Sums(readFileNamed(FN, sumsPath, "a sha256sum listing").toString("utf8")) : new Map<string, string>();
   sums.set(basename(file), hash);
   const text = [...sums].sort(([a], [b]) => (a < b ? -1 : 1)).map(([name, h]) => `${h}  ${name}\n`).join("");
   const tmp = `${sumsPath}.part-${process.pid}-${Date.now()}`;
