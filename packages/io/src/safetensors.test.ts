@@ -53,6 +53,26 @@ describe("safetensors", () => {
     expect(() => encodeSafetensors({ a: { data: new Float32Array(3), shape: [2, 2] } })).toThrow(/has shape \[2,2\] \(4 values\) but 3 values/);
   });
 
+  // Cases the fuzz suite (safetensors.fuzz.test.ts) found.
+  it("names tensors __proto__ or constructor like any other", () => {
+    const file = decodeSafetensors(encodeSafetensors({ ["__proto__"]: { data: Float32Array.of(1, 2), shape: [2] }, constructor: { data: Float32Array.of(3), shape: [] } }));
+    expect([...file.tensors.keys()]).toEqual(["__proto__", "constructor"]);
+    expect(Array.from(file.tensors.get("__proto__")!.data)).toEqual([1, 2]);
+    expect(() => encodeSafetensors([["toString", { data: Float32Array.of(1), shape: [1] }], ["toString", { data: Float32Array.of(1), shape: [1] }]])).toThrow(/duplicate tensor name "toString"/);
+  });
+
+  it("reads an empty tensor at the offset where the next one starts, whatever their order in the header", () => {
+    // JSON puts the integer-like name "0" first: its [0, 4) comes before the empty [0, 0) of "w" in the header.
+    const file = decodeSafetensors(encodeSafetensors([["w", { data: new Float32Array(0), shape: [0] }], ["0", { data: Float32Array.of(5), shape: [] }]]), "e.safetensors");
+    expect(file.tensors.get("w")!.shape).toEqual([0]);
+    expect(Array.from(file.tensors.get("0")!.data)).toEqual([5]);
+  });
+
+  it("names itself when given something other than bytes", () => {
+    expect(() => decodeSafetensors(new ArrayBuffer(16) as unknown as Uint8Array)).toThrow("decodeSafetensors: bytes must be a Uint8Array, got ArrayBuffer.");
+    expect(() => decodeSafetensors(null as unknown as Uint8Array)).toThrow("decodeSafetensors: bytes must be a Uint8Array, got null.");
+  });
+
   it.skipIf(!hasNumpy)("is read by Python's json and numpy.frombuffer", () => {
     // (Skipped when /usr/bin/python3 or numpy is missing.)
     const dir = mkdtempSync(join(tmpdir(), "dale-safetensors-"));

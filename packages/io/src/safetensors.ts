@@ -36,7 +36,8 @@ export function encodeSafetensors(
   const dtype = options.dtype ?? "F32";
   if (dtype !== "F32" && dtype !== "F16") throw new Error(`encodeSafetensors: dtype must be "F32" or "F16", got ${String(dtype)}.`);
   const entries = Array.isArray(tensors) ? tensors : Object.entries(tensors);
-  const header: Record<string, unknown> = {};
+  // No prototype: a tensor may be called "__proto__" or "constructor" (JSON.stringify writes own keys only).
+  const header: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
   if (options.metadata) {
     for (const [k, v] of Object.entries(options.metadata)) {
       if (typeof v !== "string") throw new Error(`encodeSafetensors: metadata value "${k}" must be a string, got ${typeof v}.`);
@@ -46,7 +47,7 @@ export function encodeSafetensors(
   let offset = 0;
   for (const [name, t] of entries) {
     if (name === "__metadata__") throw new Error('encodeSafetensors: "__metadata__" is reserved and cannot name a tensor.');
-    if (name in header) throw new Error(`encodeSafetensors: duplicate tensor name "${name}".`);
+    if (Object.hasOwn(header, name)) throw new Error(`encodeSafetensors: duplicate tensor name "${name}".`);
     const size = t.shape.reduce((a, b) => a * b, 1);
     if (size !== t.data.length) throw new Error(`encodeSafetensors: "${name}" has shape [${t.shape}] (${size} values) but ${t.data.length} values.`);
     const end = offset + size * bytesOf[dtype];
@@ -77,6 +78,9 @@ export function encodeSafetensors(
  * data ends where the last tensor does.
  */
 export function decodeSafetensors(bytes: Uint8Array, source = "safetensors"): SafetensorsFile {
+  if (!(bytes instanceof Uint8Array)) {
+    throw new Error(`decodeSafetensors: bytes must be a Uint8Array, got ${bytes === null ? "null" : typeof bytes === "object" ? (Object.getPrototypeOf(bytes)?.constructor?.name ?? "object") : typeof bytes}.`);
+  }
   const fail = (what: string): never => {
     throw new Error(`${source}: ${what}`);
   };
@@ -119,7 +123,9 @@ export function decodeSafetensors(bytes: Uint8Array, source = "safetensors"): Sa
     if (end > dataLength) fail(`truncated: tensor "${name}" ends at data byte ${end}, but the file holds ${dataLength} data bytes.`);
     entries.push({ name, dtype: dtype as SafetensorsDtype, shape: shape as number[], begin, end });
   }
-  entries.sort((a, b) => a.begin - b.begin);
+  // By offset, an empty tensor before the one that starts where it sits (JSON puts integer-like names such as "0" first,
+  // so an empty tensor may come after it in the header).
+  entries.sort((a, b) => a.begin - b.begin || a.end - b.end);
   let expected = 0;
   for (const e of entries) {
     if (e.begin !== expected) fail(`tensor "${e.name}" starts at data byte ${e.begin}, expected ${expected} (overlap or gap).`);
