@@ -7,7 +7,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { Ema } from "./ema";
 import { modelVariables } from "./score-model";
 import type { ModelConfig, ScoreModel } from "./types";
-import { createUNet, resolveUNetConfig, type UNet } from "./unet";
+import { createUNet, resolveUNetConfig, unetVariableShapes, type UNet } from "./unet";
 
 /** A tensor with a name, as `tf.Optimizer.getWeights` returns them. */
 export interface NamedTensor {
@@ -275,6 +275,15 @@ export async function loadCheckpoint<M extends ScoreModel = UNet>(
     }
     model = options.model;
   } else if (manifest.config.kind === "unet") {
+    // Shapes before allocation: the stored config's weights are compared with the file's tensor headers before a
+    // network is built from it, so an edited config (say ch 512) is an error in milliseconds, not gigabytes later.
+    let shapes: Record<string, number[]>;
+    try {
+      shapes = unetVariableShapes(manifest.config);
+    } catch (err) {
+      throw new Error(`loadCheckpoint: ${manifestPath}: its model config is not a valid U-Net config (${(err as Error).message}).`);
+    }
+    checkedTensors(modelBytes, join(dir, FILES.model), shapes);
     model = createUNet(manifest.config) as unknown as M;
   } else {
     throw new Error(`loadCheckpoint: the stored model is a "${manifest.config.kind}" model, which cannot be rebuilt from its config; pass it as options.model.`);

@@ -21,6 +21,7 @@ export type {
 export type { FromFunctionOptions } from "./score-model";
 export {
   createUNet,
+  unetVariableShapes,
   unetPresets,
   resolveUNetConfig,
   groupNorm,

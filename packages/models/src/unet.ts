@@ -4,7 +4,7 @@ import type { ApplyOptions, ModelConfig, ScoreModel, UNetConfig } from "./types"
 import { attentionBlock, createAttentionBlock, type AttentionBlock } from "./unet/attention-block";
 import { resolveUNetConfig } from "./unet/config";
 import { groupNorm, silu } from "./unet/layers";
-import { applyConv, createParams, type Lin } from "./unet/params";
+import { applyConv, createParams, type Lin, type Params } from "./unet/params";
 import { createResample, downsample, upsample } from "./unet/resample";
 import { createResBlock, resBlock, type ResBlock } from "./unet/res-block";
 import { createTimeEmbedding, timeEmbedding } from "./unet/time-embedding";
@@ -75,48 +75,7 @@ export function createUNet(config: UNetConfig, options: CreateUNetOptions = {}):
 
   // 1. Build the weights in the order of the forward pass (so names and seed streams are stable).
   const params = createParams({ seed, zeroInit, prefix });
-  const [height] = cfg.imageSize;
-  const levels = cfg.chMult.length;
-  const tembChannels = 4 * cfg.ch;
-  const res = (name: string, cin: number, cout: number) => createResBlock(params, name, cin, cout, tembChannels);
-  const temb = createTimeEmbedding(params, cfg.ch);
-  const convIn = params.conv("conv_in", 3, cfg.channels, cfg.ch);
-  const skipChannels: number[] = [cfg.ch];
-  let cur = cfg.ch;
-  const down: { res: ResBlock[]; attn: (AttentionBlock | undefined)[]; downsample?: Lin }[] = [];
-  for (let i = 0; i < levels; i++) {
-    const out = cfg.ch * (cfg.chMult[i] as number);
-    const withAttn = cfg.attnResolutions.includes(height / 2 ** i);
-    const level: (typeof down)[number] = { res: [], attn: [] };
-    for (let j = 0; j < cfg.numResBlocks; j++) {
-      level.res.push(res(`down.${i}.res.${j}`, cur, out));
-      cur = out;
-      level.attn.push(withAttn ? createAttentionBlock(params, `down.${i}.attn.${j}`, cur) : undefined);
-      skipChannels.push(cur);
-    }
-    if (i !== levels - 1) {
-      level.downsample = createResample(params, `down.${i}.downsample`, cur);
-      skipChannels.push(cur);
-    }
-    down.push(level);
-  }
-  const mid = { res0: res("mid.res.0", cur, cur), attn: createAttentionBlock(params, "mid.attn.0", cur), res1: res("mid.res.1", cur, cur) };
-  const up: { res: ResBlock[]; attn: (AttentionBlock | undefined)[]; upsample?: Lin }[] = [];
-  for (let i = levels - 1; i >= 0; i--) {
-    const out = cfg.ch * (cfg.chMult[i] as number);
-    const withAttn = cfg.attnResolutions.includes(height / 2 ** i);
-    const level: (typeof up)[number] = { res: [], attn: [] };
-    for (let j = 0; j < cfg.numResBlocks + 1; j++) {
-      const skip = skipChannels.pop() as number;
-      level.res.push(res(`up.${i}.res.${j}`, cur + skip, out));
-      cur = out;
-      level.attn.push(withAttn ? createAttentionBlock(params, `up.${i}.attn.${j}`, cur) : undefined);
-    }
-    if (i !== 0) level.upsample = createResample(params, `up.${i}.upsample`, cur);
-    up.push(level);
-  }
-  const normOut = params.norm("norm_out", cur);
-  const convOut = params.conv("conv_out", 3, cur, cfg.channels, true);
+  const { temb, convIn, down, mid, up, normOut, convOut } = buildWeights(cfg, params);
   const named = params.named;
   const variables = Object.values(named);
 
@@ -185,4 +144,75 @@ export function createUNet(config: UNetConfig, options: CreateUNetOptions = {}):
     dispose: () => tf.dispose(variables),
   };
   return model;
+}
+
+type DownLevel = { res: ResBlock[]; attn: (AttentionBlock | undefined)[]; downsample?: Lin };
+type UpLevel = { res: ResBlock[]; attn: (AttentionBlock | undefined)[]; upsample?: Lin };
+
+/** Makes every weight of a U-Net through `params`, in the order of the forward pass. */
+function buildWeights(cfg: ReturnType<typeof resolveUNetConfig>, params: Params) {
+  const [height] = cfg.imageSize;
+  const levels = cfg.chMult.length;
+  const tembChannels = 4 * cfg.ch;
+  const res = (name: string, cin: number, cout: number) => createResBlock(params, name, cin, cout, tembChannels);
+  const temb = createTimeEmbedding(params, cfg.ch);
+  const convIn = params.conv("conv_in", 3, cfg.channels, cfg.ch);
+  const skipChannels: number[] = [cfg.ch];
+  let cur = cfg.ch;
+  const down: DownLevel[] = [];
+  for (let i = 0; i < levels; i++) {
+    const out = cfg.ch * (cfg.chMult[i] as number);
+    const withAttn = cfg.attnResolutions.includes(height / 2 ** i);
+    const level: (typeof down)[number] = { res: [], attn: [] };
+    for (let j = 0; j < cfg.numResBlocks; j++) {
+      level.res.push(res(`down.${i}.res.${j}`, cur, out));
+      cur = out;
+      level.attn.push(withAttn ? createAttentionBlock(params, `down.${i}.attn.${j}`, cur) : undefined);
+      skipChannels.push(cur);
+    }
+    if (i !== levels - 1) {
+      level.downsample = createResample(params, `down.${i}.downsample`, cur);
+      skipChannels.push(cur);
+    }
+    down.push(level);
+  }
+  const mid = { res0: res("mid.res.0", cur, cur), attn: createAttentionBlock(params, "mid.attn.0", cur), res1: res("mid.res.1", cur, cur) };
+  const up: UpLevel[] = [];
+  for (let i = levels - 1; i >= 0; i--) {
+    const out = cfg.ch * (cfg.chMult[i] as number);
+    const withAttn = cfg.attnResolutions.includes(height / 2 ** i);
+    const level: (typeof up)[number] = { res: [], attn: [] };
+    for (let j = 0; j < cfg.numResBlocks + 1; j++) {
+      const skip = skipChannels.pop() as number;
+      level.res.push(res(`up.${i}.res.${j}`, cur + skip, out));
+      cur = out;
+      level.attn.push(withAttn ? createAttentionBlock(params, `up.${i}.attn.${j}`, cur) : undefined);
+    }
+    if (i !== 0) level.upsample = createResample(params, `up.${i}.upsample`, cur);
+    up.push(level);
+  }
+  const normOut = params.norm("norm_out", cur);
+  const convOut = params.conv("conv_out", 3, cur, cfg.channels, true);
+  return { temb, convIn, down, mid, up, normOut, convOut };
+}
+
+/**
+ * The shapes of the weights `createUNet(config)` would make, by name, in creation order, without allocating any:
+ * what `loadCheckpoint` compares with a file's tensor headers before it builds a network from a stored config.
+ */
+export function unetVariableShapes(config: UNetConfig): Record<string, number[]> {
+  const shapes: Record<string, number[]> = {};
+  const placeholder = (name: string, shape: number[]) => {
+    shapes[name] = shape;
+    return {} as tf.Variable; // never applied: only the shapes are read
+  };
+  const lin = (name: string, shape: number[], out: number) => ({ w: placeholder(`${name}.w`, shape), b: placeholder(`${name}.b`, [out]) });
+  const params: Params = {
+    named: {},
+    norm: (name, c) => ({ gamma: placeholder(`${name}.gamma`, [c]), beta: placeholder(`${name}.beta`, [c]) }),
+    conv: (name, k, cin, cout) => lin(name, [k, k, cin, cout], cout),
+    dense: (name, cin, cout) => lin(name, [cin, cout], cout),
+  };
+  buildWeights(resolveUNetConfig(config), params);
+  return shapes;
 }
