@@ -92,8 +92,14 @@ function expand(v: number | ArrayLike<number>, size: number, fn: string, arg: st
     if (!Number.isFinite(v)) throw new Error(`${fn}: ${arg} must be finite, got ${v}.`);
     return new Float32Array(size).fill(v);
   }
+  if (v === null || typeof v !== "object" || typeof v.length !== "number") {
+    throw new Error(`${fn}: ${arg} must be a finite number or an array of ${size}, got ${JSON.stringify(v) ?? String(v)}.`);
+  }
   if (v.length !== size) throw new Error(`${fn}: ${arg} must have ${size} values to match shape, got ${v.length}.`);
-  const out = Float32Array.from(v);
-  if (!out.every(Number.isFinite)) throw new Error(`${fn}: ${arg} must be finite everywhere.`);
-  return out;
+  // Each entry is checked before conversion: Float32Array.from would turn null into 0 and "1" into 1.
+  for (let i = 0; i < size; i++) {
+    const x = v[i];
+    if (typeof x !== "number" || !Number.isFinite(x)) throw new Error(`${fn}: ${arg} must be finite everywhere, got ${JSON.stringify(x) ?? String(x)} at index ${i}.`);
+  }
+  return Float32Array.from(v);
 }

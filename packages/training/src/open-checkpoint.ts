@@ -2,10 +2,12 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { loadCheckpoint, toDenoiser, type Ema, type ScoreModel } from "@dale/models";
+import type { SamplerName } from "@dale/samplers";
 import { sdeFromJSON, type AnySDE, type ScoreFn, type SDEJSON } from "@dale/sde";
 import { extraSchema, formatZodError, type TrainerExtra } from "./config";
+import { crossCheckManifest, type ManifestFacts } from "./manifest-checks";
 import { buildModel, samplerScore } from "./model";
-import { sampleImages, type SamplerName, type Schedule } from "./sample-images";
+import { sampleImages, type Schedule } from "./sample-images";
 
 /** The checkpoint folder of `path`: the folder itself, or its `checkpoint/` (a dale-train --out folder). */
 export function checkpointDir(path: string): string {
@@ -19,9 +21,16 @@ export function readTrainerManifest(path: string): { dir: string; extra: Trainer
   const dir = checkpointDir(path);
   const manifestPath = join(dir, "checkpoint.json");
   if (!existsSync(manifestPath)) throw new Error(`readTrainerManifest: ${path}: no checkpoint.json there (nor in its checkpoint/ folder).`);
-  const manifest = JSON.parse(readFileSync(manifestPath, "utf8")) as { extra?: unknown; config?: { kind?: string; output?: unknown } };
+  let manifest: { extra?: unknown; config?: { kind?: string; output?: unknown } } & ManifestFacts;
+  try {
+    manifest = JSON.parse(readFileSync(manifestPath, "utf8")) as typeof manifest;
+  } catch (e) {
+    throw new Error(`readTrainerManifest: ${manifestPath} is not valid JSON (${e instanceof Error ? e.message : String(e)}).`);
+  }
+  if (manifest === null || typeof manifest !== "object") throw new Error(`readTrainerManifest: ${manifestPath} must hold a JSON object.`);
   const parsed = extraSchema.safeParse(manifest.extra);
   if (!parsed.success) throw new Error(formatZodError(parsed.error, `${manifestPath} was not written by dale-train`));
+  crossCheckManifest(dir, manifest, parsed.data, { resume: false });
   return { dir, extra: parsed.data, sde: sdeFromJSON(parsed.data.sde as unknown as SDEJSON), functionModel: manifest.config?.kind === "function", output: typeof manifest.config?.output === "string" ? manifest.config.output : undefined };
 }
 

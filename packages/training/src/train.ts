@@ -7,6 +7,7 @@ import { join, resolve } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import { adam, dataParallel, initBackend, type DataParallel } from "@dale/backend";
 import { toTensor } from "@dale/data";
+import { DEFAULT_SOLVER, defaultSampler } from "@dale/samplers";
 import { Ema, loadCheckpoint, modelVariables, toDenoiser, type ScoreModel } from "@dale/models";
 import { fitPrior, gbm, geometricSchedule, noiseCoordinates, normalArray, sdeFromJSON, veSDE, vpSDE, type AnySDE, type SDEJSON } from "@dale/sde";
 import { CheckpointStore } from "./checkpoint-store";
@@ -23,11 +24,12 @@ import {
   type TrainOptions,
 } from "./config";
 import { BatchOrder, loadTrainingData, trainingBatch, transformFor } from "./data";
+import { checkOptimizerStep, crossCheckManifest, type ManifestFacts } from "./manifest-checks";
 import { gridPng } from "./grid-png";
 import { stepLoss, stepTimes } from "./loss";
 import { buildModel, samplerScore } from "./model";
 import { acquireRunLock } from "./run-lock";
-import { DEFAULT_SOLVER, defaultSampler, sampleImages } from "./sample-images";
+import { sampleImages } from "./sample-images";
 import { provideMainModel, type ShardArgs } from "./shard";
 
 /** Images used to fit the GBM prior (the first ones of the training set). */
@@ -178,15 +180,16 @@ async function run(given: Given, hooks: TrainHooks, out: string, name: (key: str
     if (resumeDir === null) note(`${name("resume")}: no checkpoint in ${out} yet; starting from step 0.`);
     else {
       const manifestPath = join(resumeDir, "checkpoint.json");
-      let manifest: { extra?: unknown };
+      let manifest: { extra?: unknown } & Partial<ManifestFacts>;
       try {
-        manifest = JSON.parse(readFileSync(manifestPath, "utf8")) as { extra?: unknown };
+        manifest = JSON.parse(readFileSync(manifestPath, "utf8")) as { extra?: unknown } & Partial<ManifestFacts>;
       } catch (e) {
         throw new Error(`${manifestPath}: cannot read the checkpoint's manifest (${e instanceof Error ? e.message : String(e)}).`);
       }
       const parsed = extraSchema.safeParse(manifest.extra);
       if (!parsed.success) throw new Error(formatZodError(parsed.error, `${manifestPath} was not written by dale-train`));
       stored = parsed.data;
+      crossCheckManifest(resumeDir, manifest as ManifestFacts, stored, { resume: true });
       // checkpoint.json is data: the module it names is imported only when the caller names it too.
       if (stored.config.modelModule !== null && given.modelModule === undefined) {
         throw new Error(
@@ -248,6 +251,7 @@ async function run(given: Given, hooks: TrainHooks, out: string, name: (key: str
   let start = 0;
   if (resumeDir) {
     const ckpt = await loadCheckpoint(resumeDir, { model, optimizer });
+    checkOptimizerStep(resumeDir, ckpt.step, optimizer.iterations);
     model = ckpt.model;
     ema = ckpt.ema ?? new Ema(modelVariables(model), config.ema);
     start = ckpt.step;
