@@ -16,13 +16,20 @@ beforeAll(async () => {
   await train({ ...options, out: run, steps: 4 });
 }, 120_000);
 
+/** checkpoint.json as the edits below see it. */
+interface Manifest {
+  step: number;
+  files: Record<string, unknown>;
+  extra: { position: unknown; lossRows: number; sde: { prior: { loc: unknown } } };
+}
+
 /** A copy of the trained run whose checkpoint.json (and optionally loss.csv) is edited. */
-function edited(name: string, edit: (manifest: Record<string, any>) => void, lossRows?: (rows: string[]) => string[]): { out: string; dir: string } {
+function edited(name: string, edit: (manifest: Manifest) => void, lossRows?: (rows: string[]) => string[]): { out: string; dir: string } {
   const out = join(tmp, name);
   cpSync(run, out, { recursive: true, verbatimSymlinks: true });
   const dir = readTrainerManifest(out).dir;
   const path = join(dir, "checkpoint.json");
-  const manifest = JSON.parse(readFileSync(path, "utf8")) as Record<string, any>;
+  const manifest = JSON.parse(readFileSync(path, "utf8")) as Manifest;
   edit(manifest);
   writeFileSync(path, JSON.stringify(manifest));
   if (lossRows) {
