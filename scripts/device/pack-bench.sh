@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Packs dale-bench, and dale-train inside it (the bench runs `bench __dale-train ...` in its child processes), for the
-# lent GPU machine: ../shared/gpu/pack.sh, plus resvg's native binding so that the report's plot and the trainer's
-# loss.png are drawn there too, with the bundle and the binding xz-compressed so that more of the 64 MiB a device
+# Packs dale-bench (which trains through `train` of @dale/training, in its main thread: a single-file pack has no
+# worker entry, so keep --jobs 1 there) for the lent GPU machine: ../shared/gpu/pack.sh, plus resvg's native binding so
+# that the report's plot is drawn there too, with the bundle and the binding xz-compressed so that more of the 64 MiB a device
 # call carries is left for datasets (see apps/bench/README.md, "On the GPU machine").
 # Usage, from anywhere in the repository:  scripts/device/pack-bench.sh   (needs `scripts/pnpm install` first)
 set -euo pipefail

@@ -1,7 +1,15 @@
 // What a benchmark run does, as data: the profiles, the (process, sampler, NFE) configurations, and the chunks of
 // samples that are the unit of work for --shard. Everything here is pure and deterministic.
-import type { SolverName } from "@dale/samplers";
-import { isSolver, samplerNfe, stepsForNfe as samplerStepsForNfe, SOLVERS } from "@dale/training";
+import {
+  isSolver,
+  REFERENCE_SAMPLER_NAMES,
+  SAMPLER_NAMES,
+  samplerCatalogue,
+  samplerNfe,
+  stepsForNfe as samplerStepsForNfe,
+  type ReferenceSamplerName,
+  type SamplerName,
+} from "@dale/samplers";
 import { z } from "zod";
 
 export const BENCH_DATASETS = ["mnist", "fashion-mnist", "kmnist", "cifar10"] as const;
@@ -13,11 +21,11 @@ export type BenchProcess = (typeof BENCH_PROCESSES)[number];
  * additive ones for VP. A run that does not choose (`--samplers`), and every run folder made before solvers existed,
  * uses these.
  */
-export const REFERENCE_SAMPLERS = ["dale-langevin", "sign-agnostic", "probability-flow", "euler-maruyama", "predictor-corrector"] as const;
-export type ReferenceSampler = (typeof REFERENCE_SAMPLERS)[number];
-/** Every sampler of the bench: the reference ones, then the sigma-space solvers of @dale/samplers' `solvers` catalogue. */
-export type BenchSampler = ReferenceSampler | SolverName;
-export const BENCH_SAMPLERS: readonly [BenchSampler, ...BenchSampler[]] = [...REFERENCE_SAMPLERS, ...SOLVERS];
+export const REFERENCE_SAMPLERS = REFERENCE_SAMPLER_NAMES;
+export type ReferenceSampler = ReferenceSamplerName;
+/** Every sampler of the bench: the whole catalogue of @dale/samplers, the reference samplers then the solvers. */
+export type BenchSampler = SamplerName;
+export const BENCH_SAMPLERS: readonly [BenchSampler, ...BenchSampler[]] = SAMPLER_NAMES;
 /**
  * Time grids of the reference samplers (`timeGrid` of @dale/samplers): uniform in t, or Karras et al.'s rho = 7 grid.
  * The solvers have one grid of their own, Karras et al.'s noise levels (eq. 5 of arXiv 2206.00364, in the process's
@@ -154,12 +162,13 @@ export function effectiveProfile(name: ProfileName, o: ProfileOverrides): Profil
 }
 
 /**
- * The samplers each process can run: the three multiplicative reference samplers for GBM, the two additive ones for
- * VP, and every solver for both (`solveProcess` runs in the process's noise coordinates: log space for GBM).
+ * The samplers each process can run, by the catalogue's process family: the multiplicative reference samplers for GBM,
+ * the additive ones for VP, and every solver for both (`solveProcess` runs in the process's noise coordinates: log
+ * space for GBM).
  */
 export const SAMPLERS_OF: Record<BenchProcess, readonly BenchSampler[]> = {
-  gbm: ["dale-langevin", "sign-agnostic", "probability-flow", ...SOLVERS],
-  vp: ["euler-maruyama", "predictor-corrector", ...SOLVERS],
+  gbm: SAMPLER_NAMES.filter((s) => samplerCatalogue[s].family !== "additive"),
+  vp: SAMPLER_NAMES.filter((s) => samplerCatalogue[s].family !== "multiplicative"),
 };
 
 /** The samplers of a process in a run: those of `profile.samplers` that it serves, in catalogue order. */

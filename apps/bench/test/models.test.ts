@@ -1,10 +1,11 @@
-// `dale-bench --models`: two tiny EDM-recipe checkpoints (2 steps each, trained here by the bench's own dale-train
-// subcommand) evaluated end to end with reference samplers and solvers, on a budget smaller than the quick profile's;
+// `dale-bench --models`: two tiny EDM-recipe checkpoints (2 steps each, trained here with `train` of @dale/training)
+// evaluated end to end with reference samplers and solvers, on a budget smaller than the quick profile's;
 // and a run folder written before --samplers and --models, which must still report.
 import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { train } from "@dale/training";
 import { afterAll, describe, expect, it } from "vitest";
 import type { Results } from "../src/report";
 
@@ -26,9 +27,10 @@ function run(args: string[]): Promise<{ code: number; stderr: string }> {
 describe("dale-bench --models", () => {
   it("evaluates existing gbm and vp checkpoints instead of training, and names them in the results", async () => {
     if (!DATA) throw new Error("set DALE_DATA_DIR to the datasets folder (../shared/datasets; .ci/run does this)");
-    const train = (kind: string) =>
-      run(["__dale-train", "--dataset", "mnist", "--process", kind, "--recipe", "edm", "--model", "tiny", "--steps", "2", "--batch", "4", "--train-images", "256", "--sample-count", "0", "--out", join(tmp, kind), "--data-dir", DATA]);
-    for (const kind of ["gbm", "vp"]) expect((await train(kind)).code).toBe(0);
+    for (const kind of ["gbm", "vp"] as const) {
+      const trained = await train({ out: join(tmp, kind), dataset: "mnist", process: kind, recipe: "edm", model: "tiny", steps: 2, batch: 4, trainImages: 256, sampleCount: 0, dataDir: DATA });
+      expect(trained.step).toBe(2);
+    }
     const out = join(tmp, "run");
     // gbm as a dale-train --out folder, vp as its checkpoint folder (what dale-export writes has the same layout).
     const common = ["--profile", "quick", "--datasets", "mnist", "--out", out, "--data-dir", DATA, "--quiet"];

@@ -4,10 +4,23 @@ import { dirname } from "node:path";
 import { initBackend } from "@dale/backend";
 import { fail, int, num, oneOf, userArgv, userPath } from "@dale/cli-kit";
 import { encodeNpy } from "@dale/data";
-import { referencePresets, solvers, type ReferenceDataset } from "@dale/samplers";
+import {
+  checkSampler,
+  DEFAULT_SOLVER,
+  defaultSampler,
+  GRID_NAMES,
+  isSolver,
+  referencePresets,
+  SAMPLER_NAMES,
+  samplerNfe,
+  SOLVER_NAMES,
+  stepsForNfe,
+  type ReferenceDataset,
+  type SamplerName,
+} from "@dale/samplers";
 import cliProgress from "cli-progress";
 import { Command } from "commander";
-import { checkSampler, DEFAULT_SOLVER, defaultSampler, gridPng, GRIDS, isSolver, openCheckpoint, readTrainerManifest, type SamplerName, samplerNfe, SAMPLERS, type Schedule, stepsForNfe } from "@dale/training";
+import { gridPng, openCheckpoint, readTrainerManifest, type Schedule } from "@dale/training";
 
 const PRESETS = ["mnist", "fashion-mnist", "kmnist", "cifar10"] as const satisfies readonly ReferenceDataset[];
 
@@ -18,7 +31,7 @@ interface Options {
   nfe?: number;
   json: boolean;
   sigmaMin?: number;
-  grid?: (typeof GRIDS)[number];
+  grid?: (typeof GRID_NAMES)[number];
   rho?: number;
   tMin?: number;
   denoise: boolean;
@@ -42,14 +55,14 @@ function command(): Command {
     .requiredOption("--checkpoint <dir>", "the checkpoint folder (<out>/checkpoint), or the run's --out folder")
     .option(
       "--sampler <name>",
-      `${SAMPLERS.join(", ")} (default: ${DEFAULT_SOLVER.sampler} for a denoiser checkpoint (--recipe edm), else dale-langevin for gbm, euler-maruyama for vp/ve)`,
-      oneOf("--sampler", SAMPLERS),
+      `${SAMPLER_NAMES.join(", ")} (default: ${DEFAULT_SOLVER.sampler} for a denoiser checkpoint (--recipe edm), else dale-langevin for gbm, euler-maruyama for vp/ve)`,
+      oneOf("--sampler", SAMPLER_NAMES),
     )
     .option("--steps <n>", `number of steps or time levels (default: ${DEFAULT_SOLVER.steps} for the solvers, 1000 with --preset, else 100)`, int("--steps", 1, 1_000_000))
     .option("--nfe <n>", "a budget of network evaluations per image instead of --steps: the most steps of the sampler that fit", int("--nfe", 1, 10_000_000))
     .option("--sigma-min <s>", "the solvers' smallest non-zero noise level (default 0.002)", num("--sigma-min", (v) => v > 0, "a positive number"))
     .option("--json", "print one JSON line at the end: n, sampler, steps, nfe (per image), seconds, out", false)
-    .option("--grid <kind>", "where the time levels fall: uniform (T k / steps), or karras (evenly spaced in noise level^(1/7), Karras et al. 2022)", oneOf("--grid", GRIDS))
+    .option("--grid <kind>", "where the time levels fall: uniform (T k / steps), or karras (evenly spaced in noise level^(1/7), Karras et al. 2022)", oneOf("--grid", GRID_NAMES))
     .option("--rho <r>", "the karras grid's exponent (default 7)", num("--rho", (v) => v > 0, "a positive number"))
     .option("--t-min <t>", "the karras grid's last time before 0 (default 1e-3 T)", num("--t-min", (v) => v > 0, "a positive number"))
     .option("--no-denoise", "let the last update of dale-langevin or sign-agnostic add noise too (the default leaves it out)")
@@ -81,7 +94,7 @@ async function main(): Promise<void> {
   checkSampler(sampler, sde);
   if (o.nfe !== undefined && o.steps !== undefined) throw new Error("give --steps or --nfe, not both.");
   const steps = o.steps ?? (o.nfe !== undefined ? stepsWithin(sampler, o.nfe) : isSolver(sampler) ? DEFAULT_SOLVER.steps : 100);
-  if (!isSolver(sampler) && o.sigmaMin !== undefined) throw new Error(`--sigma-min shapes the solvers' grid (${Object.keys(solvers).join(", ")}), not ${sampler}.`);
+  if (!isSolver(sampler) && o.sigmaMin !== undefined) throw new Error(`--sigma-min shapes the solvers' grid (${SOLVER_NAMES.join(", ")}), not ${sampler}.`);
   if (isSolver(sampler) && (o.grid !== undefined || o.tMin !== undefined)) throw new Error(`--grid and --t-min shape the time grid of the reference samplers; ${sampler} runs on the karras grid in noise level (--rho, --sigma-min).`);
   let schedule: Schedule = { steps };
   if (o.preset) {
@@ -174,7 +187,7 @@ async function main(): Promise<void> {
   ckpt.dispose();
 }
 
-/** `stepsForNfe` of the sampling module, refusing a budget too small for one step. */
+/** `stepsForNfe` of the samplers' catalogue, refusing a budget too small for one step. */
 function stepsWithin(sampler: SamplerName, nfe: number): number {
   const steps = stepsForNfe(sampler, nfe);
   if (steps < 1) throw new Error(`--nfe ${nfe} is too small for ${sampler}: one step takes ${samplerNfe(sampler, { steps: 1 })}.`);

@@ -38,18 +38,5 @@ export { stepLoss, stepTimes, LOSS_EPS, type LossRecipe, type StepDraws } from "
 export { CheckpointStore } from "./checkpoint-store";
 export { acquireRunLock, readLock, LOCK_FILE, type LockInfo, type RunLock } from "./run-lock";
 export { checkpointDir, openCheckpoint, readTrainerManifest, type OpenCheckpoint } from "./open-checkpoint";
-export {
-  sampleImages,
-  checkSampler,
-  defaultSampler,
-  isSolver,
-  samplerNfe,
-  stepsForNfe,
-  SAMPLERS,
-  SOLVERS,
-  GRIDS,
-  DEFAULT_SOLVER,
-  type SamplerName,
-  type Schedule,
-} from "./sample-images";
+export { sampleImages, type Schedule } from "./sample-images";
 export { gridPng } from "./grid-png";
