@@ -17,10 +17,11 @@ import {
   stepsForNfe,
   type ReferenceDataset,
   type SamplerName,
+  type SamplerSchedule,
 } from "@dale/samplers";
 import cliProgress from "cli-progress";
 import { Command } from "commander";
-import { gridPng, openCheckpoint, readTrainerManifest, type Schedule } from "@dale/training";
+import { gridPng, openCheckpoint, readTrainerManifest } from "@dale/training";
 
 const PRESETS = ["mnist", "fashion-mnist", "kmnist", "cifar10"] as const satisfies readonly ReferenceDataset[];
 
@@ -96,7 +97,7 @@ async function main(): Promise<void> {
   const steps = o.steps ?? (o.nfe !== undefined ? stepsWithin(sampler, o.nfe) : isSolver(sampler) ? DEFAULT_SOLVER.steps : 100);
   if (!isSolver(sampler) && o.sigmaMin !== undefined) throw new Error(`--sigma-min shapes the solvers' grid (${SOLVER_NAMES.join(", ")}), not ${sampler}.`);
   if (isSolver(sampler) && (o.grid !== undefined || o.tMin !== undefined)) throw new Error(`--grid and --t-min shape the time grid of the reference samplers; ${sampler} runs on the karras grid in noise level (--rho, --sigma-min).`);
-  let schedule: Schedule = { steps };
+  let schedule: SamplerSchedule = { steps };
   if (o.preset) {
     if (sampler !== "dale-langevin" && sampler !== "sign-agnostic") throw new Error(`--preset gives schedules for dale-langevin and sign-agnostic only, not ${sampler}.`);
     const ref = referencePresets[o.preset][sampler === "dale-langevin" ? "daleLangevin" : "signAgnostic"];

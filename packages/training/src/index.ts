@@ -38,5 +38,5 @@ export { stepLoss, stepTimes, LOSS_EPS, type LossRecipe, type StepDraws } from "
 export { CheckpointStore } from "./checkpoint-store";
 export { acquireRunLock, readLock, LOCK_FILE, type LockInfo, type RunLock } from "./run-lock";
 export { checkpointDir, openCheckpoint, readTrainerManifest, type OpenCheckpoint } from "./open-checkpoint";
-export { sampleImages, type Schedule } from "./sample-images";
+export { sampleImages } from "./sample-images";
 export { gridPng } from "./grid-png";

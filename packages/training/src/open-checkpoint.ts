@@ -2,12 +2,12 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { loadCheckpoint, toDenoiser, type Ema, type ScoreModel } from "@dale/models";
-import type { SamplerName } from "@dale/samplers";
+import type { SamplerName, SamplerSchedule } from "@dale/samplers";
 import { sdeFromJSON, type AnySDE, type ScoreFn, type SDEJSON } from "@dale/sde";
 import { extraSchema, formatZodError, type TrainerExtra } from "./config";
 import { crossCheckManifest, type ManifestFacts } from "./manifest-checks";
 import { buildModel, samplerScore } from "./model";
-import { sampleImages, type Schedule } from "./sample-images";
+import { sampleImages } from "./sample-images";
 
 /** The checkpoint folder of `path`: the folder itself, or its `checkpoint/` (a dale-train --out folder). */
 export function checkpointDir(path: string): string {
@@ -48,7 +48,7 @@ export interface OpenCheckpoint {
   score: ScoreFn;
   /** `[n, H, W, C]` images in [0, 1]; see `sampleImages` for how seeds map to batches. */
   sample(
-    options: { sampler: SamplerName; schedule: Schedule; n: number; batch: number; seed: number; ema?: boolean } & Pick<
+    options: { sampler: SamplerName; schedule: SamplerSchedule; n: number; batch: number; seed: number; ema?: boolean } & Pick<
       Parameters<typeof sampleImages>[0],
       "onBatch" | "onEvaluation"
     >,

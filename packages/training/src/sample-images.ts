@@ -6,9 +6,6 @@ import type { AnySDE, ScoreFn } from "@dale/sde";
 import type { Transform } from "./config";
 import { inverse } from "./data";
 
-/** The step schedule of a sampler (`SamplerSchedule` of @dale/samplers). */
-export type Schedule = SamplerSchedule;
-
 /**
  * Draws `n` images in batches of `batch` from the prior at T and runs the sampler; returns them as `[n, H, W, C]`
  * float32 values in [0, 1] after the inverse pixel transform. Batch b uses seeds (seed, 2b) for the prior and
@@ -20,7 +17,7 @@ export async function sampleImages(options: {
   denoiser?: Denoiser;
   sde: AnySDE;
   sampler: SamplerName;
-  schedule: Schedule;
+  schedule: SamplerSchedule;
   transform: Transform;
   shape: [number, number, number];
   n: number;
