@@ -5,7 +5,7 @@ Writes packages/metrics/src/__fixtures__/metrics-reference.json. Deterministic: 
 numpy's legacy RandomState (stable across numpy versions) and are stored in the fixture as float32, so the
 TypeScript tests read exactly the numbers used here. Needs numpy, scipy and mpmath (no network, no GPU):
 
-    /usr/bin/python3 tooling/metrics-reference/make_reference.py
+    /usr/bin/python3 tooling/metrics-reference/make_reference.py [--out FILE]   (default: the committed fixture)
 
 Each metric is computed the way the reference implementation does it (code paraphrased below, with the source):
   FID   pytorch-fid `calculate_frechet_distance` on `np.mean(act, 0)` and `np.cov(act, rowvar=False)` of the float32
@@ -19,6 +19,7 @@ Each metric is computed the way the reference implementation does it (code parap
   IS    openai/improved-gan inception_score.py: contiguous splits preds[i*N//splits:(i+1)*N//splits], exp of the mean KL
         of p(y|x) from the split's p(y); np.mean and np.std over splits. 0 log 0 = 0.
 """
+import argparse
 import base64
 import json
 import math
@@ -288,6 +289,9 @@ def inception_score(preds, splits, log_preds=None):
 # ---------------------------------------------------------------------------------------------------------------
 
 def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--out", default=OUT, help="where to write the fixture (default: %(default)s)")
+    out_path = ap.parse_args().out
     sets = make_sets()
     out = {
         "generator": "tooling/metrics-reference/make_reference.py",
@@ -352,11 +356,11 @@ def main():
         print("IS", r["set"], r["splits"], r["mean"], r["std"], file=sys.stderr)
     out["is"] = isc
 
-    os.makedirs(os.path.dirname(OUT), exist_ok=True)
-    with open(OUT, "w") as f:
+    os.makedirs(os.path.dirname(os.path.abspath(out_path)), exist_ok=True)
+    with open(out_path, "w") as f:
         json.dump(out, f, indent=1)
         f.write("\n")
-    print("wrote", OUT, os.path.getsize(OUT), "bytes", file=sys.stderr)
+    print("wrote", out_path, os.path.getsize(out_path), "bytes", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -1,21 +1,46 @@
 import { spawnSync } from "node:child_process";
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import { describe, expect, it } from "vitest";
 import type { BenchReport } from "./bench";
-import { DEFAULT_PYTHON, benchCommand, benchParamCount, buildRefCnn, measureTfjs, findTorchScript, formatTable, median, parseCli, refCnnParamCount, runBench, runTorchBench, stepsFor, torchParamCounts } from "./index";
+import { DEFAULT_PYTHON, benchCommand, benchParamCount, buildRefCnn, measureTfjs, formatTable, median, parseCli, refCnnParamCount, runBench, runTorchBench, stepsFor } from "./index";
 
-/** Why the PyTorch tests cannot run here, or null when `import torch` works. */
-function torchUnavailable(): string | null {
-  const r = spawnSync(DEFAULT_PYTHON, ["-c", "import torch"], { encoding: "utf8" });
-  if (r.error) return `${DEFAULT_PYTHON} cannot run (${r.error.message})`;
-  if (r.status !== 0) return `torch is not importable by ${DEFAULT_PYTHON}: ${r.stderr.trim().split("\n").pop() ?? ""}`;
-  return null;
+/**
+ * PyTorch's side of the equivalence checks, computed once by tooling/fixtures/compute_bench_torch.py (torch 1.13)
+ * with bench_torch.py's own functions and committed; tooling/fixtures/check.sh regenerates it where torch exists.
+ */
+interface TorchReference {
+  versions: Record<string, string>;
+  paramCounts: Record<string, number>;
+  forward: { spec: string; specSha256: string; y: { dtype: "<f4"; shape: [number]; base64: string } };
 }
-const noTorch = torchUnavailable();
-if (noTorch !== null) console.warn(`[compute-bench] skipping the PyTorch tests: ${noTorch} (apt-get install -y python3-torch)`);
+const torchReference = (): TorchReference => JSON.parse(readFileSync(new URL("./__fixtures__/torch-reference.json", import.meta.url), "utf8")) as TorchReference;
+/** The spec the forward test hands to PyTorch, as tooling/fixtures/check.sh finds it under DALE_FIXTURE_INPUTS. */
+const FORWARD_SPEC = "compute-bench-small-forward.json";
+
+/** With DALE_FIXTURE_INPUTS=<dir> (tooling/fixtures/check.sh), writes what is handed to Python into <dir>. */
+function writeFixtureInput(name: string, text: string): void {
+  const dir = process.env.DALE_FIXTURE_INPUTS;
+  if (dir === undefined || dir === "") return;
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, name), text);
+}
+
+/** The interpreter the timing test runs bench_torch.py with (DALE_PYTHON, else the bench's default). */
+const python = process.env.DALE_PYTHON || DEFAULT_PYTHON;
+
+const probe = spawnSync(python, ["-c", "import torch"], { encoding: "utf8" });
+/** Why PyTorch cannot be timed here, or null when `import torch` works. */
+const noTorch =
+  probe.error !== undefined
+    ? `${python} cannot run (${probe.error.message})`
+    : probe.status !== 0
+      ? `torch is not importable by ${python}: ${probe.stderr.trim().split("\n").pop() ?? ""}`
+      : null;
+if (noTorch !== null) console.warn(`[compute-bench] PyTorch timing skipped (the test checks the skip message instead): ${noTorch}`);
 
 describe("timing", () => {
   it("takes the median and chooses the step count from the target time", () => {
@@ -119,9 +144,9 @@ describe("PyTorch missing", () => {
   });
 });
 
-describe.skipIf(noTorch !== null)(`PyTorch side${noTorch !== null ? ` (skipped: ${noTorch})` : ""}`, () => {
-  it("bench_torch.py builds nets with the same parameter counts", async () => {
-    const counts = await torchParamCounts(DEFAULT_PYTHON, findTorchScript());
+describe("PyTorch reference (committed: tooling/fixtures/compute_bench_torch.py, no Python needed)", () => {
+  it("bench_torch.py builds nets with the same parameter counts", () => {
+    const counts = torchReference().paramCounts;
     expect(counts).toEqual({
       small: refCnnParamCount("small"),
       wide: refCnnParamCount("wide"),
@@ -131,23 +156,25 @@ describe.skipIf(noTorch !== null)(`PyTorch side${noTorch !== null ? ` (skipped: 
       "unet-cifar10": benchParamCount("unet-cifar10"),
     });
     // DDPM-style U-Nets of packages/models: their documented counts, equal on both sides (DDPM reports 35.7M).
-    expect((counts as Record<string, number>)["unet-mnistSmall"]).toBe(1112801);
-    expect((counts as Record<string, number>)["unet-cifar10Small"]).toBe(1525411);
-    expect((counts as Record<string, number>)["unet-cifar10"]).toBe(35746307);
+    expect(counts["unet-mnistSmall"]).toBe(1112801);
+    expect(counts["unet-cifar10Small"]).toBe(1525411);
+    expect(counts["unet-cifar10"]).toBe(35746307);
   });
 
   it("bench_torch.py computes the same function as the tfjs net for the same weights and input", async () => {
     const net = buildRefCnn("small", { seed: 7 });
     const x = tf.randomNormal<tf.Rank.R4>([2, 28, 28, 1], 0, 1, "float32", 3);
     const y = net.forward(x);
-    const dir = mkdtempSync(join(tmpdir(), "compute-bench-"));
     try {
-      const spec = join(dir, "spec.json");
       const weights = await Promise.all(net.vars.map(async (v) => Array.from(await v.data())));
-      writeFileSync(spec, JSON.stringify({ kind: "small", batch: 2, weights, x: Array.from(await x.data()) }));
-      const r = spawnSync(DEFAULT_PYTHON, [findTorchScript(), "--forward-from", spec], { encoding: "utf8", maxBuffer: 1 << 26 });
-      expect(r.status, r.stderr).toBe(0);
-      const torchY = (JSON.parse(r.stdout) as { y: number[] }).y;
+      const spec = JSON.stringify({ kind: "small", batch: 2, weights, x: Array.from(await x.data()) });
+      writeFixtureInput(FORWARD_SPEC, spec);
+      const { forward } = torchReference();
+      expect(forward.spec).toBe(FORWARD_SPEC);
+      // PyTorch ran on exactly this spec: other weights or inputs need a new reference.
+      const sha256 = createHash("sha256").update(spec).digest("hex");
+      expect(sha256, "the spec is no longer the one PyTorch ran; regenerate the fixture with tooling/fixtures/check.sh --write").toBe(forward.specSha256);
+      const torchY = new Float32Array(new Uint8Array(Buffer.from(forward.y.base64, "base64")).buffer);
       const ours = await y.data();
       expect(torchY.length).toBe(ours.length);
       let maxErr = 0;
@@ -159,15 +186,17 @@ describe.skipIf(noTorch !== null)(`PyTorch side${noTorch !== null ? ` (skipped: 
       expect(maxAbs).toBeGreaterThan(0.1);
       expect(maxErr).toBeLessThan(1e-4 * Math.max(1, maxAbs));
     } finally {
-      rmSync(dir, { recursive: true, force: true });
       tf.dispose([x, y]);
       net.dispose();
     }
   });
+});
 
-  it("runBench times tfjs and torch and merges them into rows with ratios", async () => {
-    const lines: string[] = [];
-    const report = await runBench({
+// A benchmark, not a reference: it times PyTorch when `python` can import torch, and otherwise must say clearly that
+// it skipped PyTorch (and still time tfjs). Either way the test checks what the bench reports.
+describe(`PyTorch timing (${noTorch === null ? `torch importable by ${python}` : `torch missing: checks the skip message; ${noTorch}`})`, () => {
+  const timing = () =>
+    runBench({
       nets: ["small"],
       batch: 1,
       phases: ["forward"],
@@ -178,8 +207,13 @@ describe.skipIf(noTorch !== null)(`PyTorch side${noTorch !== null ? ` (skipped: 
       maxSteps: 3,
       torch: true,
       installTorch: false,
+      python,
       log: (l) => lines.push(l),
     });
+  const lines: string[] = [];
+
+  it.runIf(noTorch === null)("runBench times tfjs and torch and merges them into rows with ratios", async () => {
+    const report = await timing();
     expect(report.torch.ok).toBe(true);
     expect(report.torch.configs).toEqual(["cpu-1t"]);
     const row = report.rows[0];
@@ -190,6 +224,25 @@ describe.skipIf(noTorch !== null)(`PyTorch side${noTorch !== null ? ` (skipped: 
     expect(row?.torch["cpu-1t"]?.msMedian).toBeGreaterThan(0);
     expect(row?.ratio["cpu-1t"]).toBeCloseTo((row?.tfjs.msMedian as number) / (row?.torch["cpu-1t"]?.msMedian as number), 10);
     expect(lines.some((l) => l.startsWith("[torch] small forward batch 1 cpu-1t"))).toBe(true);
+  });
+
+  it.runIf(noTorch !== null)("runBench times tfjs alone and says why PyTorch was skipped", async () => {
+    const report = await timing();
+    expect(report.torch).toMatchObject({ ok: false, configs: [] });
+    const row = report.rows[0];
+    expect(row?.tfjs.error).toBeUndefined();
+    expect(row?.tfjs.steps).toBe(3);
+    expect(row?.torch).toEqual({});
+    const table = formatTable(report);
+    if (probe.error !== undefined) {
+      // No interpreter at all: the bench says it could not run it.
+      expect(report.torch).toMatchObject({ ok: false, reason: "spawn-failed" });
+      expect(table).toMatch(/PyTorch: not run \(spawn-failed\): cannot run .+/);
+    } else {
+      expect(report.torch).toMatchObject({ ok: false, reason: "torch-not-importable" });
+      expect(table).toMatch(/PyTorch: not run \(torch-not-importable\): PyTorch is not importable by .+ \(ModuleNotFoundError: No module named 'torch'\)\. Install .*apt-get install -y python3-torch.*--install-torch.*--no-torch/);
+    }
+    expect(table).not.toContain("torch cpu-1t ms");
   });
 });
 

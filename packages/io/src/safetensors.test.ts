@@ -1,20 +1,26 @@
-import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { createHash } from "node:crypto";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { decodeSafetensors, encodeSafetensors } from "./safetensors";
 
-const PYTHON = "/usr/bin/python3";
-const hasNumpy = (() => {
-  if (!existsSync(PYTHON)) return false;
-  try {
-    execFileSync(PYTHON, ["-c", "import numpy"], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-})();
+/**
+ * What Python's json and numpy.frombuffer read from the files below, written by tooling/fixtures/safetensors_numpy.py
+ * (numpy 1.24); tooling/fixtures/check.sh regenerates it where numpy exists. The test needs no Python.
+ */
+interface NumpyReading {
+  versions: Record<string, string>;
+  files: Record<string, { sha256: string; metadata: Record<string, string> | null; tensors: Record<string, { dtype: string; shape: number[]; sum: number }> }>;
+}
+const numpyReading = (): NumpyReading => JSON.parse(readFileSync(new URL("./__fixtures__/safetensors-numpy.json", import.meta.url), "utf8")) as NumpyReading;
+
+/** With DALE_FIXTURE_INPUTS=<dir> (tooling/fixtures/check.sh), writes the bytes handed to Python into <dir>. */
+function writeFixtureInput(name: string, bytes: Uint8Array): void {
+  const dir = process.env.DALE_FIXTURE_INPUTS;
+  if (dir === undefined || dir === "") return;
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, name), bytes);
+}
 
 function sample(n: number, seed: number): Float32Array {
   let s = seed;
@@ -73,34 +79,22 @@ describe("safetensors", () => {
     expect(() => decodeSafetensors(null as unknown as Uint8Array)).toThrow("decodeSafetensors: bytes must be a Uint8Array, got null.");
   });
 
-  it.skipIf(!hasNumpy)("is read by Python's json and numpy.frombuffer", () => {
-    // (Skipped when /usr/bin/python3 or numpy is missing.)
-    const dir = mkdtempSync(join(tmpdir(), "dale-safetensors-"));
-    const script = [
-      "import json, struct, sys, numpy as np",
-      "out = {}",
-      "for path in sys.argv[1:]:",
-      "    b = open(path, 'rb').read()",
-      "    (n,) = struct.unpack('<Q', b[:8])",
-      "    h = json.loads(b[8:8 + n])",
-      "    h.pop('__metadata__', None)",
-      "    data = b[8 + n:]",
-      "    for k, v in h.items():",
-      "        s, e = v['data_offsets']",
-      "        a = np.frombuffer(data[s:e], dtype={'F32': '<f4', 'F16': '<f2'}[v['dtype']]).reshape(v['shape'])",
-      "        out[path.rsplit('/', 1)[-1] + ':' + k] = [float(a.astype(np.float64).sum()), list(a.shape)]",
-      "print(json.dumps(out))",
-    ].join("\n");
-    const paths = (["F32", "F16"] as const).map((dtype) => {
-      const path = join(dir, `${dtype}.safetensors`);
-      writeFileSync(path, encodeSafetensors(tensors, { dtype, metadata: { format: "dale" } }));
-      return path;
-    });
-    const result = JSON.parse(execFileSync(PYTHON, ["-c", script, ...paths], { encoding: "utf8" })) as Record<string, [number, number[]]>;
-    for (const dtype of ["F32", "F16"] as const) {
-      const file = decodeSafetensors(encodeSafetensors(tensors, { dtype }));
-      for (const [name, t] of file.tensors) {
-        const [sum, shape] = result[`${dtype}.safetensors:${name}`] ?? [NaN, []];
+  it("is read by Python's json and numpy.frombuffer with the same shapes and sums (committed numpy reading)", () => {
+    const files = (["F32", "F16"] as const).map((dtype) => ({ dtype, name: `io-${dtype}.safetensors`, bytes: encodeSafetensors(tensors, { dtype, metadata: { format: "dale" } }) }));
+    for (const { name, bytes } of files) writeFixtureInput(name, bytes);
+    const { files: readings } = numpyReading();
+    for (const { dtype, name, bytes } of files) {
+      const reading = readings[name];
+      if (reading === undefined) throw new Error(`__fixtures__/safetensors-numpy.json has no ${name}; regenerate it with tooling/fixtures/check.sh --write.`);
+      // numpy read exactly these bytes: anything else (another writer, other tensors) needs a new reading.
+      const sha256 = createHash("sha256").update(bytes).digest("hex");
+      expect(sha256, `${name} is no longer the file numpy read; regenerate the fixture with tooling/fixtures/check.sh --write`).toBe(reading.sha256);
+      expect(reading.metadata).toEqual({ format: "dale" });
+      const file = decodeSafetensors(bytes);
+      expect(Object.keys(reading.tensors).sort()).toEqual([...file.tensors.keys()].sort());
+      for (const [tensorName, t] of file.tensors) {
+        const { dtype: readDtype, shape, sum } = reading.tensors[tensorName] ?? { dtype: "", shape: [], sum: NaN };
+        expect(readDtype).toBe(dtype);
         expect(shape).toEqual(t.shape);
         expect(sum).toBeCloseTo(t.data.reduce((a, b) => a + b, 0), 9);
       }

@@ -1,7 +1,6 @@
 import "@dale/backend"; // registers tfjs gradients (the optimizer test trains)
 import { adam } from "@dale/backend";
-import { execFileSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { mkdtemp, readdir, readFile, rm, truncate, writeFile } from "node:fs/promises";
 import { createHash } from "node:crypto";
 import { tmpdir } from "node:os";
@@ -23,6 +22,24 @@ async function tempDir(): Promise<string> {
 afterAll(async () => {
   for (const d of dirs) await rm(d, { recursive: true, force: true });
 });
+
+/**
+ * What numpy read from the model.safetensors of `savedTiny()` (per-tensor float64 sums, the metadata, the file's
+ * SHA-256), written by tooling/fixtures/safetensors_numpy.py (numpy 1.24); tooling/fixtures/check.sh regenerates it
+ * where numpy exists. The test needs no Python.
+ */
+const numpyReading = () =>
+  JSON.parse(readFileSync(new URL("./__fixtures__/checkpoint-numpy.json", import.meta.url), "utf8")) as {
+    files: Record<string, { sha256: string; metadata: Record<string, string> | null; tensors: Record<string, { dtype: string; shape: number[]; sum: number }> }>;
+  };
+
+/** With DALE_FIXTURE_INPUTS=<dir> (tooling/fixtures/check.sh), writes the bytes handed to Python into <dir>. */
+function writeFixtureInput(name: string, bytes: Uint8Array): void {
+  const dir = process.env.DALE_FIXTURE_INPUTS;
+  if (dir === undefined || dir === "") return;
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, name), bytes);
+}
 
 function weightsOf(model: UNet): Record<string, Float32Array> {
   return Object.fromEntries(Object.entries(model.namedVariables()).map(([k, v]) => [k, v.dataSync() as Float32Array]));
@@ -122,22 +139,19 @@ describe("checkpoints", () => {
     model.dispose();
   });
 
-  it.skipIf(!existsSync("/usr/bin/python3"))("writes model.safetensors that numpy reads with the same sums", async () => {
+  it("writes model.safetensors that numpy reads with the same sums (committed numpy reading)", async () => {
     const { dir, model, ema } = await savedTiny();
-    const script =
-      "import json, struct, sys, numpy as np\n" +
-      "b = open(sys.argv[1], 'rb').read(); (n,) = struct.unpack('<Q', b[:8]); h = json.loads(b[8:8 + n]); meta = h.pop('__metadata__')\n" +
-      "print(json.dumps({'meta': meta, 'sums': {k: float(np.frombuffer(b[8 + n + v['data_offsets'][0]:8 + n + v['data_offsets'][1]], '<f4').astype(np.float64).sum()) for k, v in h.items()}}))";
-    let out: string;
-    try {
-      out = execFileSync("/usr/bin/python3", ["-c", script, join(dir, "model.safetensors")], { encoding: "utf8" });
-    } catch (err) {
-      if (String(err).includes("No module named 'numpy'")) return; // numpy missing: nothing to compare against
-      throw err;
-    }
-    const parsed = JSON.parse(out) as { meta: Record<string, string>; sums: Record<string, number> };
-    expect(parsed.meta.kind).toBe("model");
-    for (const [k, v] of Object.entries(weightsOf(model))) expect(parsed.sums[k]).toBeCloseTo(v.reduce((a, b) => a + b, 0), 4);
+    const bytes = new Uint8Array(await readFile(join(dir, "model.safetensors")));
+    writeFixtureInput("models-model.safetensors", bytes);
+    const reading = numpyReading().files["models-model.safetensors"];
+    if (reading === undefined) throw new Error("__fixtures__/checkpoint-numpy.json has no models-model.safetensors; regenerate it with tooling/fixtures/check.sh --write.");
+    // numpy read exactly these bytes: a change to the U-Net's initialisation, savedTiny or the writer needs a new reading.
+    const sha256 = createHash("sha256").update(bytes).digest("hex");
+    expect(sha256, "model.safetensors is no longer the file numpy read; regenerate the fixture with tooling/fixtures/check.sh --write").toBe(reading.sha256);
+    expect(reading.metadata?.kind).toBe("model");
+    const weights = weightsOf(model);
+    expect(Object.keys(reading.tensors).sort()).toEqual(Object.keys(weights).sort());
+    for (const [k, v] of Object.entries(weights)) expect(reading.tensors[k]?.sum).toBeCloseTo(v.reduce((a, b) => a + b, 0), 4);
     ema.dispose();
     model.dispose();
   });

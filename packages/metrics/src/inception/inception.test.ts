@@ -1,37 +1,23 @@
 /**
  * The FID Inception-v3 against PyTorch. The official weights cannot be fetched in tests, so
- * tooling/inception-reference/make_reference.py builds pytorch-fid's network in torch with seeded random weights,
- * saves its state dict (zip and legacy .pth, ~95 MB each, gitignored cache) and records pool3 features and logits
- * in float64 for formula-generated images. This test generates that cache when it is missing or stale (it needs
- * Python 3 with torch and numpy; without them it fails and says how to install them) and compares.
+ * tooling/inception-reference/make_reference.py builds pytorch-fid's network in torch with seeded random weights and
+ * records, in the committed __fixtures__/inception-reference.json, how to rebuild those weights without torch and the
+ * pool3 features and logits torch computes in float64 for formula-generated images. This test rebuilds the weights
+ * (checking their SHA-256 against the fixture), writes them as a zip and a legacy .pth, loads the legacy one through
+ * inceptionFeatureExtractor and compares. It needs neither Python nor a download; tooling/fixtures/check.sh
+ * regenerates the fixture where torch exists.
  *
  * Error measure, per image: max_k |ours_k - torch_k| / max_k |torch_k| over the 2048 features (and the 1008 logits).
  */
-import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readTorchStateDict, torchTensorToFloat32 } from "../torch";
+import { float64Rows, loadInceptionReference, paramsSha256, rebuildStateDict, referenceImages, torchFiles, type InceptionReference } from "./__fixtures__/reference";
 import { inceptionFeatureExtractor, type InceptionFeatureExtractor } from "./extractor";
-
-const toolDir = fileURLToPath(new URL("../../../../tooling/inception-reference/", import.meta.url));
-const script = `${toolDir}make_reference.py`;
-const cacheDir = `${toolDir}.cache`;
-const zipPath = `${cacheDir}/random_inception.pth`;
-const legacyPath = `${cacheDir}/random_inception_legacy.pth`;
-const referencePath = `${cacheDir}/reference.json`;
-
-interface Batch {
-  name: string;
-  shape: [number, number, number, number];
-  input: number[];
-  features64: number[][];
-  logits64: number[][];
-  features32: number[][];
-  logits32: number[][];
-}
 
 /** Relative error of one row: max |a - b| / max |b|. */
 function relError(a: ArrayLike<number>, b: ArrayLike<number>): number {
@@ -44,47 +30,60 @@ function relError(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return err / scale;
 }
 
-/** Builds the reference cache unless it is there and was made by the current script. */
-function ensureReference(): { batches: Batch[] } {
-  const scriptHash = createHash("sha256").update(readFileSync(script)).digest("hex");
-  const fresh = (): boolean => {
-    if (![zipPath, legacyPath, referencePath].every((p) => existsSync(p))) return false;
-    return (JSON.parse(readFileSync(referencePath, "utf8")) as { script_sha256: string }).script_sha256 === scriptHash;
-  };
-  if (!fresh()) {
-    const python = process.env.DALE_PYTHON ?? (existsSync("/usr/bin/python3") ? "/usr/bin/python3" : "python3");
-    const install =
-      "The FID Inception test builds its PyTorch reference with Python 3, torch and numpy. Install them " +
-      "(Debian/Ubuntu: `apt-get install python3-torch python3-numpy`; elsewhere: `pip install torch numpy`, CPU wheels are enough), " +
-      `or set DALE_PYTHON to an interpreter that has them, then rerun. By hand: ${python} tooling/inception-reference/make_reference.py --out tooling/inception-reference/.cache`;
-    const probe = spawnSync(python, ["-c", "import torch, numpy; print(torch.__version__)"], { encoding: "utf8" });
-    if (probe.error !== undefined || probe.status !== 0) {
-      const why = probe.error !== undefined ? probe.error.message : probe.stderr.trim().split("\n").pop();
-      throw new Error(`${python} cannot import torch and numpy (${why}).\n${install}`);
-    }
-    const run = spawnSync(python, [script, "--out", cacheDir], { encoding: "utf8", timeout: 20 * 60_000 });
-    if (run.error !== undefined || run.status !== 0) {
-      throw new Error(`make_reference.py failed (${run.error?.message ?? `exit ${run.status}`}):\n${run.stderr.slice(-3000)}\n${install}`);
-    }
-    if (!fresh()) throw new Error(`make_reference.py ran but ${referencePath} is missing or stale.`);
-  }
-  return JSON.parse(readFileSync(referencePath, "utf8")) as { batches: Batch[] };
+interface Batch {
+  name: string;
+  shape: [number, number, number, number];
+  input: Float32Array;
+  features64: number[][];
+  logits64: number[][];
+  /** torch's own float32 error per image (features), for the report. */
+  torch32: number[];
 }
 
 describe("FID Inception-v3 against PyTorch (random weights, reference in float64)", () => {
+  let fixture: InceptionReference;
   let reference: { batches: Batch[] };
   let inception: InceptionFeatureExtractor;
   let tensorsBefore: number;
+  const dir = mkdtempSync(join(tmpdir(), "dale-inception-"));
+  const zipPath = join(dir, "random_inception.pth");
+  const legacyPath = join(dir, "random_inception_legacy.pth");
 
   beforeAll(async () => {
-    reference = ensureReference();
+    fixture = loadInceptionReference();
+    const tensors = rebuildStateDict(fixture);
+    // The weights torch used, bit for bit, or nothing below means anything.
+    const sha = paramsSha256(tensors);
+    if (sha !== fixture.paramsSha256) throw new Error(`the weights rebuilt from __fixtures__/inception-reference.json hash to ${sha}, not to the ${fixture.paramsSha256} torch used.`);
+    const { zip, legacy } = torchFiles(tensors);
+    writeFileSync(zipPath, zip);
+    writeFileSync(legacyPath, legacy);
+    reference = {
+      batches: fixture.batches.map((b) => ({
+        name: b.name,
+        shape: b.shape,
+        input: referenceImages(b),
+        features64: float64Rows(b.features64),
+        logits64: float64Rows(b.logits64),
+        torch32: b.torch32.features,
+      })),
+    };
     tensorsBefore = tf.memory().numTensors;
     // The legacy (pre-1.6) container, like the 2019 official file most likely is.
     inception = await inceptionFeatureExtractor({ weights: legacyPath, batchSize: 1 });
-  }, 30 * 60_000);
+  }, 10 * 60_000);
 
   afterAll(() => {
     inception?.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("rebuilds the images torch saw", () => {
+    for (const [i, batch] of reference.batches.entries()) {
+      const sha = createHash("sha256").update(new Uint8Array(batch.input.buffer)).digest("hex");
+      expect(sha, batch.name).toBe(fixture.batches[i]!.inputSha256);
+      expect(batch.input.length).toBe(batch.shape.reduce((a, b) => a * b, 1));
+    }
   });
 
   it("pool3 features and logits match torch within 1e-4 relative (measured ~2e-5)", () => {
@@ -100,7 +99,7 @@ describe("FID Inception-v3 against PyTorch (random weights, reference in float64
       for (let i = 0; i < batch.shape[0]; i++) {
         const fErr = relError(f[i]!, batch.features64[i]!);
         const lErr = relError(l[i]!, batch.logits64[i]!);
-        const torch32 = relError(batch.features32[i]!, batch.features64[i]!);
+        const torch32 = batch.torch32[i]!;
         // Elementwise as well: |a - b| <= 1e-4 * (|b| + mean |b|).
         const meanAbs = batch.features64[i]!.reduce((s, v) => s + Math.abs(v), 0) / 2048;
         const worst = Math.max(...f[i]!.map((v, k) => Math.abs(v - batch.features64[i]![k]!) / (Math.abs(batch.features64[i]![k]!) + meanAbs)));
