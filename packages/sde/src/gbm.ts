@@ -150,8 +150,14 @@ export function fitPrior(sde: GBM, x0: tf.Tensor, options: { per?: PriorFit } = 
 
 /** Rebuilds a GBM from {@link GBM.toJSON}. */
 export function gbmFromJSON(json: Extract<SDEJSON, { kind: "gbm" }>): GBM {
-  const mu = json.mu.kind === "custom" && json.mu.name === "driftless" ? undefined : scheduleFromJSON(json.mu);
-  return gbm({ mu, sigma: scheduleFromJSON(json.sigma), T: json.T, prior: priorFromJSON(json.prior) });
+  const field = <K extends "mu" | "sigma" | "prior">(key: K): NonNullable<typeof json[K]> => {
+    const v = json[key];
+    if (v === null || typeof v !== "object") throw new Error(`gbmFromJSON: ${key} must be an object ({ kind | family, ... }), got ${JSON.stringify(v) ?? "undefined"}.`);
+    return v as NonNullable<typeof json[K]>;
+  };
+  const muJson = field("mu");
+  const mu = muJson.kind === "custom" && muJson.name === "driftless" ? undefined : scheduleFromJSON(muJson);
+  return gbm({ mu, sigma: scheduleFromJSON(field("sigma")), T: json.T, prior: priorFromJSON(field("prior")) });
 }
 
 function toPrior(p: PriorParams | Prior): Prior {

@@ -97,6 +97,14 @@ export type TrainOptions = z.input<typeof trainOptionsSchema>;
 /** The fields that may change on resume; every other one is part of the run's identity. */
 export const MUTABLE_ON_RESUME = ["steps", "dataDir", "checkpointEvery", "sampleEvery", "sampleCount", "sampleSteps", "logEvery", "workers"] as const;
 
+/**
+ * The settings of one call rather than of the run: on resume they are what the call gives, else their defaults, never
+ * the values stored in `checkpoint.json`. A checkpoint is data that may come from elsewhere, and these decide how much
+ * work and how many threads a call spends (a stored `sampleCount` of 800,000 would draw that many images) or where it
+ * reads (`dataDir`, a path on the machine that wrote it).
+ */
+export const NOT_INHERITED_ON_RESUME = ["dataDir", "sampleEvery", "sampleCount", "sampleSteps", "workers"] as const;
+
 /** The values of the fields a fresh run leaves out (`model` is "tiny" unless `modelModule` is given). */
 export const TRAIN_DEFAULTS = {
   dataset: "builtin-mnist",

@@ -18,6 +18,7 @@ export {
   PROCESSES,
   TRAIN_DEFAULTS,
   MUTABLE_ON_RESUME,
+  NOT_INHERITED_ON_RESUME,
   trainConfigSchema,
   trainOptionsSchema,
   extraSchema,

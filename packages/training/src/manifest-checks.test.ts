@@ -75,10 +75,25 @@ describe("checkpoint.json cross-checks", () => {
     expect(() => readTrainerManifest(out)).toThrow(/lognormalPrior: loc must be finite everywhere, got null at index 0/);
   });
 
+  it("a resume must read the same images: an edited trainImages is refused by the data's count", async () => {
+    const { out } = edited("data", (m) => delete (m.extra as unknown as { config: Record<string, unknown> }).config.trainImages);
+    await expect(train({ out, resume: true, steps: 6 })).rejects.toThrow(/the training data \(4000 images 28x28x1 of builtin-mnist\) differ from the checkpoint's \(64 images 28x28x1\)/);
+  });
+
+  it("threads and sample grids are settings of the call, never read from checkpoint.json", async () => {
+    const { out } = edited("call-settings", (m) => {
+      const config = (m.extra as unknown as { config: Record<string, unknown> }).config;
+      Object.assign(config, { sampleCount: 846_604, sampleEvery: 1, workers: 200, dataDir: "/nowhere" });
+    });
+    const result = await train({ out, resume: true, steps: 5, sampleCount: 0 });
+    expect(result.config).toMatchObject({ sampleCount: 0, sampleEvery: 0, workers: 0 });
+    expect(result.config.dataDir).toBeUndefined();
+  });
+
   it("the untouched run resumes", async () => {
     const out = join(tmp, "clean");
     cpSync(run, out, { recursive: true, verbatimSymlinks: true });
-    const result = await train({ out, resume: true, steps: 5 });
+    const result = await train({ out, resume: true, steps: 5, sampleCount: 0 });
     expect(result).toMatchObject({ start: 4, step: 5 });
   });
 });

@@ -27,7 +27,7 @@ export function readTrainerManifest(path: string): { dir: string; extra: Trainer
   } catch (e) {
     throw new Error(`readTrainerManifest: ${manifestPath} is not valid JSON (${e instanceof Error ? e.message : String(e)}).`);
   }
-  if (manifest === null || typeof manifest !== "object") throw new Error(`readTrainerManifest: ${manifestPath} must hold a JSON object.`);
+  if (manifest === null || typeof manifest !== "object" || Array.isArray(manifest)) throw new Error(`readTrainerManifest: ${manifestPath} must hold a JSON object.`);
   const parsed = extraSchema.safeParse(manifest.extra);
   if (!parsed.success) throw new Error(formatZodError(parsed.error, `${manifestPath} was not written by dale-train`));
   crossCheckManifest(dir, manifest, parsed.data, { resume: false });

@@ -36,7 +36,7 @@ describe("train", () => {
   it("resumes with the stored settings, and refuses a given identity field that differs, naming it", async () => {
     const out = join(tmp, "run");
     const steps: number[] = [];
-    const result = await train({ out, resume: true, steps: 5 }, { onStep: ({ step }) => steps.push(step) });
+    const result = await train({ out, resume: true, steps: 5, sampleCount: 0 }, { onStep: ({ step }) => steps.push(step) });
     expect(steps).toEqual([4, 5]);
     expect(result.config.trainImages).toBe(64);
     await expect(train({ out, resume: true, steps: 6, seed: 4 })).rejects.toThrow(/^seed 4 differs from the checkpoint's 0; a resumed run keeps its settings\.$/);

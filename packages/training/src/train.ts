@@ -15,6 +15,7 @@ import {
   extraSchema,
   formatZodError,
   MUTABLE_ON_RESUME,
+  NOT_INHERITED_ON_RESUME,
   TRAIN_DEFAULTS,
   trainConfigSchema,
   trainOptionsSchema,
@@ -103,7 +104,8 @@ export interface TrainResult {
  * Trains a score network; validates `options` with one schema ({@link trainOptionsSchema}), whether they come from a
  * command line, a JSON file or code. A fresh run fills in {@link TRAIN_DEFAULTS}; `resume: true` continues
  * `<out>/checkpoint` byte-identically (every random draw is a function of (seed, step)), taking the stored settings for
- * the fields left out and refusing given ones that differ, except {@link MUTABLE_ON_RESUME}.
+ * the fields left out and refusing given ones that differ, except {@link MUTABLE_ON_RESUME}; the settings of the call
+ * itself ({@link NOT_INHERITED_ON_RESUME}: threads, sample grids, the data folder) are never read from the checkpoint.
  *
  * The run folder has one writer: `<out>/train.lock` is held from the start to the end (see `acquireRunLock`); a second
  * `train` on the same `out` is refused before it reads or writes anything. Rejects on bad options, a bad checkpoint or
@@ -154,6 +156,13 @@ function resolveConfig(given: Given, stored: TrainConfig | null, name: (key: str
     return parsed.data;
   }
   const merged: Record<string, unknown> = { ...stored };
+  for (const key of NOT_INHERITED_ON_RESUME) delete merged[key];
+  Object.assign(merged, {
+    sampleEvery: TRAIN_DEFAULTS.sampleEvery,
+    sampleCount: TRAIN_DEFAULTS.sampleCount,
+    sampleSteps: stored.recipe === "edm" ? DEFAULT_SOLVER.steps : TRAIN_DEFAULTS.sampleSteps,
+    workers: TRAIN_DEFAULTS.workers,
+  });
   for (const [key, value] of Object.entries(fields)) {
     if ((MUTABLE_ON_RESUME as readonly string[]).includes(key)) merged[key] = value;
     else if (JSON.stringify(value) !== JSON.stringify(stored[key as keyof TrainConfig])) {
@@ -186,6 +195,7 @@ async function run(given: Given, hooks: TrainHooks, out: string, name: (key: str
       } catch (e) {
         throw new Error(`${manifestPath}: cannot read the checkpoint's manifest (${e instanceof Error ? e.message : String(e)}).`);
       }
+      if (manifest === null || typeof manifest !== "object" || Array.isArray(manifest)) throw new Error(`${manifestPath}: the checkpoint's manifest must be a JSON object.`);
       const parsed = extraSchema.safeParse(manifest.extra);
       if (!parsed.success) throw new Error(formatZodError(parsed.error, `${manifestPath} was not written by dale-train`));
       stored = parsed.data;
@@ -216,6 +226,16 @@ async function run(given: Given, hooks: TrainHooks, out: string, name: (key: str
       `model ${config.modelModule ?? config.model}; batch ${config.batch}; lr ${config.lr}; seed ${config.seed}; out ${out}`,
   );
   if (dataNote) note(dataNote);
+  if (stored) {
+    const was = stored.data;
+    const now = { count: dataset.count, height: dataset.height, width: dataset.width, channels: dataset.channels };
+    if (was.count !== now.count || was.height !== now.height || was.width !== now.width || was.channels !== now.channels) {
+      throw new Error(
+        `${name("resume")}: the training data (${now.count} images ${now.height}x${now.width}x${now.channels} of ${config.dataset}) differ from the checkpoint's ` +
+          `(${was.count} images ${was.height}x${was.width}x${was.channels}); a resumed run must read the same images in the same order.`,
+      );
+    }
+  }
 
   // 3. The process (GBM's prior fitted to the data), or the stored one on resume. The EDM recipe's constants are
   // measured on the same images: the mean and std of y_0 in the process's denoising coordinates (log x_0 for GBM).

@@ -44,6 +44,7 @@ export function resolveUNetConfig(config: UNetConfig): Extract<ModelConfig, { ki
     );
   }
   const sizes = config.chMult.map((_, i) => h / 2 ** i);
+  if (!Array.isArray(config.attnResolutions)) throw new Error(`${fn}: attnResolutions must be an array of level heights (e.g. [] or [7]), got ${JSON.stringify(config.attnResolutions) ?? "undefined"}.`);
   for (const r of config.attnResolutions) {
     if (!sizes.includes(r)) throw new Error(`${fn}: attnResolutions entry ${r} is not a level's height; the levels have heights [${sizes}].`);
   }
