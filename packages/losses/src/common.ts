@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs-core";
-import { assertOneOf, checkTimes, normalArray, timeAtNoiseLevel, uniformArray, type BatchScoreFn, type SDE } from "@dale/sde";
+import { assertNonEmpty, assertOneOf, checkTimes, normalArray, timeAtNoiseLevel, uniformArray, type BatchScoreFn, type SDE } from "@dale/sde";
 
 /** A score network as the losses see it (declared once, in `@dale/sde`). */
 export type { BatchScoreFn } from "@dale/sde";
@@ -106,6 +106,7 @@ export function resolveDraws(
 ): { t: tf.Tensor; times: number[]; noise: tf.Tensor; owned: tf.Tensor[] } {
   const batch = x0.shape[0];
   if (x0.rank < 1 || batch === undefined) throw new Error(`${fn}: x0 must be [batch, ...], got shape [${x0.shape}].`);
+  assertNonEmpty(x0, fn, "x0");
   if ((draws.t === undefined || draws.noise === undefined) && draws.seed === undefined) {
     throw new Error(`${fn}: give a seed (a new one per training step), or both t and noise.`);
   }

@@ -18,6 +18,7 @@ export { noiseLevel, timeAtNoiseLevel, noiseCoordinates, scoreDenoiser, type Noi
 export {
   assertPositive,
   assertAllFinite,
+  assertNonEmpty,
   assertFloat,
   assertSameShape,
   assertOneOf,

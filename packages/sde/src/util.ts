@@ -148,6 +148,7 @@ const SHIFT_HINT =
  * with its index, and ends with `hint` (by default, how to shift data there). Reads one number on success.
  */
 export function assertPositive(x: tf.Tensor, fn: string, arg: string, hint = SHIFT_HINT): void {
+  assertNonEmpty(x, fn, arg);
   const bad = countBad(x, true);
   if (bad === 0) return;
   throw new Error(
@@ -158,9 +159,18 @@ export function assertPositive(x: tf.Tensor, fn: string, arg: string, hint = SHI
 
 /** Throws unless every value of `x` is finite (not NaN, not +-Infinity); the message counts them and shows one. */
 export function assertAllFinite(x: tf.Tensor, fn: string, arg: string): void {
+  assertNonEmpty(x, fn, arg);
   const bad = countBad(x, false);
   if (bad === 0) return;
   throw new Error(`${fn}: ${arg} must be finite; ${bad} of ${x.size} values are NaN or infinite (${firstBad(x, false, arg)}).`);
+}
+
+/**
+ * Throws unless `x` holds at least one value. A batch of zero samples has no meaning for a process, a loss or a
+ * sampler, and reductions over it on the wasm backend read uninitialised memory (made-up counts and sums).
+ */
+export function assertNonEmpty(x: tf.Tensor, fn: string, arg: string): void {
+  if (x.size === 0) throw new Error(`${fn}: ${arg} is empty (shape [${x.shape}]); expected at least one value.`);
 }
 
 /** Elementwise: not finite, or (with `positive`) not > 0. NaN fails every comparison, so it is bad either way. */
