@@ -88,6 +88,9 @@ async function main(): Promise<void> {
   const o = program.opts<Options>();
 
   // 1. The checkpoint's manifest and the trainer's extra JSON, validated.
+  // Checked before any work: the grid is PNG bytes, whatever the name says.
+  if (!o.out.toLowerCase().endsWith(".png")) throw new Error(`--out ${o.out}: the grid is written as PNG; give a file name ending in .png.`);
+  if (o.outNpy !== undefined && !o.outNpy.toLowerCase().endsWith(".npy")) throw new Error(`--out-npy ${o.outNpy}: give a file name ending in .npy.`);
   const { dir, extra, sde, output } = readTrainerManifest(userPath(o.checkpoint));
 
   // 2. The sampler and its schedule; reject a sampler of the other family before loading anything heavy.

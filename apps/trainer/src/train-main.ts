@@ -154,7 +154,9 @@ export async function runTrain(argv: readonly string[]): Promise<void> {
     }
   }
   const seconds = (performance.now() - t0) / 1000;
-  console.error(`[train] done: step ${config.steps} in ${seconds.toFixed(1)} s (${((config.steps - result.start) / result.seconds).toFixed(2)} steps/s). Checkpoint ${result.checkpoint}; ${lossCsv}${plot}.`);
+  const trained = Math.max(0, config.steps - result.start);
+  const speed = trained > 0 ? ` (${(trained / result.seconds).toFixed(2)} steps/s)` : "";
+  console.error(`[train] done: step ${Math.max(config.steps, result.start)} in ${seconds.toFixed(1)} s${speed}. Checkpoint ${result.checkpoint}; ${lossCsv}${plot}.`);
 }
 
 function formatSeconds(s: number): string {

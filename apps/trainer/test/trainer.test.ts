@@ -488,3 +488,20 @@ function runWithStdout(bin: string, args: string[]): Promise<Result & { stdout: 
     child.on("close", (code, signal) => resolvePromise({ code, signal, stderr, stdout, pid: child.pid as number }));
   });
 }
+
+describe("command-line frictions", () => {
+  it("dale-sample refuses a grid name that is not .png before sampling; a resume to a smaller --steps reports no negative speed", async () => {
+    const out = join(tmp, "frictions");
+    const first = await run(TRAIN, ["--dataset", "builtin-mnist", "--train-images", "64", "--model", "tiny", "--steps", "3", "--batch", "8", "--sample-count", "0", "--out", out]);
+    expect(first.code, first.stderr).toBe(0);
+    const jpg = await run(SAMPLE, ["--checkpoint", out, "--n", "2", "--steps", "2", "--out", join(tmp, "grid.jpg")]);
+    expect(jpg.code).toBe(1);
+    expect(jpg.stderr).toMatch(/--out .*grid\.jpg: the grid is written as PNG; give a file name ending in \.png/);
+    expect(jpg.stderr).not.toMatch(/\[sample\] \d+\/\d+ network evaluations/);
+    const back = await run(TRAIN, ["--out", out, "--resume", "--steps", "2", "--sample-count", "0"]);
+    expect(back.code, back.stderr).toBe(0);
+    expect(back.stderr).toMatch(/already at step 3 >= steps 2; nothing to train/);
+    expect(back.stderr).toMatch(/\[train\] done: step 3 in [\d.]+ s\. Checkpoint/);
+    expect(back.stderr).not.toMatch(/-[\d.]+ steps\/s/);
+  });
+});

@@ -428,7 +428,7 @@ async function run(given: Given, hooks: TrainHooks, out: string, name: (key: str
   return {
     out,
     config,
-    step: config.steps,
+    step: Math.max(start, config.steps),
     start,
     checkpoint: store.describe(),
     lossCsv,
