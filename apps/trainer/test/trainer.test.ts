@@ -504,4 +504,24 @@ describe("command-line frictions", () => {
     expect(back.stderr).toMatch(/\[train\] done: step 3 in [\d.]+ s\. Checkpoint/);
     expect(back.stderr).not.toMatch(/-[\d.]+ steps\/s/);
   });
+
+  it("a --model-module outside the installation builds its network with the trainer's tfjs, passed to createModel", async () => {
+    const outside = mkdtempSync(join(tmpdir(), "dale-user-module-"));
+    try {
+      // No imports: a module here cannot resolve @tensorflow/tfjs-core or @dale/models.
+      const module = join(outside, "net.mjs");
+      writeFileSync(
+        module,
+        `export function createModel(config, { tf, fromFunction }) {\n` +
+          `  const w = tf.variable(tf.zeros([3, 3, config.channels, config.channels]), true, "outside/w");\n` +
+          `  return fromFunction((x, t) => tf.conv2d(tf.log(x), w, 1, "same"), { output: "noise", variables: { w }, name: "outside" });\n` +
+          `}\n`,
+      );
+      const r = await run(TRAIN, ["--dataset", "builtin-mnist", "--train-images", "64", "--model-module", module, "--steps", "2", "--batch", "8", "--sample-count", "0", "--out", join(outside, "run")]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toMatch(/\[train\] done: step 2/);
+    } finally {
+      rmSync(outside, { recursive: true, force: true });
+    }
+  });
 });

@@ -1,7 +1,7 @@
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import type * as tf from "@tensorflow/tfjs-core";
-import { createUNet, toAdditiveScore, toLossModel, toSamplerScore, unetPresets, type ScoreModel, type UNetConfig } from "@dale/models";
+import * as tf from "@tensorflow/tfjs-core";
+import { createUNet, fromFunction, toAdditiveScore, toLossModel, toSamplerScore, unetPresets, type ScoreModel, type UNetConfig } from "@dale/models";
 import type { AnySDE, ScoreFn, VESDE, VPSDE } from "@dale/sde";
 import type { ModelInit } from "./config";
 
@@ -42,7 +42,17 @@ export async function buildModel(options: {
   return createUNet(config, { seed: init.seed });
 }
 
-/** Imports a user's ES module and calls its `createModel(init)`, checking that the result is a ScoreModel. */
+/**
+ * What a `--model-module`'s `createModel(init, kit)` receives as `kit`: the trainer's own tfjs-core and `fromFunction`.
+ * A module outside this installation resolves `@tensorflow/tfjs-core` to another copy (or to none), whose tensors the
+ * trainer's engine cannot use; building the network with `kit.tf` avoids that.
+ */
+export interface ModelKit {
+  tf: typeof tf;
+  fromFunction: typeof fromFunction;
+}
+
+/** Imports a user's ES module and calls its `createModel(init, kit)`, checking that the result is a ScoreModel. */
 export async function importModel(path: string, init: ModelInit): Promise<ScoreModel> {
   const url = pathToFileURL(resolve(path)).href;
   let mod: { createModel?: unknown };
@@ -52,11 +62,18 @@ export async function importModel(path: string, init: ModelInit): Promise<ScoreM
     throw new Error(`--model-module ${path}: cannot import it (${e instanceof Error ? e.message : String(e)}).`);
   }
   if (typeof mod.createModel !== "function") throw new Error(`--model-module ${path}: it must export a function createModel(config).`);
-  const model = (await (mod.createModel as (c: ModelInit) => unknown)(init)) as ScoreModel;
+  const kit: ModelKit = { tf, fromFunction };
+  const model = (await (mod.createModel as (c: ModelInit, k: ModelKit) => unknown)(init, kit)) as ScoreModel;
   if (!model || typeof model.apply !== "function" || !Array.isArray(model.variables) || typeof model.output !== "string" || !model.config) {
     throw new Error(`--model-module ${path}: createModel(config) must return a ScoreModel (wrap your function with fromFunction from @dale/models).`);
   }
   if (model.variables.length === 0) throw new Error(`--model-module ${path}: the model has no trainable variables (pass them to fromFunction).`);
+  if (!model.variables.every((v) => v instanceof tf.Variable)) {
+    throw new Error(
+      `--model-module ${path}: its variables come from another copy of @tensorflow/tfjs-core than the trainer's (the module resolves its own). ` +
+        `Build the network with the tfjs and fromFunction that createModel receives as its second argument: createModel(config, { tf, fromFunction }).`,
+    );
+  }
   return model;
 }
 
