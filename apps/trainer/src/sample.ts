@@ -1,8 +1,8 @@
 // dale-sample: draws images from a dale-train checkpoint with any matching sampler; writes a PNG grid and a .npy.
 import { mkdir, writeFile } from "node:fs/promises";
-import { dirname } from "node:path";
+import { dirname, relative } from "node:path";
 import { initBackend } from "@dale/backend";
-import { fail, int, num, oneOf, userArgv, userPath } from "@dale/cli-kit";
+import { captionPng, fail, int, num, oneOf, userArgv, userPath } from "@dale/cli-kit";
 import { encodeNpy } from "@dale/data";
 import {
   checkSampler,
@@ -27,6 +27,8 @@ const PRESETS = ["mnist", "fashion-mnist", "kmnist", "cifar10"] as const satisfi
 
 interface Options {
   checkpoint: string;
+  scale: number;
+  caption?: string;
   sampler?: SamplerName;
   steps?: number;
   nfe?: number;
@@ -76,6 +78,8 @@ function command(): Command {
     .option("--batch <n>", "images per sampler call", int("--batch", 1, 100000), 100)
     .option("--seed <n>", "seed of the prior draws and the sampler noise", int("--seed", 0, 2 ** 31 - 1), 0)
     .option("--out <file>", "PNG grid", "grid.png")
+    .option("--scale <k>", "draw each pixel of the grid as a k x k block (nearest neighbour)", int("--scale", 1, 64), 1)
+    .option("--caption <text>", 'a line of text under the grid; "auto": the checkpoint, its step, the sampler, NFE and seed')
     .option("--out-npy <file>", "also write the images as a .npy file")
     .option("--ema", "use the EMA weights (default, when the checkpoint has them)", true)
     .option("--no-ema", "use the raw trained weights")
@@ -179,7 +183,17 @@ async function main(): Promise<void> {
   }
   const png = userPath(o.out);
   await mkdir(dirname(png), { recursive: true });
-  await writeFile(png, gridPng(pixels, [o.n, height, width, channels]));
+  let grid: Buffer = gridPng(pixels, [o.n, height, width, channels], { scale: o.scale });
+  if (o.caption !== undefined) {
+    const text = o.caption === "auto" ? `${relative(process.cwd(), dir) || dir}, step ${ckpt.step}: ${sampler}, ${schedule.steps} steps, NFE ${nfe}, seed ${o.seed}` : o.caption;
+    try {
+      grid = await captionPng(grid, text);
+    } catch (e) {
+      // Only the caption is lost: e.g. a bundle without resvg's native binding.
+      console.error(`[sample] warning: no caption (${e instanceof Error ? e.message.split("\n")[0] : String(e)}); the grid is written without it.`);
+    }
+  }
+  await writeFile(png, grid);
   console.error(`[sample] wrote ${png}`);
   if (o.outNpy) {
     const npy = userPath(o.outNpy);

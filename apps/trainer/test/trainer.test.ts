@@ -490,7 +490,7 @@ function runWithStdout(bin: string, args: string[]): Promise<Result & { stdout: 
 }
 
 describe("command-line frictions", () => {
-  it("dale-sample refuses a grid name that is not .png before sampling; a resume to a smaller --steps reports no negative speed", async () => {
+  it("dale-sample refuses a grid name that is not .png before sampling, scales and captions grids; a resume to a smaller --steps reports no negative speed", async () => {
     const out = join(tmp, "frictions");
     const first = await run(TRAIN, ["--dataset", "builtin-mnist", "--train-images", "64", "--model", "tiny", "--steps", "3", "--batch", "8", "--sample-count", "0", "--out", out]);
     expect(first.code, first.stderr).toBe(0);
@@ -498,6 +498,18 @@ describe("command-line frictions", () => {
     expect(jpg.code).toBe(1);
     expect(jpg.stderr).toMatch(/--out .*grid\.jpg: the grid is written as PNG; give a file name ending in \.png/);
     expect(jpg.stderr).not.toMatch(/\[sample\] \d+\/\d+ network evaluations/);
+    // --scale draws each pixel as a k x k block; --caption adds a line of text under the grid.
+    const scaled = join(tmp, "scaled.png");
+    const big = await run(SAMPLE, ["--checkpoint", out, "--n", "4", "--steps", "2", "--scale", "2", "--out", scaled]);
+    expect(big.code, big.stderr).toBe(0);
+    const image = PNG.sync.read(readFileSync(scaled));
+    expect([image.width, image.height]).toEqual([2 * (56 + 2) + 2, 2 * (56 + 2) + 2]);
+    const captioned = join(tmp, "captioned.png");
+    const cap = await run(SAMPLE, ["--checkpoint", out, "--n", "4", "--steps", "2", "--scale", "2", "--caption", "auto", "--out", captioned]);
+    expect(cap.code, cap.stderr).toBe(0);
+    const withText = PNG.sync.read(readFileSync(captioned));
+    expect(withText.width).toBe(image.width);
+    expect(withText.height).toBeGreaterThan(image.height + 10);
     const back = await run(TRAIN, ["--out", out, "--resume", "--steps", "2", "--sample-count", "0"]);
     expect(back.code, back.stderr).toBe(0);
     expect(back.stderr).toMatch(/already at step 3 >= steps 2; nothing to train/);
