@@ -1,5 +1,6 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { filterGradProblem } from "./filter-grad-problem";
+import { registerResizeNearestNeighborGradKernels } from "./resize-nearest-grad";
 import { conv2DBackpropFilterWebGPU } from "./webgpu-filter-grad";
 
 type Info = tf.TensorInfo;
@@ -201,6 +202,7 @@ export function registerConvGradKernels(
   backendName: string,
   options: { filter?: "conv" | "im2col" | "wgsl"; force?: boolean } = {},
 ): void {
+  registerResizeNearestNeighborGradKernels(); // not a convolution: tfjs' own is wrong (resize-nearest-grad.ts)
   const previous = installed.get(backendName);
   if (previous && !options.force) return;
   const original = previous ? previous.input : tf.getKernel("Conv2DBackpropInput", backendName)?.kernelFunc;

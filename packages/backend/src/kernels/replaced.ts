@@ -1,5 +1,6 @@
 import type * as tf from "@tensorflow/tfjs-core";
 import { replacedConvGradKernels } from "./conv-grad";
+import { replacedResizeNearestNeighborGrad } from "./resize-nearest-grad";
 import { replacedWasmKernels } from "./wasm-kernels";
 
 /**
@@ -8,7 +9,7 @@ import { replacedWasmKernels } from "./wasm-kernels";
  * `@dale/backend` changed, for reports and before/after benchmarks.
  *
  * @example
- * Object.keys(replacedKernels("wasm")); // ["Conv2DBackpropInput", "Conv2DBackpropFilter", "Add", ..., "BatchMatMul"]
+ * Object.keys(replacedKernels("wasm")); // ["Conv2DBackpropInput", "Conv2DBackpropFilter", "Add", ..., "BatchMatMul", "ResizeNearestNeighborGrad"]
  */
 export function replacedKernels(backendName: string): Record<string, tf.KernelFunc | undefined> {
   const out: Record<string, tf.KernelFunc | undefined> = {};
@@ -18,5 +19,7 @@ export function replacedKernels(backendName: string): Record<string, tf.KernelFu
     out.Conv2DBackpropFilter = conv.filter;
   }
   if (backendName === "wasm") Object.assign(out, replacedWasmKernels());
+  const resize = replacedResizeNearestNeighborGrad(backendName);
+  if (resize !== undefined) out.ResizeNearestNeighborGrad = resize;
   return out;
 }
