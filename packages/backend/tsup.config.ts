@@ -1,5 +1,5 @@
 import { library } from "@dale/tsup-config";
 
-// Two entries: the library, and the worker thread of `dataParallel` (which finds it next to its own built file).
-// `shims` gives the CJS build an `import.meta.url`.
-export default library({ entry: ["src/index.ts", "src/parallel-worker.ts"], shims: true });
+// Three entries: "." (bundles for a browser), "./node" (`dataParallel`, worker threads) and the worker thread of
+// `dataParallel` (which finds it next to its own built file). `shims` gives the CJS build an `import.meta.url`.
+export default library({ entry: ["src/index.ts", "src/node.ts", "src/parallel-worker.ts"], shims: true, splitting: true });

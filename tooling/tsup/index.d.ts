@@ -6,6 +6,11 @@ export interface BuildOverrides {
   shims?: boolean;
   /** Declarations: `true`, or `{ entry }` for some entries only. */
   dts?: boolean | { entry: string | string[] };
+  /**
+   * Shared chunks for the CJS build too (tsup's experimental CJS splitting; ESM always splits), so that a package with
+   * several entries that share code (a main entry and a Node-only one) loads one copy of it, classes included.
+   */
+  splitting?: boolean;
   /** Text put at the top of the output, e.g. `{ js: "#!/usr/bin/env node" }` for a bin. */
   banner?: { js?: string };
 }

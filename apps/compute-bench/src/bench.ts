@@ -1,7 +1,8 @@
 // The bench itself: tfjs on the chosen backend, then PyTorch in a child process, merged into one report.
 import os from "node:os";
 import * as tf from "@tensorflow/tfjs-core";
-import { adam, dataParallel, initBackend, type BackendName } from "@dale/backend";
+import { adam, initBackend, type BackendName } from "@dale/backend";
+import { dataParallel } from "@dale/backend/node";
 import { selectKernels, type KernelSet } from "./kernels";
 import { benchParamCount, buildBenchModel, netLabel, type BenchNet } from "./models";
 import type { Phase } from "./phases";

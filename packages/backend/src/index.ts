@@ -1,4 +1,5 @@
-export { initBackend, BACKENDS, type BackendName, type BackendChoice, type InitBackendOptions } from "./init";
+export { initBackend, type BackendChoice, type InitBackendOptions, type WasmPaths } from "./init";
+export { BACKENDS, type BackendName } from "./backends";
 export { gradientsRegistered } from "./gradients";
 export { registerConvGradKernels, replacedConvGradKernels, unregisterConvGradKernels } from "./kernels/conv-grad";
 export {
@@ -16,4 +17,4 @@ export {
 } from "./kernels/resize-nearest-grad";
 export { replacedKernels } from "./kernels/replaced";
 export { Adam, adam } from "./adam";
-export { dataParallel, type DataParallel, type DataParallelOptions, type DataParallelShard } from "./parallel";
+// dataParallel (worker threads) is in @dale/backend/node.

@@ -1,6 +1,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
-import "@tensorflow/tfjs-backend-wasm";
+import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
+import { BACKENDS, type BackendName } from "./backends";
 import "./gradients";
 import { registerConvGradKernels } from "./kernels/conv-grad";
 import { registerWasmKernels } from "./kernels/wasm-kernels";
@@ -10,15 +11,21 @@ import { registerWasmKernels } from "./kernels/wasm-kernels";
 registerConvGradKernels("wasm");
 registerWasmKernels();
 
-/** The backends Dale knows, fastest first. */
-export const BACKENDS = ["tensorflow-gpu", "tensorflow", "webgpu", "wasm", "cpu"] as const;
-export type BackendName = (typeof BACKENDS)[number];
+/** Where the wasm backend finds its `.wasm` files: a folder URL ending in "/", or one URL per file (tfjs' `setWasmPaths`). */
+export type WasmPaths = Parameters<typeof setWasmPaths>[0];
 
 export interface InitBackendOptions {
   /** Try this backend first; the rest follow in the usual order. `DALE_BACKEND` in the environment wins over it. */
   prefer?: BackendName;
   /** Print the choice and the reasons to the console. Default false. */
   verbose?: boolean;
+  /**
+   * Where the wasm backend fetches its `.wasm` files, set before it starts (tfjs' `setWasmPaths`). In a browser a
+   * bundler does not copy them: serve `node_modules/@tensorflow/tfjs-backend-wasm/dist/*.wasm` and give their folder
+   * (ending in "/"), or a CDN's, e.g. "https://cdn.jsdelivr.net/npm/@tensorflow/tfjs-backend-wasm@4.22.0/dist/".
+   * Node finds them by itself. Ignored once the wasm backend has started.
+   */
+  wasmPaths?: WasmPaths;
 }
 
 export interface BackendChoice {
@@ -31,12 +38,17 @@ export interface BackendChoice {
 /**
  * Chooses the fastest tfjs backend that works here, activates it, and says why each faster one was skipped.
  *
- * Order: tfjs-node-gpu, tfjs-node (both optional peers, used only when installed), WebGPU, wasm, cpu.
- * `DALE_BACKEND=<name>` forces one backend and fails loudly if it cannot start.
+ * Order: tfjs-node-gpu, tfjs-node (Node only; optional peers, used only when installed), WebGPU, WebGL (a browser
+ * only), wasm, cpu. In Node, WebGPU comes from Dawn's `webgpu` package and `@tensorflow/tfjs-backend-webgpu` (optional
+ * peers, loaded when installed); in a browser from `navigator.gpu`, once the page has imported
+ * `@tensorflow/tfjs-backend-webgpu` (a bundler cannot include an optional package by itself). `DALE_BACKEND=<name>`
+ * in Node's environment forces one backend and fails loudly if it cannot start.
  *
  * @example
  * import { initBackend } from "@dale/backend";
  * const { backend, skipped } = await initBackend();
+ * // in a browser, with the wasm files served from a CDN:
+ * await initBackend({ wasmPaths: "https://cdn.jsdelivr.net/npm/@tensorflow/tfjs-backend-wasm@4.22.0/dist/" });
  */
 export async function initBackend(options: InitBackendOptions = {}): Promise<BackendChoice> {
   const forced = globalThis.process?.env?.DALE_BACKEND;
@@ -44,28 +56,42 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
     if (!(BACKENDS as readonly string[]).includes(forced)) {
       throw new Error(`initBackend: DALE_BACKEND must be one of ${BACKENDS.join(", ")}, got "${forced}".`);
     }
-    const reason = await tryBackend(forced as BackendName);
+    const reason = await tryBackend(forced as BackendName, options);
     if (reason !== null) throw new Error(`initBackend: DALE_BACKEND=${forced} cannot start: ${reason}`);
     return report({ backend: tf.getBackend(), skipped: [] }, options.verbose);
   }
   const order = options.prefer ? [options.prefer, ...BACKENDS.filter((b) => b !== options.prefer)] : [...BACKENDS];
   const skipped: BackendChoice["skipped"] = [];
   for (const name of order) {
-    const reason = await tryBackend(name);
+    const reason = await tryBackend(name, options);
     if (reason === null) return report({ backend: tf.getBackend(), skipped }, options.verbose);
     skipped.push({ name, reason });
   }
   throw new Error(`initBackend: no tfjs backend could start:\n${skipped.map((s) => `  ${s.name}: ${s.reason}`).join("\n")}`);
 }
 
-async function tryBackend(name: BackendName): Promise<string | null> {
+/** Whether this is Node (not a browser, nor a bundle of it with a `process` shim). */
+function inNode(): boolean {
+  return typeof globalThis.process?.versions?.node === "string";
+}
+
+/**
+ * Imports an optional peer package in Node. The name is a variable so that a browser bundler leaves the import alone
+ * (these packages are Node's: native bindings, Dawn), instead of failing when they are not installed.
+ */
+async function importOptional(pkg: string): Promise<unknown> {
+  return import(/* @vite-ignore */ pkg);
+}
+
+async function tryBackend(name: BackendName, options: InitBackendOptions): Promise<string | null> {
   try {
     switch (name) {
       case "tensorflow-gpu":
       case "tensorflow": {
         const pkg = name === "tensorflow-gpu" ? "@tensorflow/tfjs-node-gpu" : "@tensorflow/tfjs-node";
+        if (!inNode()) return `${pkg} runs only in Node`;
         try {
-          await import(/* @vite-ignore */ pkg);
+          await importOptional(pkg);
         } catch (e) {
           return `${pkg} is not installed or failed to load (${firstLine(e)})`;
         }
@@ -76,7 +102,19 @@ async function tryBackend(name: BackendName): Promise<string | null> {
         if (reason !== null) return reason;
         break;
       }
+      case "webgl":
+        // tfjs registers its webgl backend (through the @tensorflow/tfjs import of gradients.ts) only in a browser.
+        if (tf.findBackendFactory("webgl") === null) return "no WebGL here: tfjs' webgl backend registers itself only in a browser";
+        break;
       case "wasm":
+        if (options.wasmPaths !== undefined) {
+          try {
+            setWasmPaths(options.wasmPaths);
+          } catch (e) {
+            return `setWasmPaths: ${firstLine(e)}`;
+          }
+        }
+        break;
       case "cpu":
         break;
     }
@@ -108,9 +146,9 @@ function report(choice: BackendChoice, verbose?: boolean): BackendChoice {
  */
 async function prepareWebGPU(): Promise<string | null> {
   const g = globalThis as { navigator?: { gpu?: GPULike } };
-  if (!g.navigator?.gpu && globalThis.process?.versions?.node) {
+  if (!g.navigator?.gpu && inNode()) {
     try {
-      const dawn = (await import(/* @vite-ignore */ "webgpu")) as { create: (o: string[]) => GPULike; globals: object };
+      const dawn = (await importOptional("webgpu")) as { create: (o: string[]) => GPULike; globals: object };
       Object.assign(globalThis, dawn.globals);
       const gpu = dawn.create([]);
       if (g.navigator) Object.defineProperty(g.navigator, "gpu", { value: gpu, configurable: true });
@@ -123,10 +161,13 @@ async function prepareWebGPU(): Promise<string | null> {
   if (!gpu) return "no navigator.gpu here";
   const adapter = await gpu.requestAdapter();
   if (!adapter) return "navigator.gpu.requestAdapter() found no GPU adapter";
-  try {
-    await import(/* @vite-ignore */ "@tensorflow/tfjs-backend-webgpu");
-  } catch (e) {
-    return `@tensorflow/tfjs-backend-webgpu is not installed or failed to load (${firstLine(e)})`;
+  if (tf.findBackendFactory("webgpu") === null) {
+    if (!inNode()) return `tfjs' webgpu backend is not loaded: import "@tensorflow/tfjs-backend-webgpu" once in the page to use it`;
+    try {
+      await importOptional("@tensorflow/tfjs-backend-webgpu");
+    } catch (e) {
+      return `@tensorflow/tfjs-backend-webgpu is not installed or failed to load (${firstLine(e)})`;
+    }
   }
   registerConvGradKernels("webgpu");
   return null;

@@ -2,7 +2,8 @@
 // `initBackend`, builds one shard from the caller's module, then answers "grads" and "forward" requests.
 import { parentPort, workerData } from "node:worker_threads";
 import * as tf from "@tensorflow/tfjs-core";
-import { initBackend, type BackendName } from "./init";
+import type { BackendName } from "./backends";
+import { initBackend } from "./init";
 import { errorText, shardForward, shardLossAndGrads, type DataParallelShard, type WireTensor } from "./parallel-shared";
 
 interface Init {

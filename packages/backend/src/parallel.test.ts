@@ -1,6 +1,6 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { describe, expect, it } from "vitest";
-import { dataParallel } from "./index";
+import { dataParallel } from "./node";
 
 // The test runs the source, the workers the build: `npx tsup` (turbo's test task builds first).
 const workerUrl = new URL("../dist/parallel-worker.js", import.meta.url);

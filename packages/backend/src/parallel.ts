@@ -4,7 +4,7 @@ import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import * as tf from "@tensorflow/tfjs-core";
-import { BACKENDS, type BackendName } from "./init";
+import { BACKENDS, type BackendName } from "./backends";
 import { shardForward, shardLossAndGrads, type DataParallelShard, type WireTensor } from "./parallel-shared";
 
 export type { DataParallelShard } from "./parallel-shared";

@@ -1,7 +1,7 @@
 // The `dataParallel` shard of `train({ workers })`: every worker thread imports this module (its own build entry,
 // dist/shard.js) and builds a replica of the network whose loss it computes on a slice of each batch.
 import { isMainThread } from "node:worker_threads";
-import type { DataParallelShard } from "@dale/backend";
+import type { DataParallelShard } from "@dale/backend/node";
 import type { ScoreModel } from "@dale/models";
 import { sdeFromJSON, type SDEJSON } from "@dale/sde";
 import type { ModelInit } from "./config";

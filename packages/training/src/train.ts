@@ -5,7 +5,8 @@ import { appendFileSync, existsSync, readFileSync, writeFileSync } from "node:fs
 import { mkdir, rename, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
-import { adam, dataParallel, initBackend, type DataParallel } from "@dale/backend";
+import { adam, initBackend } from "@dale/backend";
+import { dataParallel, type DataParallel } from "@dale/backend/node";
 import { toTensor } from "@dale/data";
 import { DEFAULT_SOLVER, defaultSampler } from "@dale/samplers";
 import { Ema, loadCheckpoint, modelVariables, toDenoiser, type ScoreModel } from "@dale/models";
