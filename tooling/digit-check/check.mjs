@@ -11,7 +11,8 @@ import { createRequire } from "node:module";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { initBackend } from "../../packages/backend/dist/index.js";
-import { decodeNpy, loadDataset } from "../../packages/data/dist/index.js";
+import { decodeNpy } from "../../packages/data/dist/index.js";
+import { loadDataset } from "../../packages/data/dist/node.js";
 import { loadOrTrainClassifier } from "../../packages/metrics/dist/index.js";
 
 // The tfjs-core that @dale/metrics itself imports (one module instance, so its engine holds our tensors).

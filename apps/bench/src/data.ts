@@ -1,5 +1,6 @@
 // Which real images a benchmark dataset trains on and which it is evaluated against.
-import { batches, loadDataset, type Dataset } from "@dale/data";
+import { batches, type Dataset } from "@dale/data";
+import { loadDataset } from "@dale/data/node";
 import { KMNIST_TEST_SUBSET, loadTrainingData } from "@dale/training";
 import type { BenchDataset } from "./plan";
 

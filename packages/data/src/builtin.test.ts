@@ -3,7 +3,7 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { BUILTIN_MNIST_SHA256, builtinMnistPath, loadBuiltinMnist } from "./index";
+import { BUILTIN_MNIST_SHA256, builtinMnistPath, loadBuiltinMnist } from "./node";
 
 describe("built-in MNIST subset", () => {
   it("ships 4000 28x28x1 digits, 400 per class, and matches its recorded sha256", () => {

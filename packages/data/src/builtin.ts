@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { readFileNamed, sha256Of } from "./hash";
-import { gunzipFile } from "./formats";
+import { gunzipFile } from "./gunzip";
 import type { Dataset } from "./types";
 
 /** File name of the shipped subset, in the package's `builtin/` folder. */

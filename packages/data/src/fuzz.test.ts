@@ -8,7 +8,8 @@ import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
-import { CIFAR_RECORD_BYTES, gunzipFile, loadDataset, parseCifarBatch, parseIdxImages, parseIdxLabels, type IdxExpectation } from "./index";
+import { CIFAR_RECORD_BYTES, parseCifarBatch, parseIdxImages, parseIdxLabels, type IdxExpectation } from "./index";
+import { gunzipFile, loadDataset } from "./node";
 
 const SEED = 42;
 const MiB = 2 ** 20;

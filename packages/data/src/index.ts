@@ -1,12 +1,13 @@
+// @dale/data: what bundles for a browser (dataset specs, byte parsers, tensor transforms, batching). Reading and
+// downloading dataset files is @dale/data/node's.
 export type { Dataset, DatasetName, Split } from "./types";
-export { loadDataset, datasetFiles, defaultCacheDir, downloadFile, DATASET_NAMES, DATASET_SPECS, MIRRORS } from "./load";
-export type { DatasetSpec, LoadOptions } from "./load";
-export { KNOWN_FILES, parseSha256Sums, sha256Of } from "./hash";
-export type { KnownFile } from "./hash";
-export { parseIdxImages, parseIdxLabels, parseCifarBatch, gunzipFile, CIFAR_RECORD_BYTES } from "./formats";
-export type { GunzipLimit, IdxExpectation } from "./formats";
+export { datasetFiles, DATASET_NAMES, DATASET_SPECS, MIRRORS } from "./specs";
+export type { DatasetSpec } from "./specs";
+export { KNOWN_FILES, parseSha256Sums } from "./known-files";
+export type { KnownFile } from "./known-files";
+export { parseIdxImages, parseIdxLabels, parseCifarBatch, CIFAR_RECORD_BYTES } from "./formats";
+export type { IdxExpectation } from "./formats";
 export { toTensor, toPositive, fromPositive, randomFlipLeftRight, flipMask } from "./transforms";
 export { batches } from "./batches";
 export type { BatchOptions } from "./batches";
-export { loadBuiltinMnist, builtinMnistPath, BUILTIN_MNIST_FILE, BUILTIN_MNIST_SHA256 } from "./builtin";
 export { encodeNpy, decodeNpy } from "@dale/io";

@@ -7,7 +7,8 @@ import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTar } from "nanotar";
-import { CIFAR_RECORD_BYTES, DATASET_SPECS, loadBuiltinMnist, loadDataset, parseCifarBatch, parseIdxImages, parseIdxLabels, gunzipFile } from "./index";
+import { CIFAR_RECORD_BYTES, DATASET_SPECS, parseCifarBatch, parseIdxImages, parseIdxLabels } from "./index";
+import { gunzipFile, loadBuiltinMnist, loadDataset } from "./node";
 
 // Real-data tests read $DALE_DATA_DIR (CI sets it), else /work/shared/datasets when it exists, else they skip.
 const dataDir = process.env.DALE_DATA_DIR ?? (existsSync("/work/shared/datasets") ? "/work/shared/datasets" : undefined);

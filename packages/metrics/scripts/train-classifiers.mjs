@@ -7,7 +7,7 @@
 // here: the classifier trains on a fixed 8000 of its 10000 images (splitFixed, seed 0) and is scored on the other 2000.
 // Files go to <cache-dir>/<dataset>-v1-seed0-e<epochs>.safetensors (default cache dir: ~/.cache/dale/classifiers).
 import { initBackend } from "@dale/backend";
-import { loadDataset } from "@dale/data";
+import { loadDataset } from "@dale/data/node";
 import { classifierFeatureExtractor, defaultClassifierCacheDir, loadOrTrainClassifier, splitFixed, takeImages } from "../dist/index.js";
 
 const args = process.argv.slice(2);

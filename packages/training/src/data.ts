@@ -1,5 +1,6 @@
 import * as tf from "@tensorflow/tfjs-core";
-import { batches, loadBuiltinMnist, loadDataset, randomFlipLeftRight, toTensor, type Dataset } from "@dale/data";
+import { batches, randomFlipLeftRight, toTensor, type Dataset } from "@dale/data";
+import { loadBuiltinMnist, loadDataset } from "@dale/data/node";
 import type { DatasetChoice, ProcessName, Transform } from "./config";
 
 /** KMNIST's training images are missing from our copy: train on the first this many test images instead. */

@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs-core";
-import { loadBuiltinMnist } from "@dale/data";
+import { loadBuiltinMnist } from "@dale/data/node";
 import { encodeSafetensors } from "@dale/io";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
