@@ -1,3 +1,5 @@
 import { library } from "@dale/tsup-config";
 
-export default library();
+// Two entries: "." (networks, checkpoints over bytes and URLs, fromPretrained: bundles for a browser) and "./node"
+// (checkpoint folders and atomic writes).
+export default library({ entry: ["src/index.ts", "src/node.ts"], splitting: true });

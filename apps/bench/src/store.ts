@@ -3,7 +3,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { decodeNpy, encodeNpy } from "@dale/data";
-import { writeFileAtomic } from "@dale/models";
+import { writeFileAtomic } from "@dale/models/node";
 import type { BenchDataset, BenchProcess, Chunk } from "./plan";
 
 export class BenchStore {

@@ -5,7 +5,7 @@ import { copyFile, mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { initBackend } from "@dale/backend";
 import { fail, userArgv, userPath } from "@dale/cli-kit";
-import { saveCheckpoint } from "@dale/models";
+import { saveCheckpoint } from "@dale/models/node";
 import { Command, Option } from "commander";
 import { acquireRunLock, openCheckpoint, readTrainerManifest } from "@dale/training";
 

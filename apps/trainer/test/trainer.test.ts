@@ -3,7 +3,8 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync,
 import { hostname, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { loadCheckpoint, type ScoreModel } from "@dale/models";
+import type { ScoreModel } from "@dale/models";
+import { loadCheckpoint } from "@dale/models/node";
 import { PNG } from "pngjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decodeNpy } from "@dale/data";

@@ -5,7 +5,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import { afterAll, describe, expect, it } from "vitest";
-import { loadCheckpoint, saveCheckpoint, type CheckpointManifest } from "./checkpoint";
+import type { CheckpointManifest } from "./checkpoint";
+import { loadCheckpoint, saveCheckpoint } from "./checkpoint-folder";
 import { createUNet, unetPresets, unetVariableShapes } from "./unet";
 
 const dirs: string[] = [];

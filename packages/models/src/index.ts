@@ -33,17 +33,35 @@ export {
   type CreateUNetOptions,
 } from "./unet";
 export { Ema } from "./ema";
+// Checkpoints over bytes (folders are @dale/models/node's: saveCheckpoint, loadCheckpoint, folderSource).
 export {
-  saveCheckpoint,
-  loadCheckpoint,
+  readCheckpoint,
+  checkpointFromFiles,
+  parseCheckpointManifest,
+  urlSource,
+  CHECKPOINT_FILES,
   type Checkpoint,
   type CheckpointState,
   type CheckpointManifest,
   type CheckpointFile,
+  type CheckpointFiles,
+  type CheckpointSource,
+  type LoadCheckpointOptions,
   type NamedTensor,
   type OptimizerLike,
 } from "./checkpoint";
-export { writeFileAtomic, syncDir } from "@dale/io/node";
+// A pretrained model in one call.
+export {
+  fromPretrained,
+  toPixels,
+  type PixelTransform,
+  type PretrainedConfig,
+  type PretrainedPipeline,
+  type PretrainedSampleOptions,
+  type PretrainedProgress,
+  type FromPretrainedOptions,
+  type UNetModelConfig,
+} from "./pretrained";
 export {
   encodeSafetensors,
   decodeSafetensors,

@@ -2,7 +2,8 @@ import { randomBytes } from "node:crypto";
 import { existsSync, lstatSync, readdirSync, readlinkSync, rmSync } from "node:fs";
 import { copyFile, mkdir, rename, rm, symlink } from "node:fs/promises";
 import { basename, join, resolve } from "node:path";
-import { saveCheckpoint, syncDir, type CheckpointState } from "@dale/models";
+import type { CheckpointState } from "@dale/models";
+import { saveCheckpoint, syncDir } from "@dale/models/node";
 
 /**
  * The run folder's checkpoint, kept as one complete checkpoint at all times:

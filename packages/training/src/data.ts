@@ -1,6 +1,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { batches, randomFlipLeftRight, toTensor, type Dataset } from "@dale/data";
 import { loadBuiltinMnist, loadDataset } from "@dale/data/node";
+import { toPixels } from "@dale/models";
 import type { DatasetChoice, ProcessName, Transform } from "./config";
 
 /** KMNIST's training images are missing from our copy: train on the first this many test images instead. */
@@ -45,16 +46,9 @@ export function forward(x: tf.Tensor, transform: Transform): tf.Tensor {
   return tf.tidy(() => (transform.kind === "positive" ? tf.add(x, transform.shift) : tf.sub(tf.mul(x, 2), 1)));
 }
 
-/**
- * The SDE's data space -> [0, 1] pixels, clipped. NaN stays NaN: tfjs' wasm backend clips NaN to the lower bound,
- * which would turn a diverged sampler's output into black images that nothing downstream could tell from real ones.
- */
+/** The SDE's data space -> [0, 1] pixels, clipped, NaN kept: `toPixels` of @dale/models (what `fromPretrained` samples with). */
 export function inverse(x: tf.Tensor, transform: Transform): tf.Tensor {
-  return tf.tidy(() => {
-    const clipped =
-      transform.kind === "positive" ? tf.sub(tf.clipByValue(x, transform.shift, transform.shift + 1), transform.shift) : tf.clipByValue(tf.div(tf.add(x, 1), 2), 0, 1);
-    return tf.where(tf.isNaN(x), x, clipped);
-  });
+  return toPixels(x, transform);
 }
 
 /**

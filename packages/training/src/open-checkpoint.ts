@@ -1,7 +1,8 @@
 // Opening a trained checkpoint for sampling (dale-sample, dale-export and the benchmark use it).
 import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { loadCheckpoint, toDenoiser, type Ema, type ScoreModel } from "@dale/models";
+import { toDenoiser, type Ema, type ScoreModel } from "@dale/models";
+import { loadCheckpoint } from "@dale/models/node";
 import type { SamplerName, SamplerSchedule } from "@dale/samplers";
 import { sdeFromJSON, type AnySDE, type ScoreFn, type SDEJSON } from "@dale/sde";
 import { extraSchema, formatZodError, type TrainerExtra } from "./config";

@@ -9,7 +9,8 @@ import { adam, initBackend } from "@dale/backend";
 import { dataParallel, type DataParallel } from "@dale/backend/node";
 import { toTensor } from "@dale/data";
 import { DEFAULT_SOLVER, defaultSampler } from "@dale/samplers";
-import { Ema, loadCheckpoint, modelVariables, toDenoiser, type ScoreModel } from "@dale/models";
+import { Ema, modelVariables, toDenoiser, type ScoreModel } from "@dale/models";
+import { loadCheckpoint } from "@dale/models/node";
 import { fitPrior, gbm, geometricSchedule, noiseCoordinates, normalArray, sdeFromJSON, veSDE, vpSDE, type AnySDE, type SDEJSON } from "@dale/sde";
 import { CheckpointStore } from "./checkpoint-store";
 import {
