@@ -79,6 +79,33 @@ function inNode(): boolean {
  * Imports an optional peer package in Node. The name is a variable so that a browser bundler leaves the import alone
  * (these packages are Node's: native bindings, Dawn), instead of failing when they are not installed.
  */
+/**
+ * Where the Vulkan loader `libvulkan.so.1` is on Linux (the folders of LD_LIBRARY_PATH, then the usual library
+ * folders), or null when there is none and VK_ICD_FILENAMES is unset. Elsewhere (macOS, Windows), and when
+ * VK_ICD_FILENAMES names a driver, Dawn needs no such file: "".
+ */
+export async function vulkanLoaderPath(): Promise<string | null> {
+  const env = globalThis.process?.env ?? {};
+  if (globalThis.process?.platform !== "linux" || (env.VK_ICD_FILENAMES ?? "") !== "") return "";
+  const { existsSync } = (await importOptional("node:fs")) as { existsSync: (p: string) => boolean };
+  const dirs = [
+    ...(env.LD_LIBRARY_PATH ?? "").split(":").filter((d) => d !== ""),
+    "/usr/lib/x86_64-linux-gnu",
+    "/usr/lib/aarch64-linux-gnu",
+    "/lib/x86_64-linux-gnu",
+    "/lib/aarch64-linux-gnu",
+    "/usr/lib64",
+    "/lib64",
+    "/usr/lib",
+    "/usr/local/lib",
+  ];
+  for (const dir of dirs) {
+    const path = `${dir}/libvulkan.so.1`;
+    if (existsSync(path)) return path;
+  }
+  return null;
+}
+
 async function importOptional(pkg: string): Promise<unknown> {
   return import(/* @vite-ignore */ pkg);
 }
@@ -98,7 +125,8 @@ async function tryBackend(name: BackendName, options: InitBackendOptions): Promi
         break;
       }
       case "webgpu": {
-        const reason = await prepareWebGPU();
+        const asked = globalThis.process?.env?.DALE_BACKEND === "webgpu" || options.prefer === "webgpu";
+        const reason = await prepareWebGPU(asked);
         if (reason !== null) return reason;
         break;
       }
@@ -144,9 +172,14 @@ function report(choice: BackendChoice, verbose?: boolean): BackendChoice {
  * like `@tensorflow/tfjs-backend-webgpu`). Registers Dale's convolution-gradient kernels for it. Returns why it
  * cannot, or null.
  */
-async function prepareWebGPU(): Promise<string | null> {
+async function prepareWebGPU(asked: boolean): Promise<string | null> {
   const g = globalThis as { navigator?: { gpu?: GPULike } };
   if (!g.navigator?.gpu && inNode()) {
+    // Without a Vulkan loader, Dawn on Linux can offer no hardware adapter, and loading it prints a three-line warning
+    // on every run; it is loaded anyway when WebGPU is asked for (DALE_BACKEND=webgpu, prefer, or VK_ICD_FILENAMES).
+    if (!asked && (await vulkanLoaderPath()) === null) {
+      return "no Vulkan loader (libvulkan.so.1) on this Linux machine, so Dawn has no GPU adapter to offer; DALE_BACKEND=webgpu tries it anyway";
+    }
     try {
       const dawn = (await importOptional("webgpu")) as { create: (o: string[]) => GPULike; globals: object };
       Object.assign(globalThis, dawn.globals);
