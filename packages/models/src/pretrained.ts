@@ -6,7 +6,7 @@ import {
   defaultSampler,
   isSamplerName,
   isSolver,
-  runSampler,
+  sampleBatches,
   samplerNfe,
   SAMPLER_NAMES,
   stepsForNfe,
@@ -287,31 +287,22 @@ function pipeline(model: UNet, manifest: CheckpointManifest, facts: ReturnType<t
       if (steps < 1) throw new Error(`${fn}: nfe ${options.nfe} is too small for ${sampler}: one step takes ${samplerNfe(sampler, { steps: 1 })}.`);
     }
     const schedule: SamplerSchedule = { ...(options.schedule ?? {}), steps };
-    const totalNfe = samplerNfe(sampler, schedule);
     const parts: tf.Tensor[] = [];
     try {
-      for (let start = 0, b = 0; start < n; start += batch, b++) {
-        signal?.throwIfAborted();
-        const m = Math.min(batch, n - start);
-        // The seeds of sampleImages (@dale/training): batch b draws the prior with (seed, 2b) and the noise with (seed, 2b + 1).
-        const priorSeed = (seed * 1_000_003 + 2 * b) | 0;
-        const noiseSeed = (seed * 1_000_003 + 2 * b + 1) | 0;
-        const xT = sde.prior.sample([m, ...shape], priorSeed);
-        let x0: tf.Tensor;
-        try {
-          x0 = await runSampler(sampler, {
-            score,
-            ...(denoiser ? { denoiser } : {}),
-            sde,
-            xT,
-            schedule,
-            seed: noiseSeed,
-            ...(signal ? { signal } : {}),
-            ...(onProgress ? { onEvaluation: ({ nfe }: { nfe: number }) => onProgress({ nfe, totalNfe, done: start, batchSize: m, total: n }) } : {}),
-          });
-        } finally {
-          xT.dispose();
-        }
+      // The batches and seeds of sampleImages (@dale/training): one shared loop, so both give the same pixels.
+      const batches = sampleBatches(sampler, {
+        score,
+        ...(denoiser ? { denoiser } : {}),
+        sde,
+        schedule,
+        shape,
+        n,
+        batch,
+        seed,
+        ...(signal ? { signal } : {}),
+        ...(onProgress ? { onEvaluation: onProgress } : {}),
+      });
+      for await (const { x0 } of batches) {
         parts.push(toPixels(x0, transform));
         x0.dispose();
       }

@@ -72,3 +72,4 @@ export {
   type SamplerEntry,
 } from "./sampler-catalogue";
 export { runSampler, type RunSamplerOptions, type SamplerProgress } from "./run-sampler";
+export { sampleBatches, type BatchProgress, type SampleBatchesOptions } from "./sample-batches";

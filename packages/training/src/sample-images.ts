@@ -1,7 +1,6 @@
-// Sampling images from a trained model: batches, seeds and the inverse pixel transform around `runSampler` of
-// @dale/samplers, whose catalogue (names, process family, NFE per step) every app imports.
-import type * as tf from "@tensorflow/tfjs-core";
-import { checkSampler, runSampler, samplerNfe, type Denoiser, type SamplerName, type SamplerSchedule } from "@dale/samplers";
+// Sampling images from a trained model: the inverse pixel transform around `sampleBatches` of @dale/samplers (batches
+// and their seeds), whose catalogue (names, process family, NFE per step) every app imports.
+import { checkSampler, sampleBatches, type Denoiser, type SamplerName, type SamplerSchedule } from "@dale/samplers";
 import type { AnySDE, ScoreFn } from "@dale/sde";
 import type { Transform } from "./config";
 import { inverse } from "./data";
@@ -28,29 +27,21 @@ export async function sampleImages(options: {
   onEvaluation?: (progress: { nfe: number; totalNfe: number; done: number; batchSize: number; total: number }) => void;
 }): Promise<Float32Array> {
   const { score, sde, sampler, schedule, transform, shape, n, batch, seed } = options;
-  const totalNfe = samplerNfe(sampler, schedule);
   checkSampler(sampler, sde);
   const size = shape[0] * shape[1] * shape[2];
   const out = new Float32Array(n * size);
-  for (let start = 0, b = 0; start < n; start += batch, b++) {
-    const m = Math.min(batch, n - start);
-    const priorSeed = (seed * 1_000_003 + 2 * b) | 0;
-    const noiseSeed = (seed * 1_000_003 + 2 * b + 1) | 0;
-    const xT = sde.prior.sample([m, ...shape], priorSeed);
-    let x0: tf.Tensor;
-    try {
-      x0 = await runSampler(sampler, {
-        score,
-        ...(options.denoiser ? { denoiser: options.denoiser } : {}),
-        sde,
-        xT,
-        schedule,
-        seed: noiseSeed,
-        ...(options.onEvaluation ? { onEvaluation: ({ nfe }: { nfe: number }) => options.onEvaluation?.({ nfe, totalNfe, done: start, batchSize: m, total: n }) } : {}),
-      });
-    } finally {
-      xT.dispose();
-    }
+  const batches = sampleBatches(sampler, {
+    score,
+    ...(options.denoiser ? { denoiser: options.denoiser } : {}),
+    sde,
+    schedule,
+    shape,
+    n,
+    batch,
+    seed,
+    ...(options.onEvaluation ? { onEvaluation: options.onEvaluation } : {}),
+  });
+  for await (const { x0, start, size: m } of batches) {
     const pixels = inverse(x0, transform);
     x0.dispose();
     out.set(await pixels.data(), start * size);
