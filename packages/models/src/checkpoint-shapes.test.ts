@@ -37,17 +37,23 @@ describe("unetVariableShapes", () => {
   });
 });
 
+/** A tiny U-Net's checkpoint whose stored config `edit` changes afterwards (the weights stay as saved). */
+async function savedWithConfig(edit: (config: Record<string, unknown>) => void): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), "dale-shapes-"));
+  dirs.push(dir);
+  const model = createUNet(unetPresets.tiny, { seed: 1 });
+  await saveCheckpoint(dir, { model, step: 3 });
+  model.dispose();
+  const manifestPath = join(dir, "checkpoint.json");
+  const manifest = JSON.parse(await readFile(manifestPath, "utf8")) as CheckpointManifest;
+  edit(manifest.config as unknown as Record<string, unknown>);
+  await writeFile(manifestPath, JSON.stringify(manifest));
+  return dir;
+}
+
 describe("loadCheckpoint, shapes before allocation", () => {
   it("refuses a config edited to ch 512 by its tensor headers, before building the network", async () => {
-    const dir = await mkdtemp(join(tmpdir(), "dale-shapes-"));
-    dirs.push(dir);
-    const model = createUNet(unetPresets.tiny, { seed: 1 });
-    await saveCheckpoint(dir, { model, step: 3 });
-    model.dispose();
-    const manifestPath = join(dir, "checkpoint.json");
-    const manifest = JSON.parse(await readFile(manifestPath, "utf8")) as CheckpointManifest;
-    (manifest.config as { ch: number }).ch = 512;
-    await writeFile(manifestPath, JSON.stringify(manifest));
+    const dir = await savedWithConfig((config) => (config.ch = 512));
     const before = tf.memory().numTensors;
     const bytes = tf.memory().numBytes;
     const t0 = performance.now();
@@ -58,15 +64,7 @@ describe("loadCheckpoint, shapes before allocation", () => {
   });
 
   it("names the manifest when its config is not a U-Net config at all", async () => {
-    const dir = await mkdtemp(join(tmpdir(), "dale-shapes-"));
-    dirs.push(dir);
-    const model = createUNet(unetPresets.tiny, { seed: 1 });
-    await saveCheckpoint(dir, { model, step: 3 });
-    model.dispose();
-    const manifestPath = join(dir, "checkpoint.json");
-    const manifest = JSON.parse(await readFile(manifestPath, "utf8")) as CheckpointManifest;
-    (manifest.config as { chMult: unknown }).chMult = "wide";
-    await writeFile(manifestPath, JSON.stringify(manifest));
+    const dir = await savedWithConfig((config) => (config.chMult = "wide"));
     await expect(loadCheckpoint(dir)).rejects.toThrow(/loadCheckpoint: .*checkpoint\.json: its model config is not a valid U-Net config/);
   });
 });
