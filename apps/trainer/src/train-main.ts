@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { fail, int, num, oneOf, renderPng, userPath } from "@dale/cli-kit";
 import { DATASETS, NonFiniteLossError, PRESET_NAMES, PROCESSES, readLossCsv, train, type TrainOptions } from "@dale/training";
 import cliProgress from "cli-progress";
-import { Command } from "commander";
+import { Command, InvalidArgumentError } from "commander";
 import { lossSpec } from "./chart";
 
 /** Exit code of a run stopped by a non-finite loss. */
@@ -29,6 +29,7 @@ function command(): Command {
     .option("--steps <n>", "train until this step", int("--steps", 1), 1000)
     .option("--batch <n>", "batch size", int("--batch", 1, 65536), 32)
     .option("--lr <rate>", "Adam learning rate", num("--lr", (v) => v > 0, "a positive number"), 2e-4)
+    .option("--lr-decay <start:end[:final]>", "decay the learning rate linearly from step start to step end, down to final (default 0) times --lr; none: a constant rate. May be set on resume", lrDecay)
     .option("--ema <decay>", "EMA decay of the weights used for sampling", num("--ema", (v) => v >= 0 && v < 1, "in [0, 1)"), 0.999)
     .option("--seed <n>", "seed of the initial weights, the batch order and every random draw", int("--seed", 0, 2 ** 31 - 1), 0)
     .option("--out <dir>", "output folder", "out/train")
@@ -39,6 +40,21 @@ function command(): Command {
     .option("--sample-steps <n>", "sampler steps for the grids (default 100; 18 Heun steps, NFE 35, with --recipe edm)", int("--sample-steps", 1, 100000))
     .option("--log-every <steps>", "one log line every this many steps when stderr is not a terminal", int("--log-every", 1), 50)
     .option("--workers <n>", "worker threads that each compute a slice of every batch (data parallelism; presets only); 0: the main thread alone", int("--workers", 0, 256), 0);
+}
+
+/**
+ * --lr-decay's value: `start:end[:final]` (steps, and a fraction of --lr in [0, 1]), or `none` (kept as the string:
+ * commander would turn a parsed null into `true`).
+ */
+function lrDecay(value: string): { start: number; end: number; final: number } | "none" {
+  if (value === "none") return "none";
+  const parts = value.split(":");
+  const [start, end, final] = [Number(parts[0]), Number(parts[1]), parts.length > 2 ? Number(parts[2]) : 0];
+  const steps = (v: number) => parts[0] !== "" && Number.isInteger(v) && v >= 0;
+  if ((parts.length !== 2 && parts.length !== 3) || !steps(start) || !steps(end) || !(final >= 0 && final <= 1) || !(end > start)) {
+    throw new InvalidArgumentError(`--lr-decay: expected start:end[:final] with whole steps start < end and final in [0, 1] (e.g. 6000:12000:0.05), or none; got "${value}".`);
+  }
+  return { start, end, final };
 }
 
 interface RawOptions {
@@ -56,6 +72,7 @@ interface RawOptions {
   steps: number;
   batch: number;
   lr: number;
+  lrDecay?: { start: number; end: number; final: number } | "none";
   ema: number;
   seed: number;
   out: string;
@@ -81,8 +98,9 @@ function flag(key: string): string {
 function optionsFrom(raw: RawOptions, given: (name: string) => boolean): TrainOptions {
   if (raw.gbmSigmaMin !== undefined && raw.gbmSigmaMax === undefined) throw new Error("--gbm-sigma-min needs --gbm-sigma-max.");
   const options: Record<string, unknown> = { out: userPath(raw.out), resume: raw.resume, steps: raw.steps };
-  const plain = ["dataset", "process", "model", "trainImages", "weighting", "modelInput", "recipe", "batch", "lr", "ema", "seed", "checkpointEvery", "sampleEvery", "sampleCount", "sampleSteps", "logEvery", "workers"] as const;
+  const plain = ["dataset", "process", "model", "trainImages", "weighting", "modelInput", "recipe", "batch", "lr", "lrDecay", "ema", "seed", "checkpointEvery", "sampleEvery", "sampleCount", "sampleSteps", "logEvery", "workers"] as const;
   for (const key of plain) if (given(key)) options[key] = raw[key];
+  if (options.lrDecay === "none") options.lrDecay = null;
   if (given("dataDir") && raw.dataDir !== undefined) options.dataDir = userPath(raw.dataDir);
   if (given("modelModule") && raw.modelModule !== undefined) options.modelModule = userPath(raw.modelModule);
   if (raw.gbmSigmaMax !== undefined) options.gbmSigma = { min: raw.gbmSigmaMin ?? 0.01, max: raw.gbmSigmaMax };

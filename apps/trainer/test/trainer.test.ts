@@ -441,6 +441,25 @@ describe("--train-images", () => {
   });
 });
 
+describe("dale-train --lr-decay", () => {
+  it("is stored in the checkpoint, may be set on resume, and a malformed value is refused before anything is read", async () => {
+    const out = join(tmp, "lr-decay");
+    const first = await run(TRAIN, ["--out", out, ...COMMON, "--steps", "2", "--sample-count", "0", "--lr-decay", "1:10:0.5"]);
+    expect(first.code).toBe(0);
+    const config = () => (JSON.parse(readFileSync(join(out, "checkpoint", "checkpoint.json"), "utf8")) as { extra: { config: { lrDecay: unknown } } }).extra.config;
+    expect(config().lrDecay).toEqual({ start: 1, end: 10, final: 0.5 });
+    const resumed = await run(TRAIN, ["--out", out, ...COMMON, "--steps", "3", "--sample-count", "0", "--resume", "--lr-decay", "none"]);
+    expect(resumed.code).toBe(0);
+    expect(config().lrDecay).toBeNull();
+    for (const value of ["5:3", "1:2:1.5", "a:4", "7"]) {
+      const bad = await run(TRAIN, ["--out", join(tmp, "lr-decay-bad"), "--lr-decay", value]);
+      expect(bad.code).toBe(1);
+      expect(bad.stderr).toContain(`--lr-decay: expected start:end[:final] with whole steps start < end and final in [0, 1] (e.g. 6000:12000:0.05), or none; got "${value}".`);
+    }
+    expect(existsSync(join(tmp, "lr-decay-bad"))).toBe(false);
+  });
+});
+
 describe("dale-train --recipe edm and dale-sample's solvers", () => {
   it("trains a preconditioned log-space denoiser, stores its constants, samples with Heun at NFE 35 by default", async () => {
     const out = join(tmp, "edm");

@@ -53,6 +53,40 @@ describe("adam", () => {
     expect(tf.memory().numTensors).toBe(start);
   });
 
+  it("setLearningRate scales the next update and keeps the moments", () => {
+    const start = tf.memory().numTensors;
+    const x = tf.tensor2d([[1, 2], [3, -1], [0.5, 0.25]]);
+    const make = () => [tf.tidy(() => tf.variable(tf.tensor1d([0.3, -0.7])))];
+    const loss = (w: tf.Variable[]) => () => tf.mean(tf.square(tf.sub(tf.matMul(x, tf.reshape(w[0] as tf.Variable, [2, 1])), 1))) as tf.Scalar;
+    const a = make();
+    const b = make();
+    const oa = adam(0.05);
+    const ob = adam(0.05);
+    for (let i = 0; i < 3; i++) {
+      oa.minimize(loss(a), false, a);
+      ob.minimize(loss(b), false, b);
+    }
+    const before = Array.from((a[0] as tf.Variable).dataSync());
+    oa.setLearningRate(0.01);
+    expect(oa.learningRate).toBe(0.01);
+    oa.minimize(loss(a), false, a);
+    ob.minimize(loss(b), false, b);
+    const da = Array.from((a[0] as tf.Variable).dataSync()).map((v, i) => v - (before[i] as number));
+    const db = Array.from((b[0] as tf.Variable).dataSync()).map((v, i) => v - (before[i] as number));
+    // Same state, same gradient: the update at lr 0.01 is a fifth of the one at lr 0.05.
+    da.forEach((d, i) => expect(d).toBeCloseTo((db[i] as number) / 5, 6));
+    expect(Math.abs(db[0] as number)).toBeGreaterThan(1e-3);
+    oa.setLearningRate(0);
+    const frozen = Array.from((a[0] as tf.Variable).dataSync());
+    oa.minimize(loss(a), false, a);
+    expect(Array.from((a[0] as tf.Variable).dataSync())).toEqual(frozen);
+    expect(() => oa.setLearningRate(Number.NaN)).toThrow(/adam\.setLearningRate: learningRate must be a finite number >= 0, got NaN/);
+    oa.dispose();
+    ob.dispose();
+    tf.dispose([...a, ...b, x]);
+    expect(tf.memory().numTensors).toBe(start);
+  });
+
   it("rejects bad hyperparameters by name", () => {
     expect(() => adam(0)).toThrow(/learningRate must be in/);
     expect(() => adam(1e-3, 1)).toThrow(/beta1 must be in \[0, 1\)/);

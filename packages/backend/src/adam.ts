@@ -30,8 +30,10 @@ export class Adam extends tf.Optimizer {
   private acc2: tf.Variable | null = null;
   private readonly moments = new Map<string, { m: tf.Variable; v: tf.Variable }>();
 
+  private lr: number;
+
   constructor(
-    readonly learningRate = 1e-3,
+    learningRate = 1e-3,
     readonly beta1 = 0.9,
     readonly beta2 = 0.999,
     readonly epsilon = 1e-7,
@@ -46,6 +48,29 @@ export class Adam extends tf.Optimizer {
       if (!(value >= lo && value < hi) || (name === "learningRate" && value === 0)) {
         throw new Error(`adam: ${name} must be in [${lo}, ${hi}), got ${value}.`);
       }
+    }
+    this.lr = learningRate;
+  }
+
+  /** The step size of the next update. */
+  get learningRate(): number {
+    return this.lr;
+  }
+
+  /**
+   * Sets the step size from the next update on (a schedule calls it before each update; 0 is allowed, as at the end of
+   * a linear decay); the moments are kept. A
+   * value equal to the current one costs nothing.
+   */
+  setLearningRate(learningRate: number): void {
+    if (!(learningRate >= 0 && Number.isFinite(learningRate))) {
+      throw new Error(`adam.setLearningRate: learningRate must be a finite number >= 0, got ${learningRate}.`);
+    }
+    if (learningRate === this.lr) return;
+    this.lr = learningRate;
+    if (this.constants !== null) {
+      this.constants.lr.dispose();
+      this.constants.lr = tf.keep(tf.scalar(learningRate));
     }
   }
 
@@ -82,7 +107,7 @@ export class Adam extends tf.Optimizer {
   private ensureConstants() {
     if (this.constants === null) {
       this.constants = tf.tidy(() => ({
-        lr: tf.keep(tf.scalar(this.learningRate)),
+        lr: tf.keep(tf.scalar(this.lr)),
         b1: tf.keep(tf.scalar(this.beta1)),
         nb1: tf.keep(tf.scalar(1 - this.beta1)),
         b2: tf.keep(tf.scalar(this.beta2)),

@@ -49,6 +49,16 @@ const trainConfigFields = z
     steps: posInt,
     batch: posInt,
     lr: z.number().positive().finite(),
+    /**
+     * A linear learning-rate decay; null keeps `lr` constant. The rate is `lr` up to step `start`, falls linearly to
+     * `lr * final` at step `end`, and stays there ({@link learningRateAt}). It may be set or changed on resume: decaying
+     * a run whose loss has flattened is what it is for.
+     */
+    lrDecay: z
+      .object({ start: nonNegInt, end: posInt, final: z.number().min(0).max(1) })
+      .strict()
+      .nullable()
+      .default(null),
     ema: z.number().min(0).lt(1),
     seed: nonNegInt.max(2 ** 31 - 1),
     checkpointEvery: nonNegInt,
@@ -68,6 +78,7 @@ export const trainConfigSchema = trainConfigFields
     message: "--gbm-sigma-max, --weighting and --model-input log apply to --process gbm",
   })
   .refine((c) => c.modelInput === "x" || c.modelModule === null, { message: "--model-input shapes a --model preset; a --model-module network sees what it chooses" })
+  .refine((c) => c.lrDecay === null || c.lrDecay.end > c.lrDecay.start, { message: "--lr-decay: its end step must be after its start step" })
   .refine((c) => c.gbmSigma === null || c.gbmSigma.max > c.gbmSigma.min, { message: "--gbm-sigma-max must exceed --gbm-sigma-min" })
   .refine((c) => c.recipe === "reference" || (c.weighting === "reference" && c.modelInput === "x"), {
     message: "--recipe edm sets its own weighting and network input; leave out --weighting and --model-input",
@@ -95,7 +106,7 @@ export const trainOptionsSchema = trainConfigFields
 export type TrainOptions = z.input<typeof trainOptionsSchema>;
 
 /** The fields that may change on resume; every other one is part of the run's identity. */
-export const MUTABLE_ON_RESUME = ["steps", "dataDir", "checkpointEvery", "sampleEvery", "sampleCount", "sampleSteps", "logEvery", "workers"] as const;
+export const MUTABLE_ON_RESUME = ["steps", "lrDecay", "dataDir", "checkpointEvery", "sampleEvery", "sampleCount", "sampleSteps", "logEvery", "workers"] as const;
 
 /**
  * The settings of one call rather than of the run: on resume they are what the call gives, else their defaults, never
@@ -104,6 +115,16 @@ export const MUTABLE_ON_RESUME = ["steps", "dataDir", "checkpointEvery", "sample
  * reads (`dataDir`, a path on the machine that wrote it).
  */
 export const NOT_INHERITED_ON_RESUME = ["dataDir", "sampleEvery", "sampleCount", "sampleSteps", "workers"] as const;
+
+/**
+ * The learning rate of the update at `step` (1-based): `lr` up to `decay.start`, then linear down to `lr * decay.final`
+ * at `decay.end`, then constant. A pure function of the configuration and the step, so a resumed run is unchanged.
+ */
+export function learningRateAt(lr: number, decay: TrainConfig["lrDecay"], step: number): number {
+  if (decay === null || step <= decay.start) return lr;
+  if (step >= decay.end) return lr * decay.final;
+  return lr * (1 - ((1 - decay.final) * (step - decay.start)) / (decay.end - decay.start));
+}
 
 /** The values of the fields a fresh run leaves out (`model` is "tiny" unless `modelModule` is given). */
 export const TRAIN_DEFAULTS = {
@@ -115,6 +136,7 @@ export const TRAIN_DEFAULTS = {
   steps: 1000,
   batch: 32,
   lr: 2e-4,
+  lrDecay: null,
   ema: 0.999,
   seed: 0,
   checkpointEvery: 500,

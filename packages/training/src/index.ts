@@ -17,6 +17,7 @@ export {
   DATASETS,
   PROCESSES,
   TRAIN_DEFAULTS,
+  learningRateAt,
   MUTABLE_ON_RESUME,
   NOT_INHERITED_ON_RESUME,
   trainConfigSchema,

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import { afterAll, describe, expect, it } from "vitest";
 import { openCheckpoint } from "./open-checkpoint";
+import { learningRateAt } from "./config";
 import { NonFiniteLossError, readLossCsv, train, type TrainStep } from "./train";
 
 const tmp = mkdtempSync(join(tmpdir(), "dale-training-"));
@@ -42,6 +43,29 @@ describe("train", () => {
     await expect(train({ out, resume: true, steps: 6, seed: 4 })).rejects.toThrow(/^seed 4 differs from the checkpoint's 0; a resumed run keeps its settings\.$/);
     await expect(train({ out, resume: true, steps: 6, lr: 1 }, { optionName: (k) => `--${k}` })).rejects.toThrow(/^--lr 1 differs/);
     await expect(train({ out, steps: 6 })).rejects.toThrow(/already holds a checkpoint; pass resume to continue it/);
+  });
+
+  it("decays the learning rate on a schedule that may be set on resume and is stored", async () => {
+    expect(learningRateAt(1e-3, null, 10)).toBe(1e-3);
+    const decay = { start: 100, end: 300, final: 0.1 };
+    expect(learningRateAt(1e-3, decay, 100)).toBe(1e-3);
+    expect(learningRateAt(1e-3, decay, 200)).toBeCloseTo(0.55e-3, 15);
+    expect(learningRateAt(1e-3, decay, 300)).toBeCloseTo(1e-4, 15);
+    expect(learningRateAt(1e-3, decay, 10_000)).toBeCloseTo(1e-4, 15);
+    // A decay to 0 from step 2 on: step 2 and after change nothing, so the weights after step 3 equal those after step 1.
+    const out = join(tmp, "decay");
+    await train({ ...tiny, out, steps: 1, checkpointEvery: 1 });
+    const first = await openCheckpoint(join(out, "checkpoint"));
+    const w1 = first.model.variables.map((v) => Array.from(v.dataSync()));
+    first.dispose();
+    const result = await train({ out, resume: true, steps: 3, sampleCount: 0, lrDecay: { start: 1, end: 2, final: 0 } });
+    expect(result.config.lrDecay).toEqual({ start: 1, end: 2, final: 0 });
+    const last = await openCheckpoint(join(out, "checkpoint"));
+    expect(last.model.variables.map((v) => Array.from(v.dataSync()))).toEqual(w1);
+    last.dispose();
+    // Inherited on a later resume; refused when its end is not after its start.
+    expect((await train({ out, resume: true, steps: 4, sampleCount: 0 })).config.lrDecay).toEqual({ start: 1, end: 2, final: 0 });
+    await expect(train({ out, resume: true, steps: 5, lrDecay: { start: 3, end: 3, final: 0 } })).rejects.toThrow(/its end step must be after its start step/);
   });
 
   it("validates its options with one schema, naming the field", async () => {

@@ -16,6 +16,7 @@ import { CheckpointStore } from "./checkpoint-store";
 import {
   extraSchema,
   formatZodError,
+  learningRateAt,
   MUTABLE_ON_RESUME,
   NOT_INHERITED_ON_RESUME,
   TRAIN_DEFAULTS,
@@ -407,6 +408,7 @@ async function run(given: Given, hooks: TrainHooks, out: string, name: (key: str
             (lastCheckpoint ? `The last good checkpoint is ${lastCheckpoint.path} at step ${lastCheckpoint.step}.` : "No checkpoint was written yet."),
         );
       }
+      optimizer.setLearningRate(learningRateAt(config.lr, config.lrDecay, step));
       optimizer.applyGradients(grads);
       tf.dispose(Object.values(grads));
       ema.update();
