@@ -76,12 +76,27 @@ describe("fromPretrained", () => {
       expect(pipe.denoiser).toBeTypeOf("function");
       const loaded = tf.memory().numTensors;
       const progress: number[] = [];
-      const images = await pipe.sample({ n: 2, seed: 3, nfe: 5, onProgress: (p) => progress.push(p.nfe) });
+      const views: { x: number[]; denoised: number[] }[] = [];
+      const images = await pipe.sample({
+        n: 2,
+        seed: 3,
+        nfe: 5,
+        onProgress: (p) => {
+          progress.push(p.nfe);
+          const [x, d] = [p.x(), p.denoised?.()];
+          expect(x.shape).toEqual([2, 28, 28, 1]);
+          views.push({ x: Array.from(x.dataSync()), denoised: d ? Array.from(d.dataSync()) : [] });
+          tf.dispose([x, ...(d ? [d] : [])]);
+        },
+      });
       expect(images.shape).toEqual([2, 28, 28, 1]);
       expect(images.dtype).toBe("float32");
       const values = await images.data();
       expect(values.every((v) => v >= 0 && v <= 1)).toBe(true);
       expect(progress).toEqual([1, 2, 3, 4, 5]); // heun: nfe 5 -> 3 steps, 2 * 3 - 1 evaluations
+      // The views are images in [0, 1]; the last evaluation's estimate is the result (Heun's last step is Euler into 0).
+      expect(views.every((v) => v.x.every((p) => p >= 0 && p <= 1) && v.denoised.length === 2 * 784)).toBe(true);
+      expect(views.at(-1)?.denoised).toEqual(Array.from(values));
       images.dispose();
       expect(tf.memory().numTensors).toBe(loaded);
     } finally {

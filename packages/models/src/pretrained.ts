@@ -7,6 +7,7 @@ import {
   isSamplerName,
   isSolver,
   sampleBatches,
+  type BatchProgress,
   samplerNfe,
   SAMPLER_NAMES,
   stepsForNfe,
@@ -90,6 +91,14 @@ export interface PretrainedProgress {
   batchSize: number;
   /** Images asked for. */
   total: number;
+  /**
+   * The current batch's state x_t as images: the process's state mapped through the inverse pixel transform and clipped
+   * to [0, 1], `[batchSize, height, width, channels]`. A new tensor that the caller disposes; call it inside the
+   * callback (nothing is computed otherwise). A page that redraws a grid after every evaluation watches x_t evolve.
+   */
+  x: () => tf.Tensor4D;
+  /** The network's current estimate of x_0 as images, the same way (solvers only; the reference samplers hold none). */
+  denoised?: () => tf.Tensor4D;
 }
 
 /** Options of {@link PretrainedPipeline.sample}. */
@@ -300,7 +309,30 @@ function pipeline(model: UNet, manifest: CheckpointManifest, facts: ReturnType<t
         batch,
         seed,
         ...(signal ? { signal } : {}),
-        ...(onProgress ? { onEvaluation: onProgress } : {}),
+        ...(onProgress
+          ? {
+              onEvaluation: (p: BatchProgress) => {
+                // The callback runs inside the sampler's tf.tidy: keep the images, and free the state view here.
+                const images = (view: () => tf.Tensor) => () => {
+                  const state = view();
+                  try {
+                    return tf.keep(toPixels(state, transform)) as tf.Tensor4D;
+                  } finally {
+                    state.dispose();
+                  }
+                };
+                onProgress({
+                  nfe: p.nfe,
+                  totalNfe: p.totalNfe,
+                  done: p.done,
+                  batchSize: p.batchSize,
+                  total: p.total,
+                  x: images(p.x),
+                  ...(p.denoised ? { denoised: images(p.denoised) } : {}),
+                });
+              },
+            }
+          : {}),
       });
       for await (const { x0 } of batches) {
         parts.push(toPixels(x0, transform));

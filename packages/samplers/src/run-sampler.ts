@@ -1,5 +1,5 @@
-import type * as tf from "@tensorflow/tfjs-core";
-import { assertOneOf, type AnySDE, type GBM, type ScoreFn, type VESDE, type VPSDE } from "@dale/sde";
+import * as tf from "@tensorflow/tfjs-core";
+import { assertOneOf, noiseCoordinates, type AnySDE, type GBM, type ScoreFn, type VESDE, type VPSDE } from "@dale/sde";
 import { daleLangevin } from "./dale-langevin";
 import { eulerMaruyama } from "./euler-maruyama";
 import type { GBMSamplerOptions } from "./gbm-options";
@@ -18,6 +18,19 @@ export interface SamplerProgress {
   nfe: number;
   /** Network evaluations of the whole run: `samplerNfe(name, schedule)`. */
   totalNfe: number;
+  /**
+   * The state at this point of the run, x_t in the process's ambient space (for the solvers, `toX(y, t(sigma))` of the
+   * state y at which the network was just evaluated; for the reference samplers, the state after the update). A new
+   * tensor that the caller disposes (kept out of the sampler's `tf.tidy` scopes); call it inside the callback. Nothing
+   * is computed unless it is called.
+   */
+  x: () => tf.Tensor;
+  /**
+   * The network's current estimate of x_0 in ambient space: the solvers' denoised D(y; sigma) mapped to x (what
+   * k-diffusion's callbacks call `denoised`). A new tensor that the caller disposes, computed only when called inside
+   * the callback; absent for the reference samplers, which step with the score and hold no estimate.
+   */
+  denoised?: () => tf.Tensor;
 }
 
 /** Options of {@link runSampler}. */
@@ -40,17 +53,22 @@ export interface RunSamplerOptions {
   /**
    * Progress in network evaluations: the solvers report every evaluation; the reference samplers every update (one
    * evaluation, two for predictor-corrector) and the probability flow every Heun step (two evaluations, one on the last).
+   * It runs inside the sampler's `tf.tidy`: a tensor made in it is disposed when the step ends unless `tf.keep`-ed (the
+   * progress's `x()` and `denoised()` are kept already).
    */
   onEvaluation?: (progress: SamplerProgress) => void;
   /** Stops sampling between updates; the promise rejects with the signal's reason. */
   signal?: AbortSignal;
 }
 
+/** The state views of one progress report. */
+type Views = Pick<SamplerProgress, "x" | "denoised">;
+
 /** What a runner gets: the options, the run's NFE and the progress reporter (absent without `onEvaluation`). */
 interface RunContext {
   o: RunSamplerOptions;
   totalNfe: number;
-  report: ((nfe: number) => void) | undefined;
+  report: ((nfe: number, views: Views) => void) | undefined;
 }
 
 type Runner = (c: RunContext) => Promise<tf.Tensor>;
@@ -80,7 +98,7 @@ export async function runSampler(name: SamplerName, options: RunSamplerOptions):
   if (!Number.isInteger(seed)) throw new Error(`${fn}: seed must be an integer, got ${seed}.`);
   if (onEvaluation !== undefined && typeof onEvaluation !== "function") throw new Error(`${fn}: onEvaluation must be a function, got ${typeof onEvaluation}.`);
   const totalNfe = samplerNfe(name, schedule);
-  const report = onEvaluation ? (nfe: number) => onEvaluation({ nfe, totalNfe }) : undefined;
+  const report = onEvaluation ? (nfe: number, views: Views) => onEvaluation({ nfe, totalNfe, ...views }) : undefined;
   return runners[name]({ o: options, totalNfe, report });
 }
 
@@ -130,7 +148,7 @@ function common(c: RunContext, nfeAt: (step: number) => number): { signal?: Abor
   const { report } = c;
   return {
     ...(c.o.signal !== undefined ? { signal: c.o.signal } : {}),
-    ...(report ? { callback: (info: StepInfo) => report(nfeAt(info.step)) } : {}),
+    ...(report ? { callback: (info: StepInfo) => report(nfeAt(info.step), { x: () => tf.keep(tf.clone(info.x)) }) } : {}),
   };
 }
 
@@ -160,6 +178,11 @@ function solve(solver: SolverName, c: RunContext): Promise<tf.Tensor> {
   const { o, report } = c;
   const s = o.schedule;
   const denoiser = o.denoiser ?? denoiserFromScore(o.score, o.sde);
+  const coords = noiseCoordinates(o.sde);
+  const views = (info: SolverInfo): Views => ({
+    x: () => tf.keep(coords.toX(info.y, coords.timeAt(Math.min(info.sigma, coords.noiseLevel(o.sde.T))))),
+    denoised: () => tf.keep(coords.toX(info.denoised, 0)),
+  });
   return solveProcess(denoiser, o.xT, {
     sde: o.sde,
     solver,
@@ -168,7 +191,7 @@ function solve(solver: SolverName, c: RunContext): Promise<tf.Tensor> {
     ...(s.rho !== undefined ? { rho: s.rho } : {}),
     ...(s.sigmaMin !== undefined ? { sigmaMin: s.sigmaMin } : {}),
     ...(o.signal !== undefined ? { signal: o.signal } : {}),
-    ...(report ? { callback: (info: SolverInfo) => report(info.nfe) } : {}),
+    ...(report ? { callback: (info: SolverInfo) => report(info.nfe, views(info)) } : {}),
   });
 }
 

@@ -1,13 +1,14 @@
 import type * as tf from "@tensorflow/tfjs-core";
 import type { AnySDE, ScoreFn } from "@dale/sde";
-import { runSampler } from "./run-sampler";
+import { runSampler, type SamplerProgress } from "./run-sampler";
 import { samplerNfe, type SamplerName, type SamplerSchedule } from "./sampler-catalogue";
 import type { Denoiser } from "./solvers";
 
-/** Progress of {@link sampleBatches}: `nfe` of `totalNfe` network evaluations for the images `done` to `done + batchSize`. */
-export interface BatchProgress {
-  nfe: number;
-  totalNfe: number;
+/**
+ * Progress of {@link sampleBatches}: `nfe` of `totalNfe` network evaluations for the images `done` to
+ * `done + batchSize`, with the current batch's state views of {@link SamplerProgress} (`x`, `denoised`).
+ */
+export interface BatchProgress extends SamplerProgress {
   done: number;
   batchSize: number;
   total: number;
@@ -55,7 +56,7 @@ export async function* sampleBatches(name: SamplerName, o: SampleBatchesOptions)
         schedule: o.schedule,
         seed: (o.seed * 1_000_003 + 2 * b + 1) | 0,
         ...(o.signal ? { signal: o.signal } : {}),
-        ...(o.onEvaluation ? { onEvaluation: ({ nfe }: { nfe: number }) => o.onEvaluation?.({ nfe, totalNfe, done: start, batchSize: size, total: o.n }) } : {}),
+        ...(o.onEvaluation ? { onEvaluation: (p: SamplerProgress) => o.onEvaluation?.({ ...p, totalNfe, done: start, batchSize: size, total: o.n }) } : {}),
       });
     } finally {
       xT.dispose();

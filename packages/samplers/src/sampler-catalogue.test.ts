@@ -208,6 +208,43 @@ describe("runSampler dispatches every name to its algorithm", () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
+  it("lends the state x_t and the denoised estimate to the progress callback, computed only on request", async () => {
+    const before = tf.memory().numTensors;
+    const close = (a: tf.Tensor, b: tf.Tensor, tol: number) => expect(tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0])).toBeLessThan(tol);
+    for (const { sde, score, shape } of problems) {
+      const xT = sde.prior.sample(shape, 1);
+      for (const name of ["heun", "dpmpp-2m", "edm-stochastic", sde.kind === "gbm" ? "dale-langevin" : "euler-maruyama"] as const) {
+        let first: tf.Tensor | null = null;
+        let lastX: tf.Tensor | null = null;
+        let lastDenoised: tf.Tensor | null = null;
+        let hasDenoised = false;
+        const x0 = await runSampler(name, {
+          score,
+          sde,
+          xT,
+          schedule: { steps: 5 },
+          seed: 3,
+          onEvaluation: (p) => {
+            tf.dispose([lastX, lastDenoised].filter((t): t is tf.Tensor => t !== null));
+            lastX = p.x();
+            first ??= tf.keep(tf.clone(lastX)); // the callback runs inside the sampler's tidy: keep what outlives it
+            hasDenoised = p.denoised !== undefined;
+            lastDenoised = p.denoised ? p.denoised() : null;
+          },
+        });
+        expect(hasDenoised, name).toBe(isSolver(name));
+        if (isSolver(name)) {
+          // The first evaluation is at x_T itself; the last one's estimate is what the step into sigma = 0 returns.
+          close(first as unknown as tf.Tensor, xT, 1e-4);
+          close(lastDenoised as unknown as tf.Tensor, x0, 1e-6);
+        } else close(lastX as unknown as tf.Tensor, x0, 1e-6); // a reference sampler's state after its last update
+        tf.dispose([x0, ...[first, lastX, lastDenoised].filter((t): t is tf.Tensor => t !== null)]);
+      }
+      xT.dispose();
+    }
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
   it("counts progress as the trainer did: per update, twice per predictor-corrector level, 2 per Heun step and 1 on the last", async () => {
     const progress = async (name: SamplerName, sde: AnySDE, score: typeof gScore, schedule: SamplerSchedule) => {
       const seen: number[] = [];
