@@ -27,7 +27,7 @@ import { samplerUpdates } from "./update-plan";
 export async function daleLangevin(score: ScoreFn, xT: tf.Tensor, options: GBMSamplerOptions): Promise<tf.Tensor> {
   const fn = "daleLangevin";
   const { sde } = options;
-  checkStart(xT, sde, fn);
+  await checkStart(xT, sde, fn);
   const rev = reverseLog(sde, checkedScore(score, fn));
   const updates = samplerUpdates(sde, { ...options, denoise: options.denoise ?? true });
   const seed = options.seed ?? 0;

@@ -24,7 +24,7 @@ export interface EulerMaruyamaOptions extends BaseSamplerOptions {
  */
 export async function eulerMaruyama(score: ScoreFn, xT: tf.Tensor, options: EulerMaruyamaOptions): Promise<tf.Tensor> {
   const fn = "eulerMaruyama";
-  checkStart(xT, options.sde, fn);
+  await checkStart(xT, options.sde, fn);
   const rev = reverse(options.sde, checkedScore(score, fn));
   const updates = samplerUpdates(options.sde, { ...options, denoise: options.denoise ?? true });
   const seed = options.seed ?? 0;

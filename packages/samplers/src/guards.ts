@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs-core";
-import { assertAllFinite, assertPositive, type ScoreFn, type SDE } from "@dale/sde";
+import { assertAllFiniteAsync, assertPositiveAsync, type ScoreFn, type SDE } from "@dale/sde";
 
 /**
  * The score with its output checked on every call: a float32 tensor of x's shape. The check reads no data (shape
@@ -25,13 +25,14 @@ export function checkedScore(score: ScoreFn, fn: string): ScoreFn {
 /**
  * Checks xT: a float32 tensor of finite values, and strictly positive for the GBM samplers. Reads one number.
  */
-export function checkStart(xT: tf.Tensor, sde: SDE, fn: string): void {
+export async function checkStart(xT: tf.Tensor, sde: SDE, fn: string): Promise<void> {
   if (!(xT instanceof tf.Tensor)) throw new Error(`${fn}: xT must be a tf.Tensor, got ${typeof xT}.`);
   if (xT.dtype !== "float32") throw new Error(`${fn}: xT must have dtype float32, got ${xT.dtype}.`);
+  // Read back asynchronously: a synchronous read of a WebGPU tensor goes through a canvas, and fails in a browser without a GPU.
   if (sde.domain === "positive") {
-    assertPositive(xT, fn, "xT", `Draw it from the SDE's log-normal prior: sde.prior.sample(shape, seed).`);
+    await assertPositiveAsync(xT, fn, "xT", `Draw it from the SDE's log-normal prior: sde.prior.sample(shape, seed).`);
   } else {
-    assertAllFinite(xT, fn, "xT");
+    await assertAllFiniteAsync(xT, fn, "xT");
   }
 }
 

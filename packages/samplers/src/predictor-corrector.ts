@@ -30,7 +30,7 @@ export async function predictorCorrector(
 ): Promise<tf.Tensor> {
   const fn = "predictorCorrector";
   const { sde, snr = 0.16, correctorSteps = 1 } = options;
-  checkStart(xT, sde, fn);
+  await checkStart(xT, sde, fn);
   if (!(snr > 0)) throw new Error(`${fn}: snr must be positive, got ${snr}.`);
   if (!Number.isInteger(correctorSteps) || correctorSteps < 0) {
     throw new Error(`${fn}: correctorSteps must be a non-negative integer, got ${correctorSteps}.`);

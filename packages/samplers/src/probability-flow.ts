@@ -28,7 +28,7 @@ export interface ProbabilityFlowOptions extends Omit<BaseSamplerOptions, "seed">
 export async function probabilityFlow(score: ScoreFn, xT: tf.Tensor, options: ProbabilityFlowOptions): Promise<tf.Tensor> {
   const fn = "probabilityFlow";
   const { sde } = options;
-  checkStart(xT, sde, fn);
+  await checkStart(xT, sde, fn);
   const flow = reverseLog(sde, checkedScore(score, fn), { probabilityFlow: true });
   const updates = samplerUpdates(sde, options);
   return inLogSpace(xT, (yT) => runLoop(yT, updates, { ...options, stateToX: tf.exp }, (y, u) => heunStep(flow, y, u)));

@@ -55,7 +55,7 @@ export async function solveProcess<K extends SolverName = "heun">(
 ): Promise<tf.Tensor> {
   const fn = "solveProcess";
   const { sde, solver = "heun" as K, steps, rho: _rho, sigmas: given, sigmaMin: _min, sigmaMax: _max, ...rest } = options;
-  checkStart(xT, sde, fn);
+  await checkStart(xT, sde, fn);
   assertOneOf(solver, Object.keys(solvers) as SolverName[], fn, "solver");
   const entry = solvers[solver] as unknown as (typeof solvers)[SolverName];
   const sigmas = given ?? processSigmas(sde, steps, options);

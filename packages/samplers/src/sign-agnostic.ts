@@ -22,7 +22,7 @@ import { samplerUpdates } from "./update-plan";
 export async function signAgnostic(score: ScoreFn, xT: tf.Tensor, options: GBMSamplerOptions): Promise<tf.Tensor> {
   const fn = "signAgnostic";
   const { sde } = options;
-  checkStart(xT, sde, fn);
+  await checkStart(xT, sde, fn);
   const rev = reverse(sde, checkedScore(score, fn));
   const updates = samplerUpdates(sde, { ...options, denoise: options.denoise ?? true });
   const seed = options.seed ?? 0;

@@ -17,7 +17,9 @@ export { sdeFromJSON } from "./json";
 export { noiseLevel, timeAtNoiseLevel, noiseCoordinates, scoreDenoiser, type NoiseCoordinates } from "./coordinates";
 export {
   assertPositive,
+  assertPositiveAsync,
   assertAllFinite,
+  assertAllFiniteAsync,
   assertNonEmpty,
   assertFloat,
   assertSameShape,

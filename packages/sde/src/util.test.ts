@@ -3,8 +3,10 @@ import * as tf from "@tensorflow/tfjs-core";
 import { describe, expect, it } from "vitest";
 import {
   assertAllFinite,
+  assertAllFiniteAsync,
   assertOneOf,
   assertPositive,
+  assertPositiveAsync,
   checkTimes,
   fitPrior,
   gbm,
@@ -111,6 +113,34 @@ describe("assertPositive and assertAllFinite", () => {
     expect(() => assertAllFinite(bad, "f", "x")).toThrow();
     expect(tf.memory().numTensors).toBe(before);
     tf.dispose([good, signed, bad]);
+  });
+
+  it("have async twins (the samplers' start check) that give the same messages and leak nothing", async () => {
+    const cases = [tf.tensor([[1, 2], [3, Number.NaN]]), tf.tensor([Infinity, 1, -2]), tf.tensor([[0.5, 1e-30]]), tf.tensor([-5, 0, 5])];
+    const before = tf.memory().numTensors;
+    for (const x of cases) {
+      const message = (f: () => void) => {
+        try {
+          f();
+          return null;
+        } catch (e) {
+          return (e as Error).message;
+        }
+      };
+      const asyncMessage = (p: Promise<void>) => p.then(() => null, (e: Error) => e.message);
+      expect(await asyncMessage(assertPositiveAsync(x, "f", "xT", "Hint."))).toBe(message(() => assertPositive(x, "f", "xT", "Hint.")));
+      expect(await asyncMessage(assertAllFiniteAsync(x, "f", "xT"))).toBe(message(() => assertAllFinite(x, "f", "xT")));
+    }
+    // The cases cover passing and failing of both checks.
+    expect(await assertPositiveAsync(cases[2] as tf.Tensor, "f", "x").then(() => "ok")).toBe("ok");
+    await expect(assertPositiveAsync(cases[3] as tf.Tensor, "f", "x")).rejects.toThrow(/2 of 3 values are not \(x\[0\] = -5\)/);
+    expect(await assertAllFiniteAsync(cases[3] as tf.Tensor, "f", "x").then(() => "ok")).toBe("ok");
+    await expect(assertAllFiniteAsync(cases[0] as tf.Tensor, "f", "x")).rejects.toThrow(/1 of 4 values are NaN or infinite \(x\[1, 1\] = NaN\)/);
+    const empty = tf.zeros([0]);
+    await expect(assertPositiveAsync(empty, "f", "x")).rejects.toThrow(/^f: x is empty/);
+    empty.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose(cases);
   });
 
   it("fitPrior rejects +Infinity, which used to pass and make the prior NaN", () => {

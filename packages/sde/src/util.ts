@@ -166,6 +166,29 @@ export function assertAllFinite(x: tf.Tensor, fn: string, arg: string): void {
 }
 
 /**
+ * {@link assertPositive} for async code: reads its count with `await data()` instead of `dataSync()`. On WebGPU a
+ * synchronous read goes through a canvas, which is slow, and in headless or GPU-less browsers returns zeros and loses
+ * the device; every async entry point (the samplers) checks with this one.
+ */
+export async function assertPositiveAsync(x: tf.Tensor, fn: string, arg: string, hint = SHIFT_HINT): Promise<void> {
+  assertNonEmpty(x, fn, arg);
+  const bad = await countBadAsync(x, true);
+  if (bad === 0) return;
+  throw new Error(
+    `${fn}: ${arg} must be strictly positive and finite, because geometric Brownian motion is defined on the positive ` +
+      `orthant; ${bad} of ${x.size} values are not (${await firstBadAsync(x, true, arg)}). ${hint}`,
+  );
+}
+
+/** {@link assertAllFinite} for async code, reading with `await data()` (see {@link assertPositiveAsync}). */
+export async function assertAllFiniteAsync(x: tf.Tensor, fn: string, arg: string): Promise<void> {
+  assertNonEmpty(x, fn, arg);
+  const bad = await countBadAsync(x, false);
+  if (bad === 0) return;
+  throw new Error(`${fn}: ${arg} must be finite; ${bad} of ${x.size} values are NaN or infinite (${await firstBadAsync(x, false, arg)}).`);
+}
+
+/**
  * Throws unless `x` holds at least one value. A batch of zero samples has no meaning for a process, a loss or a
  * sampler, and reductions over it on the wasm backend read uninitialised memory (made-up counts and sums).
  */
@@ -180,23 +203,51 @@ function badMask(flat: tf.Tensor, positive: boolean): tf.Tensor {
   return tf.logicalNot(positive ? tf.logicalAnd(finite, tf.greater(f, 0)) : finite);
 }
 
+const badCount = (x: tf.Tensor, positive: boolean) => tf.tidy(() => tf.sum(tf.cast(badMask(tf.reshape(x, [-1]), positive), "int32")));
+
 function countBad(x: tf.Tensor, positive: boolean): number {
-  const n = tf.tidy(() => tf.sum(tf.cast(badMask(tf.reshape(x, [-1]), positive), "int32")));
+  const n = badCount(x, positive);
   const v = n.dataSync()[0] as number;
   n.dispose();
   return v;
 }
 
-/** "x0[1, 0] = Infinity": one bad value and where it is (only on the error path). */
-function firstBad(x: tf.Tensor, positive: boolean, arg: string): string {
-  const [index, value] = tf.tidy(() => {
+async function countBadAsync(x: tf.Tensor, positive: boolean): Promise<number> {
+  const n = badCount(x, positive);
+  try {
+    return (await n.data())[0] as number;
+  } finally {
+    n.dispose();
+  }
+}
+
+/** The flat index of the first bad value, and that value. */
+const firstBadAt = (x: tf.Tensor, positive: boolean) =>
+  tf.tidy(() => {
     const flat = tf.reshape(x, [-1]);
     const i = tf.argMax(tf.cast(badMask(flat, positive), "int32"));
-    return [i, tf.gather(flat, i)];
+    return [i, tf.gather(flat, i)] as const;
   });
+
+/** "x0[1, 0] = Infinity": one bad value and where it is (only on the error path). */
+function firstBad(x: tf.Tensor, positive: boolean, arg: string): string {
+  const [index, value] = firstBadAt(x, positive);
   const i = index.dataSync()[0] as number;
   const v = value.dataSync()[0] as number;
   tf.dispose([index, value]);
+  return badLocation(x, arg, i, v);
+}
+
+async function firstBadAsync(x: tf.Tensor, positive: boolean, arg: string): Promise<string> {
+  const [index, value] = firstBadAt(x, positive);
+  try {
+    return badLocation(x, arg, (await index.data())[0] as number, (await value.data())[0] as number);
+  } finally {
+    tf.dispose([index, value]);
+  }
+}
+
+function badLocation(x: tf.Tensor, arg: string, i: number, v: number): string {
   const loc: number[] = [];
   let rest = i;
   for (let d = x.rank - 1; d >= 0; d--) {
