@@ -1,6 +1,7 @@
 // Checkpoints as bytes: the manifest, the checks of every file against it and the restore of a model from safetensors
 // bytes. No file system here (the main entry bundles for a browser): a `CheckpointSource` hands the files over, from
 // a folder (`folderSource` of @dale/models/node), a URL (`urlSource`) or memory (`checkpointFromFiles`).
+import { sha256 as nobleSha256 } from "@noble/hashes/sha2";
 import { decodeSafetensors, type RawTensor, type SafetensorsDtype } from "@dale/io";
 import * as tf from "@tensorflow/tfjs-core";
 import { Ema } from "./ema";
@@ -125,16 +126,15 @@ function comparableConfig(config: ModelConfig): unknown {
 }
 
 /**
- * The SHA-256 of `bytes` as lowercase hex, by WebCrypto (`crypto.subtle.digest`, global in Node 20 and in browsers).
- * Browsers offer `crypto.subtle` on secure pages only (https: and localhost); elsewhere this is a named error.
+ * The SHA-256 of `bytes` as lowercase hex: by WebCrypto (`crypto.subtle.digest`, global in Node 20 and in browsers)
+ * where it exists, else by `@noble/hashes` (audited, dependency-free JavaScript). Browsers offer `crypto.subtle` on
+ * secure pages only (https: and localhost), so a page served over plain http on a LAN address still checks its files.
  */
 export async function sha256Hex(bytes: Uint8Array, fn = "sha256Hex"): Promise<string> {
+  if (!(bytes instanceof Uint8Array)) throw new Error(`${fn}: bytes must be a Uint8Array, got ${typeof bytes}.`);
   const subtle = (globalThis as { crypto?: { subtle?: SubtleCrypto } }).crypto?.subtle;
-  if (subtle === undefined) {
-    throw new Error(`${fn}: cannot check sha256: crypto.subtle (WebCrypto) is not available here; browsers offer it on https: and localhost pages only.`);
-  }
   // digest takes ArrayBuffer-backed views; the bytes come from fetch, readFile or the caller, never a shared buffer.
-  const digest = new Uint8Array(await subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>));
+  const digest = subtle !== undefined ? new Uint8Array(await subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>)) : nobleSha256(bytes);
   let hex = "";
   for (const b of digest) hex += b.toString(16).padStart(2, "0");
   return hex;
