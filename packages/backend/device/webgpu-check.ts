@@ -5,7 +5,7 @@
 // 3. Times of conv forward, input gradient and filter gradient: tfjs-webgpu's own kernels against Dale's.
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
-import { cases, type Case } from "../src/__fixtures__/conv_cases";
+import { cases, type Case } from "../src/__fixtures__/conv-cases";
 import { initBackend, registerConvGradKernels, replacedConvGradKernels } from "../src/index";
 
 async function grads(c: Case, seed: number) {

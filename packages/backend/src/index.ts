@@ -1,4 +1,4 @@
-export { initBackend, vulkanLoaderPath, type BackendChoice, type InitBackendOptions, type WasmPaths } from "./init";
+export { initBackend, vulkanDriverManifests, vulkanLoaderPath, type BackendChoice, type InitBackendOptions, type WasmPaths } from "./init";
 export { BACKENDS, type BackendName } from "./backends";
 export { gradientsRegistered } from "./gradients";
 export { registerConvGradKernels, replacedConvGradKernels, unregisterConvGradKernels } from "./kernels/conv-grad";

@@ -106,6 +106,34 @@ export async function vulkanLoaderPath(): Promise<string | null> {
   return null;
 }
 
+/**
+ * The Vulkan driver manifests (ICD JSON files) the Vulkan loader would find on Linux: "" when VK_ICD_FILENAMES or
+ * VK_DRIVER_FILES names them, else the `.json` files in the `vulkan/icd.d` folders of XDG_CONFIG_HOME, XDG_CONFIG_DIRS
+ * (default /etc/xdg), /etc, XDG_DATA_HOME and XDG_DATA_DIRS (default /usr/local/share:/usr/share), as the loader
+ * searches them. A loader without any driver can offer Dawn no adapter, and makes Dawn print warnings.
+ */
+export async function vulkanDriverManifests(): Promise<string[] | ""> {
+  const env = globalThis.process?.env ?? {};
+  if ((env.VK_ICD_FILENAMES ?? "") !== "" || (env.VK_DRIVER_FILES ?? "") !== "") return "";
+  const { existsSync, readdirSync } = (await importOptional("node:fs")) as { existsSync: (p: string) => boolean; readdirSync: (p: string) => string[] };
+  const home = env.HOME ?? "";
+  const list = (v: string | undefined, fallback: string) => (v && v !== "" ? v : fallback).split(":").filter((d) => d !== "");
+  const bases = [
+    env.XDG_CONFIG_HOME || `${home}/.config`,
+    ...list(env.XDG_CONFIG_DIRS, "/etc/xdg"),
+    "/etc",
+    env.XDG_DATA_HOME || `${home}/.local/share`,
+    ...list(env.XDG_DATA_DIRS, "/usr/local/share:/usr/share"),
+  ];
+  const found: string[] = [];
+  for (const base of bases) {
+    const dir = `${base}/vulkan/icd.d`;
+    if (!existsSync(dir)) continue;
+    for (const f of readdirSync(dir)) if (f.endsWith(".json")) found.push(`${dir}/${f}`);
+  }
+  return found;
+}
+
 async function importOptional(pkg: string): Promise<unknown> {
   return import(/* @vite-ignore */ pkg);
 }
@@ -175,10 +203,17 @@ function report(choice: BackendChoice, verbose?: boolean): BackendChoice {
 async function prepareWebGPU(asked: boolean): Promise<string | null> {
   const g = globalThis as { navigator?: { gpu?: GPULike } };
   if (!g.navigator?.gpu && inNode()) {
-    // Without a Vulkan loader, Dawn on Linux can offer no hardware adapter, and loading it prints a three-line warning
-    // on every run; it is loaded anyway when WebGPU is asked for (DALE_BACKEND=webgpu, prefer, or VK_ICD_FILENAMES).
+    // Without a Vulkan loader, or with a loader but no driver, Dawn on Linux can offer no adapter, and loading it prints
+    // warnings on every run; it is loaded anyway when WebGPU is asked for (DALE_BACKEND=webgpu, prefer, or
+    // VK_ICD_FILENAMES).
     if (!asked && (await vulkanLoaderPath()) === null) {
       return "no Vulkan loader (libvulkan.so.1) on this Linux machine, so Dawn has no GPU adapter to offer; DALE_BACKEND=webgpu tries it anyway";
+    }
+    if (!asked && globalThis.process?.platform === "linux") {
+      const drivers = await vulkanDriverManifests();
+      if (drivers !== "" && drivers.length === 0) {
+        return "a Vulkan loader but no Vulkan driver (no ICD manifest in any vulkan/icd.d folder) on this Linux machine, so Dawn has no GPU adapter to offer; DALE_BACKEND=webgpu tries it anyway";
+      }
     }
     try {
       const dawn = (await importOptional("webgpu")) as { create: (o: string[]) => GPULike; globals: object };
