@@ -214,10 +214,9 @@ describe("runSampler dispatches every name to its algorithm", () => {
     for (const { sde, score, shape } of problems) {
       const xT = sde.prior.sample(shape, 1);
       for (const name of ["heun", "dpmpp-2m", "edm-stochastic", sde.kind === "gbm" ? "dale-langevin" : "euler-maruyama"] as const) {
-        let first: tf.Tensor | null = null;
-        let lastX: tf.Tensor | null = null;
-        let lastDenoised: tf.Tensor | null = null;
-        let hasDenoised = false;
+        // What the callback saw: the first state, the last state and the last estimate (kept tensors).
+        const seen: { first: tf.Tensor | null; x: tf.Tensor | null; denoised: tf.Tensor | null; hasDenoised: boolean } = { first: null, x: null, denoised: null, hasDenoised: false };
+        const held = () => [seen.first, seen.x, seen.denoised].filter((t): t is tf.Tensor => t !== null);
         const x0 = await runSampler(name, {
           score,
           sde,
@@ -225,20 +224,21 @@ describe("runSampler dispatches every name to its algorithm", () => {
           schedule: { steps: 5 },
           seed: 3,
           onEvaluation: (p) => {
-            tf.dispose([lastX, lastDenoised].filter((t): t is tf.Tensor => t !== null));
-            lastX = p.x();
-            first ??= tf.keep(tf.clone(lastX)); // the callback runs inside the sampler's tidy: keep what outlives it
-            hasDenoised = p.denoised !== undefined;
-            lastDenoised = p.denoised ? p.denoised() : null;
+            seen.x?.dispose();
+            seen.denoised?.dispose();
+            seen.x = p.x();
+            seen.first ??= tf.keep(tf.clone(seen.x)); // the callback runs inside the sampler's tidy: keep what outlives it
+            seen.hasDenoised = p.denoised !== undefined;
+            seen.denoised = p.denoised ? p.denoised() : null;
           },
         });
-        expect(hasDenoised, name).toBe(isSolver(name));
+        expect(seen.hasDenoised, name).toBe(isSolver(name));
         if (isSolver(name)) {
           // The first evaluation is at x_T itself; the last one's estimate is what the step into sigma = 0 returns.
-          close(first as unknown as tf.Tensor, xT, 1e-4);
-          close(lastDenoised as unknown as tf.Tensor, x0, 1e-6);
-        } else close(lastX as unknown as tf.Tensor, x0, 1e-6); // a reference sampler's state after its last update
-        tf.dispose([x0, ...[first, lastX, lastDenoised].filter((t): t is tf.Tensor => t !== null)]);
+          close(seen.first as tf.Tensor, xT, 1e-4);
+          close(seen.denoised as tf.Tensor, x0, 1e-6);
+        } else close(seen.x as tf.Tensor, x0, 1e-6); // a reference sampler's state after its last update
+        tf.dispose([x0, ...held()]);
       }
       xT.dispose();
     }
