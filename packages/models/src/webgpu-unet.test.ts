@@ -25,7 +25,7 @@ async function step(backend: string): Promise<{ loss: number; grads: Float32Arra
   const target = tf.randomNormal([2, 28, 28, 1], 0, 1, "float32", 2);
   // Fresh weights give an exactly zero output (zero-initialised last conv); move them once so every gradient flows.
   const opt = adam(1e-2);
-  for (let i = 0; i < 2; i++) opt.minimize(() => tf.mean(tf.square(tf.sub(model.apply(x, t), target))) as tf.Scalar, false, model.variables);
+  for (let i = 0; i < 1; i++) opt.minimize(() => tf.mean(tf.square(tf.sub(model.apply(x, t), target))) as tf.Scalar, false, model.variables);
   const { value, grads } = tf.variableGrads(() => tf.mean(tf.square(tf.sub(model.apply(x, t), target))) as tf.Scalar, model.variables);
   const names = model.variables.map((v) => v.name);
   const out = { loss: (await value.data())[0] as number, grads: (await Promise.all(names.map((n) => (grads[n] as tf.Tensor).data()))) as Float32Array[], after: [] as Float32Array[] };
@@ -37,13 +37,14 @@ async function step(backend: string): Promise<{ loss: number; grads: Float32Arra
 }
 
 describe.skipIf(!available)("the U-Net on WebGPU (SwiftShader)", () => {
-  it("one training step gives the cpu backend's loss, gradients and updated weights", async () => {
+  // SwiftShader needs about a minute for the two steps here on 2 idle cores, several beside other work.
+  it("one training step gives the cpu backend's loss, gradients and updated weights", { timeout: 900_000 }, async () => {
     const cpu = await step("cpu");
     const gpu = await step("webgpu");
     await tf.setBackend("cpu");
     expect(Math.abs(gpu.loss - cpu.loss) / cpu.loss).toBeLessThan(1e-4);
     // Gradient errors against the largest gradient of the network (per-weight scales would magnify float32 noise in
-    // weights whose gradients are ~1e-4 of the others). The two pre-steps ran Adam on each backend, so the loss agreeing
+    // weights whose gradients are ~1e-4 of the others). The pre-step ran Adam on each backend, so the loss agreeing
     // also checks Dale's Adam on WebGPU.
     const globalMax = Math.max(...cpu.grads.map((g) => Math.max(...Array.from(g, Math.abs))));
     let worstGrad = 0;
@@ -52,8 +53,9 @@ describe.skipIf(!available)("the U-Net on WebGPU (SwiftShader)", () => {
     });
     console.log(`[webgpu] U-Net step: loss ${gpu.loss} vs ${cpu.loss} on cpu; worst gradient error ${worstGrad.toExponential(2)} of the largest gradient (${globalMax.toExponential(2)})`);
     expect(cpu.grads.length).toBeGreaterThan(10);
-    // Measured on 2026-12-04: 1.3e-4 on SwiftShader (wasm against cpu: 5.6e-6). A wrong kernel errs by the gradient itself.
-    expect(worstGrad).toBeLessThan(1e-3);
+    // Measured on 2026-12-05: 6.5e-7 on SwiftShader (1.3e-4 after two Adam pre-steps, whose normalisation amplifies
+    // float32 noise in tiny gradients; wasm against cpu then: 5.6e-6). A wrong kernel errs by the gradient itself.
+    expect(worstGrad).toBeLessThan(1e-4);
     expect(gpu.after.every((w) => w.every(Number.isFinite))).toBe(true);
   });
 });
