@@ -179,8 +179,9 @@ function solve(solver: SolverName, c: RunContext): Promise<tf.Tensor> {
   const s = o.schedule;
   const denoiser = o.denoiser ?? denoiserFromScore(o.score, o.sde);
   const coords = noiseCoordinates(o.sde);
+  const sigmaT = coords.noiseLevel(o.sde.T); // EDM's churn may raise sigma a rounding error past it
   const views = (info: SolverInfo): Views => ({
-    x: () => tf.keep(coords.toX(info.y, coords.timeAt(Math.min(info.sigma, coords.noiseLevel(o.sde.T))))),
+    x: () => tf.keep(coords.toX(info.y, coords.timeAt(Math.min(info.sigma, sigmaT)))),
     denoised: () => tf.keep(coords.toX(info.denoised, 0)),
   });
   return solveProcess(denoiser, o.xT, {

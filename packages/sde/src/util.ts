@@ -151,10 +151,7 @@ export function assertPositive(x: tf.Tensor, fn: string, arg: string, hint = SHI
   assertNonEmpty(x, fn, arg);
   const bad = countBad(x, true);
   if (bad === 0) return;
-  throw new Error(
-    `${fn}: ${arg} must be strictly positive and finite, because geometric Brownian motion is defined on the positive ` +
-      `orthant; ${bad} of ${x.size} values are not (${firstBad(x, true, arg)}). ${hint}`,
-  );
+  throw new Error(notPositiveMessage(x, fn, arg, bad, firstBad(x, true, arg), hint));
 }
 
 /** Throws unless every value of `x` is finite (not NaN, not +-Infinity); the message counts them and shows one. */
@@ -162,7 +159,7 @@ export function assertAllFinite(x: tf.Tensor, fn: string, arg: string): void {
   assertNonEmpty(x, fn, arg);
   const bad = countBad(x, false);
   if (bad === 0) return;
-  throw new Error(`${fn}: ${arg} must be finite; ${bad} of ${x.size} values are NaN or infinite (${firstBad(x, false, arg)}).`);
+  throw new Error(notFiniteMessage(x, fn, arg, bad, firstBad(x, false, arg)));
 }
 
 /**
@@ -174,10 +171,7 @@ export async function assertPositiveAsync(x: tf.Tensor, fn: string, arg: string,
   assertNonEmpty(x, fn, arg);
   const bad = await countBadAsync(x, true);
   if (bad === 0) return;
-  throw new Error(
-    `${fn}: ${arg} must be strictly positive and finite, because geometric Brownian motion is defined on the positive ` +
-      `orthant; ${bad} of ${x.size} values are not (${await firstBadAsync(x, true, arg)}). ${hint}`,
-  );
+  throw new Error(notPositiveMessage(x, fn, arg, bad, await firstBadAsync(x, true, arg), hint));
 }
 
 /** {@link assertAllFinite} for async code, reading with `await data()` (see {@link assertPositiveAsync}). */
@@ -185,7 +179,20 @@ export async function assertAllFiniteAsync(x: tf.Tensor, fn: string, arg: string
   assertNonEmpty(x, fn, arg);
   const bad = await countBadAsync(x, false);
   if (bad === 0) return;
-  throw new Error(`${fn}: ${arg} must be finite; ${bad} of ${x.size} values are NaN or infinite (${await firstBadAsync(x, false, arg)}).`);
+  throw new Error(notFiniteMessage(x, fn, arg, bad, await firstBadAsync(x, false, arg)));
+}
+
+/** The message of the positivity checks, sync and async: `bad` values of x are not > 0 and finite; `where` shows one. */
+function notPositiveMessage(x: tf.Tensor, fn: string, arg: string, bad: number, where: string, hint: string): string {
+  return (
+    `${fn}: ${arg} must be strictly positive and finite, because geometric Brownian motion is defined on the positive ` +
+    `orthant; ${bad} of ${x.size} values are not (${where}). ${hint}`
+  );
+}
+
+/** The message of the finiteness checks, sync and async. */
+function notFiniteMessage(x: tf.Tensor, fn: string, arg: string, bad: number, where: string): string {
+  return `${fn}: ${arg} must be finite; ${bad} of ${x.size} values are NaN or infinite (${where}).`;
 }
 
 /**

@@ -36,7 +36,7 @@ interface Example {
 }
 
 /** The code blocks of a README with their language, first line and skip reason. */
-export function examplesOf(markdown: string, pkg: string): Example[] {
+function examplesOf(markdown: string, pkg: string): Example[] {
   const lines = markdown.split("\n");
   const out: Example[] = [];
   for (let i = 0; i < lines.length; i++) {
