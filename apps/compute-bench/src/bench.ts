@@ -1,7 +1,7 @@
 // The bench itself: tfjs on the chosen backend, then PyTorch in a child process, merged into one report.
 import os from "node:os";
 import * as tf from "@tensorflow/tfjs-core";
-import { adam, initBackend, type BackendName } from "@dale/backend";
+import { adam, initBackend, type BackendChoice, type BackendName } from "@dale/backend";
 import { dataParallel } from "@dale/backend/node";
 import { selectKernels, type KernelSet } from "./kernels";
 import { benchParamCount, buildBenchModel, netLabel, type BenchNet } from "./models";
@@ -99,7 +99,8 @@ export interface BenchReport {
   backendSkipped: { name: string; reason: string }[];
   tfjsVersion: string;
   /** The wasm backend's build features (Node gets the single-threaded SIMD build). */
-  wasm?: { simd: boolean; multithread: boolean };
+  /** On wasm: SIMD, the XNNPACK thread count (`multithread`: more than one), and oneDNN's convolutions when in use. */
+  wasm?: { simd: boolean; multithread: boolean; threads?: number; onednn?: string };
   torch:
     | { ok: true; version: string; python: string; defaultThreads: number; cuda: TorchReport["cuda"]; configs: string[] }
     | { ok: false; reason: string; message: string; configs: string[] };
@@ -211,12 +212,15 @@ function torchCell(m: TorchReport["results"][number] | undefined): TorchCell {
   return { msMedian: m.ms_median, msMin: m.ms_min, msMean: m.ms_mean, steps: m.steps };
 }
 
-async function wasmFeatures(backend: string): Promise<BenchReport["wasm"]> {
+async function wasmFeatures(backend: string, choice: BackendChoice): Promise<BenchReport["wasm"]> {
   if (backend !== "wasm") return undefined;
   try {
+    const threads = choice.threads ?? 1;
     return {
       simd: Boolean(await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT")),
-      multithread: Boolean(await tf.env().getAsync("WASM_HAS_MULTITHREAD_SUPPORT")),
+      multithread: threads > 1,
+      threads,
+      onednn: choice.onednn !== undefined && "version" in choice.onednn ? `${choice.onednn.version}, ${choice.onednn.threads} thread(s)` : "off",
     };
   } catch {
     return undefined;
@@ -336,7 +340,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     backend,
     backendSkipped: choice.skipped,
     tfjsVersion: tf.version_core,
-    ...(await wasmFeatures(backend).then((w) => (w ? { wasm: w } : {}))),
+    ...(await wasmFeatures(backend, choice).then((w) => (w ? { wasm: w } : {}))),
     torch: torch.ok
       ? { ok: true, version: torch.torch_version, python: torch.python, defaultThreads: torch.default_threads, cuda: torch.cuda, configs }
       : { ok: false, reason: torch.reason, message: torch.message, configs },

@@ -47,7 +47,9 @@ export function formatTable(report: BenchReport): string {
   const torchText = report.torch.ok
     ? `torch ${report.torch.version} (python ${report.torch.python}${report.torch.cuda.used ? `, ${report.torch.cuda.device}` : ", CPU"})`
     : "no torch";
-  const wasm = report.wasm ? ` (simd ${report.wasm.simd}, threads ${report.wasm.multithread})` : "";
+  const wasm = report.wasm
+    ? ` (simd ${report.wasm.simd}, ${report.wasm.threads ?? (report.wasm.multithread ? "several" : 1)} thread(s)${report.wasm.onednn !== undefined ? `, oneDNN convolutions: ${report.wasm.onednn}` : ""})`
+    : "";
   notes.push(
     `tfjs ${report.tfjsVersion} on ${report.backend}${wasm}; ${torchText}; ${report.machine.cpu}, ${report.machine.cores} cores; ` +
       `median ms per step, ~${report.options.seconds} s per measurement after ${report.options.warmup} warm-up steps.`,

@@ -15,6 +15,8 @@ export {
   unregisterResizeNearestNeighborGrad,
   type ResizeNearestGradVia,
 } from "./kernels/resize-nearest-grad";
+export { ONEDNN_KERNELS, registerOneDnnKernels, replacedOneDnnKernels, unregisterOneDnnKernels, type OneDnnAddon } from "./kernels/onednn";
+export { installThreadedWasm, threadedWasmInstalled, wasmThreads } from "./wasm-threads";
 export { replacedKernels } from "./kernels/replaced";
 export { Adam, adam } from "./adam";
 // dataParallel (worker threads) is in @dale/backend/node.

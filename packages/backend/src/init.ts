@@ -1,3 +1,4 @@
+import type * as NodeOs from "node:os";
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
 import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
@@ -5,6 +6,8 @@ import { BACKENDS, type BackendName } from "./backends";
 import "./gradients";
 import { registerConvGradKernels } from "./kernels/conv-grad";
 import { registerWasmKernels } from "./kernels/wasm-kernels";
+import { registerOneDnnKernels, type OneDnnAddon } from "./kernels/onednn";
+import { installThreadedWasm, wasmThreads } from "./wasm-threads";
 
 // Fast kernels serve plain tf.conv2d and its gradients on the backends that need them, whoever calls setBackend; on
 // wasm also broadcasting element-wise ops, reductions over outer axes and batched matrix products.
@@ -26,6 +29,18 @@ export interface InitBackendOptions {
    * Node finds them by itself. Ignored once the wasm backend has started.
    */
   wasmPaths?: WasmPaths;
+  /**
+   * XNNPACK threads of the wasm backend in Node (tfjs' multi-threaded build, which tfjs itself never starts in Node).
+   * Default: `DALE_WASM_THREADS` from the environment, else `os.availableParallelism()`. 1: tfjs' single-threaded
+   * build. Fixed once the wasm backend has started. In a browser tfjs decides (threads need a cross-origin-isolated
+   * page).
+   */
+  threads?: number;
+  /**
+   * On wasm in Node: run the convolutions (forward and both gradients) through oneDNN when the optional native addon
+   * `@dale/onednn` is installed and built. Default true; `DALE_ONEDNN=0` in the environment turns it off.
+   */
+  onednn?: boolean;
 }
 
 export interface BackendChoice {
@@ -33,6 +48,12 @@ export interface BackendChoice {
   backend: string;
   /** Why each backend tried before it was skipped. */
   skipped: { name: BackendName; reason: string }[];
+  /** On wasm: its XNNPACK thread count. */
+  threads?: number;
+  /** On wasm in Node, when more threads were asked for than it runs: why. */
+  threadsNote?: string;
+  /** On wasm in Node: oneDNN's version when its convolutions are in use, else why not. */
+  onednn?: { version: string; threads: number } | { reason: string };
 }
 
 /**
@@ -51,6 +72,9 @@ export interface BackendChoice {
  * await initBackend({ wasmPaths: "https://cdn.jsdelivr.net/npm/@tensorflow/tfjs-backend-wasm@4.22.0/dist/" });
  */
 export async function initBackend(options: InitBackendOptions = {}): Promise<BackendChoice> {
+  // Checked first, so that a bad thread count fails loudly instead of making the wasm backend look unusable.
+  const threads = inNode() ? await threadsWanted(options) : 1;
+  options = { ...options, threads };
   const forced = globalThis.process?.env?.DALE_BACKEND;
   if (forced !== undefined && forced !== "") {
     if (!(BACKENDS as readonly string[]).includes(forced)) {
@@ -58,13 +82,13 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
     }
     const reason = await tryBackend(forced as BackendName, options);
     if (reason !== null) throw new Error(`initBackend: DALE_BACKEND=${forced} cannot start: ${reason}`);
-    return report({ backend: tf.getBackend(), skipped: [] }, options.verbose);
+    return report(await withNative({ backend: tf.getBackend(), skipped: [] }, options), options.verbose);
   }
   const order = options.prefer ? [options.prefer, ...BACKENDS.filter((b) => b !== options.prefer)] : [...BACKENDS];
   const skipped: BackendChoice["skipped"] = [];
   for (const name of order) {
     const reason = await tryBackend(name, options);
-    if (reason === null) return report({ backend: tf.getBackend(), skipped }, options.verbose);
+    if (reason === null) return report(await withNative({ backend: tf.getBackend(), skipped }, options), options.verbose);
     skipped.push({ name, reason });
   }
   throw new Error(`initBackend: no tfjs backend could start:\n${skipped.map((s) => `  ${s.name}: ${s.reason}`).join("\n")}`);
@@ -170,6 +194,11 @@ async function tryBackend(name: BackendName, options: InitBackendOptions): Promi
             return `setWasmPaths: ${firstLine(e)}`;
           }
         }
+        if (inNode()) {
+          const threads = options.threads ?? 1;
+          threadsNote = await installThreadedWasm(threads);
+          if (threadsNote !== null) threadsNote = `${threads} wasm thread(s) asked for: ${threadsNote}`;
+        }
         break;
       case "cpu":
         break;
@@ -183,13 +212,55 @@ async function tryBackend(name: BackendName, options: InitBackendOptions): Promi
   }
 }
 
+let threadsNote: string | null = null;
+
+/** The wasm thread count asked for in Node: the option, else DALE_WASM_THREADS, else the cores Node may use. */
+async function threadsWanted(options: InitBackendOptions): Promise<number> {
+  const fromEnv = globalThis.process?.env?.DALE_WASM_THREADS;
+  const asked = options.threads ?? (fromEnv !== undefined && fromEnv !== "" ? Number(fromEnv) : undefined);
+  if (asked !== undefined) {
+    if (!Number.isInteger(asked) || asked < 1 || asked > 64) {
+      const where = options.threads !== undefined ? "options.threads" : "DALE_WASM_THREADS";
+      throw new Error(`initBackend: ${where} must be an integer in [1, 64], got ${String(options.threads ?? fromEnv)}.`);
+    }
+    return asked;
+  }
+  const os = (await importOptional("node:os")) as typeof NodeOs;
+  return Math.min(64, Math.max(1, os.availableParallelism()));
+}
+
+/** Adds the wasm thread count and, in Node, oneDNN's convolutions (registered here) to a choice of wasm. */
+async function withNative(choice: BackendChoice, options: InitBackendOptions): Promise<BackendChoice> {
+  if (choice.backend !== "wasm") return choice;
+  const threads = wasmThreads();
+  const out: BackendChoice = { ...choice, ...(threads !== null ? { threads } : {}), ...(threadsNote !== null ? { threadsNote } : {}) };
+  if (!inNode()) return out;
+  const off = options.onednn === false || globalThis.process?.env?.DALE_ONEDNN === "0";
+  if (off) return { ...out, onednn: { reason: options.onednn === false ? "turned off (options.onednn false)" : "turned off (DALE_ONEDNN=0)" } };
+  let mod: { loadOneDnn(): { ok: true; onednn: OneDnnAddon; version: string } | { ok: false; reason: string } };
+  try {
+    mod = (await importOptional("@dale/onednn")) as typeof mod;
+  } catch (e) {
+    return { ...out, onednn: { reason: `@dale/onednn is not installed (${firstLine(e)})` } };
+  }
+  const loaded = mod.loadOneDnn();
+  if (!loaded.ok) return { ...out, onednn: { reason: loaded.reason } };
+  loaded.onednn.setThreads(options.threads ?? 1);
+  registerOneDnnKernels(loaded.onednn);
+  return { ...out, onednn: { version: loaded.version, threads: loaded.onednn.threads() } };
+}
+
 function firstLine(e: unknown): string {
   return (e instanceof Error ? e.message : String(e)).split("\n")[0] ?? "";
 }
 
 function report(choice: BackendChoice, verbose?: boolean): BackendChoice {
   if (verbose) {
-    console.log(`[dale] tfjs backend: ${choice.backend}`);
+    console.log(`[dale] tfjs backend: ${choice.backend}${choice.threads !== undefined ? ` (${choice.threads} thread${choice.threads === 1 ? "" : "s"})` : ""}`);
+    if (choice.threadsNote !== undefined) console.log(`[dale]   ${choice.threadsNote}`);
+    if (choice.onednn !== undefined) {
+      console.log(`[dale]   convolutions: ${"version" in choice.onednn ? `oneDNN ${choice.onednn.version}, ${choice.onednn.threads} thread(s)` : `wasm (no oneDNN: ${choice.onednn.reason})`}`);
+    }
     for (const s of choice.skipped) console.log(`[dale]   skipped ${s.name}: ${s.reason}`);
   }
   return choice;

@@ -25,7 +25,8 @@ if (port === null) throw new Error("@dale/backend parallel-worker: must run in a
 
 async function setup(): Promise<DataParallelShard> {
   const init = workerData as Init;
-  await initBackend(init.prefer ? { prefer: init.prefer } : {});
+  // One thread each: the replicas are the parallelism (a threaded backend per replica would oversubscribe the cores).
+  await initBackend(init.prefer ? { prefer: init.prefer, threads: 1 } : { threads: 1 });
   const mod = (await import(/* @vite-ignore */ init.module)) as Record<string, unknown>;
   const factory = mod[init.exportName];
   if (typeof factory !== "function") throw new Error(`dataParallel: ${init.module} has no exported function "${init.exportName}".`);

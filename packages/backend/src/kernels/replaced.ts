@@ -1,5 +1,6 @@
 import type * as tf from "@tensorflow/tfjs-core";
 import { replacedConvGradKernels } from "./conv-grad";
+import { replacedOneDnnKernels } from "./onednn";
 import { replacedResizeNearestNeighborGrad } from "./resize-nearest-grad";
 import { replacedWasmKernels } from "./wasm-kernels";
 
@@ -18,7 +19,7 @@ export function replacedKernels(backendName: string): Record<string, tf.KernelFu
     out.Conv2DBackpropInput = conv.input;
     out.Conv2DBackpropFilter = conv.filter;
   }
-  if (backendName === "wasm") Object.assign(out, replacedWasmKernels());
+  if (backendName === "wasm") Object.assign(out, replacedWasmKernels(), replacedOneDnnKernels());
   const resize = replacedResizeNearestNeighborGrad(backendName);
   if (resize !== undefined) out.ResizeNearestNeighborGrad = resize;
   return out;

@@ -1,0 +1,242 @@
+// @dale/onednn: 2-D convolutions and their gradients with oneDNN, on float32 data that lives in a JavaScript buffer
+// (tfjs' wasm heap): no copies in or out. Data is NHWC, filters HWIO (tfjs' layouts). Written against the plain C
+// N-API (node_api.h) and oneDNN 2.x's C++ API (Debian's libdnnl-dev).
+//
+// Every entry point takes (buffer, byte offsets..., dims), where `buffer` is a typed array over the memory (an
+// ArrayBuffer or a SharedArrayBuffer) and dims is an Int32Array:
+//   [n, h, w, ci, kh, kw, co, ho, wo, stride_h, stride_w, dilation_h, dilation_w, pad_top, pad_left, pad_bottom, pad_right]
+// The caller (@dale/backend) checks offsets and sizes against the buffer before calling; this file checks them again
+// and throws a JavaScript error rather than read or write outside it.
+#include <node_api.h>
+
+#include <omp.h>
+#include <oneapi/dnnl/dnnl.hpp>
+
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+namespace {
+
+using dnnl::memory;
+using tag = dnnl::memory::format_tag;
+using dt = dnnl::memory::data_type;
+
+struct Problem {
+  int64_t n, h, w, ci, kh, kw, co, ho, wo, sh, sw, dh, dw, pt, pl, pb, pr;
+  memory::desc src() const { return memory::desc({n, ci, h, w}, dt::f32, tag::nhwc); }
+  memory::desc wei() const { return memory::desc({co, ci, kh, kw}, dt::f32, tag::hwio); }
+  memory::desc dst() const { return memory::desc({n, co, ho, wo}, dt::f32, tag::nhwc); }
+  memory::dims strides() const { return {sh, sw}; }
+  memory::dims dilates() const { return {dh - 1, dw - 1}; }
+  memory::dims pad_l() const { return {pt, pl}; }
+  memory::dims pad_r() const { return {pb, pr}; }
+  std::string key(const char* kind) const {
+    std::string k(kind);
+    for (int64_t v : {n, h, w, ci, kh, kw, co, ho, wo, sh, sw, dh, dw, pt, pl, pb, pr}) k += "," + std::to_string(v);
+    return k;
+  }
+};
+
+dnnl::engine& cpu() {
+  static dnnl::engine eng(dnnl::engine::kind::cpu, 0);
+  return eng;
+}
+
+dnnl::stream& strm() {
+  static dnnl::stream s(cpu());
+  return s;
+}
+
+dnnl::convolution_forward::primitive_desc forward_pd(const Problem& p) {
+  dnnl::convolution_forward::desc d(dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_direct, p.src(), p.wei(),
+                                    p.dst(), p.strides(), p.dilates(), p.pad_l(), p.pad_r());
+  return dnnl::convolution_forward::primitive_desc(d, cpu());
+}
+
+// Primitives are expensive to create (a JIT compile each) and cheap to run: one per problem and kind, kept.
+std::unordered_map<std::string, dnnl::primitive> cache;
+std::mutex cache_mutex;
+
+dnnl::primitive get(const std::string& key, dnnl::primitive (*make)(const Problem&), const Problem& p) {
+  std::lock_guard<std::mutex> lock(cache_mutex);
+  auto it = cache.find(key);
+  if (it != cache.end()) return it->second;
+  dnnl::primitive prim = make(p);
+  cache.emplace(key, prim);
+  return prim;
+}
+
+dnnl::primitive make_forward(const Problem& p) { return dnnl::convolution_forward(forward_pd(p)); }
+
+dnnl::primitive make_backward_data(const Problem& p) {
+  dnnl::convolution_backward_data::desc d(dnnl::algorithm::convolution_direct, p.src(), p.wei(), p.dst(), p.strides(),
+                                          p.dilates(), p.pad_l(), p.pad_r());
+  return dnnl::convolution_backward_data(dnnl::convolution_backward_data::primitive_desc(d, cpu(), forward_pd(p)));
+}
+
+dnnl::primitive make_backward_weights(const Problem& p) {
+  dnnl::convolution_backward_weights::desc d(dnnl::algorithm::convolution_direct, p.src(), p.wei(), p.dst(), p.strides(),
+                                             p.dilates(), p.pad_l(), p.pad_r());
+  return dnnl::convolution_backward_weights(dnnl::convolution_backward_weights::primitive_desc(d, cpu(), forward_pd(p)));
+}
+
+napi_value throw_error(napi_env env, const std::string& msg) {
+  napi_throw_error(env, nullptr, msg.c_str());
+  return nullptr;
+}
+
+// Reads (buffer, off_a, off_b, off_c, dims) into a base pointer, three byte offsets and a Problem, checking bounds.
+bool read_args(napi_env env, napi_callback_info info, const char* name, uint8_t** base, int64_t off[3], Problem* p,
+               int64_t sizes[3]) {
+  size_t argc = 5;
+  napi_value argv[5];
+  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok || argc != 5) {
+    throw_error(env, std::string(name) + ": expected (buffer, offset, offset, offset, dims)");
+    return false;
+  }
+  bool is_ta = false;
+  napi_is_typedarray(env, argv[0], &is_ta);
+  if (!is_ta) {
+    throw_error(env, std::string(name) + ": the buffer must be a typed array over the data");
+    return false;
+  }
+  napi_typedarray_type ta_type;
+  size_t length = 0;
+  void* data = nullptr;
+  napi_value ab;
+  size_t byte_offset = 0;
+  if (napi_get_typedarray_info(env, argv[0], &ta_type, &length, &data, &ab, &byte_offset) != napi_ok || data == nullptr ||
+      ta_type != napi_uint8_array) {
+    throw_error(env, std::string(name) + ": the buffer must be a Uint8Array");
+    return false;
+  }
+  for (int i = 0; i < 3; i++) {
+    double v = 0;
+    if (napi_get_value_double(env, argv[1 + i], &v) != napi_ok || v < 0 || v != static_cast<double>(static_cast<int64_t>(v)) ||
+        static_cast<int64_t>(v) % 4 != 0) {
+      throw_error(env, std::string(name) + ": offsets must be non-negative multiples of 4");
+      return false;
+    }
+    off[i] = static_cast<int64_t>(v);
+  }
+  napi_typedarray_type dims_type;
+  size_t dims_len = 0;
+  void* dims_data = nullptr;
+  if (napi_get_typedarray_info(env, argv[4], &dims_type, &dims_len, &dims_data, nullptr, nullptr) != napi_ok ||
+      dims_type != napi_int32_array || dims_len != 17) {
+    throw_error(env, std::string(name) + ": dims must be an Int32Array of 17 entries");
+    return false;
+  }
+  const int32_t* d = static_cast<const int32_t*>(dims_data);
+  *p = Problem{d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7], d[8], d[9], d[10], d[11], d[12], d[13], d[14], d[15], d[16]};
+  for (int i = 0; i < 13; i++) {
+    if (d[i] < 1) {
+      throw_error(env, std::string(name) + ": sizes, strides and dilations must be positive");
+      return false;
+    }
+  }
+  for (int i = 0; i < 3; i++) {
+    if (off[i] + 4 * sizes[i] > static_cast<int64_t>(length)) {
+      throw_error(env, std::string(name) + ": a tensor would reach past the end of the buffer");
+      return false;
+    }
+  }
+  *base = static_cast<uint8_t*>(data);
+  return true;
+}
+
+template <int Kind>
+napi_value run(napi_env env, napi_callback_info info) {
+  static const char* names[] = {"conv2d", "conv2dBackpropInput", "conv2dBackpropFilter"};
+  const char* name = names[Kind];
+  // Sizes in elements of the three tensors, in argument order: known once the dims are read, so read twice.
+  int64_t zeros[3] = {0, 0, 0};
+  uint8_t* base = nullptr;
+  int64_t off[3];
+  Problem p{};
+  if (!read_args(env, info, name, &base, off, &p, zeros)) return nullptr;
+  const int64_t x = p.n * p.h * p.w * p.ci, wgt = p.kh * p.kw * p.ci * p.co, y = p.n * p.ho * p.wo * p.co;
+  int64_t sizes[3];
+  if (Kind == 0) sizes[0] = x, sizes[1] = wgt, sizes[2] = y;       // (x, filter) -> y
+  else if (Kind == 1) sizes[0] = y, sizes[1] = wgt, sizes[2] = x;  // (dy, filter) -> dx
+  else sizes[0] = x, sizes[1] = y, sizes[2] = wgt;                 // (x, dy) -> dfilter
+  if (!read_args(env, info, name, &base, off, &p, sizes)) return nullptr;
+  try {
+    void* a = base + off[0];
+    void* b = base + off[1];
+    void* c = base + off[2];
+    if (Kind == 0) {
+      auto prim = get(p.key("f"), make_forward, p);
+      memory src(p.src(), cpu(), a), wei(p.wei(), cpu(), b), dst(p.dst(), cpu(), c);
+      prim.execute(strm(), {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wei}, {DNNL_ARG_DST, dst}});
+    } else if (Kind == 1) {
+      auto prim = get(p.key("d"), make_backward_data, p);
+      memory ddst(p.dst(), cpu(), a), wei(p.wei(), cpu(), b), dsrc(p.src(), cpu(), c);
+      prim.execute(strm(), {{DNNL_ARG_DIFF_DST, ddst}, {DNNL_ARG_WEIGHTS, wei}, {DNNL_ARG_DIFF_SRC, dsrc}});
+    } else {
+      auto prim = get(p.key("w"), make_backward_weights, p);
+      memory src(p.src(), cpu(), a), ddst(p.dst(), cpu(), b), dwei(p.wei(), cpu(), c);
+      prim.execute(strm(), {{DNNL_ARG_SRC, src}, {DNNL_ARG_DIFF_DST, ddst}, {DNNL_ARG_DIFF_WEIGHTS, dwei}});
+    }
+    strm().wait();
+  } catch (const dnnl::error& e) {
+    return throw_error(env, std::string(name) + ": oneDNN: " + e.what());
+  }
+  return nullptr;
+}
+
+napi_value version(napi_env env, napi_callback_info) {
+  const dnnl_version_t* v = dnnl_version();
+  std::string s = std::to_string(v->major) + "." + std::to_string(v->minor) + "." + std::to_string(v->patch);
+  napi_value out;
+  napi_create_string_utf8(env, s.c_str(), s.size(), &out);
+  return out;
+}
+
+napi_value cached(napi_env env, napi_callback_info) {
+  std::lock_guard<std::mutex> lock(cache_mutex);
+  napi_value out;
+  napi_create_uint32(env, static_cast<uint32_t>(cache.size()), &out);
+  return out;
+}
+
+// Sets the OpenMP threads of the calling thread (the one that runs the convolutions): oneDNN's thread count.
+napi_value set_threads(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  int32_t n = 0;
+  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok || argc != 1 ||
+      napi_get_value_int32(env, argv[0], &n) != napi_ok || n < 1) {
+    return throw_error(env, "setThreads: expected a positive integer");
+  }
+  omp_set_num_threads(n);
+  return nullptr;
+}
+
+napi_value get_threads(napi_env env, napi_callback_info) {
+  napi_value out;
+  napi_create_int32(env, omp_get_max_threads(), &out);
+  return out;
+}
+
+napi_value init(napi_env env, napi_value exports) {
+  napi_property_descriptor props[] = {
+      {"conv2d", nullptr, run<0>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"conv2dBackpropInput", nullptr, run<1>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"conv2dBackpropFilter", nullptr, run<2>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"version", nullptr, version, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"cachedPrimitives", nullptr, cached, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"setThreads", nullptr, set_threads, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"threads", nullptr, get_threads, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+  };
+  napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
+  return exports;
+}
+
+}  // namespace
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, init)
