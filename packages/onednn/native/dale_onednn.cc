@@ -15,7 +15,6 @@
 #include <cstdint>
 #include <cstring>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <unordered_map>
 
@@ -41,47 +40,75 @@ struct Problem {
   }
 };
 
+// One engine, stream and primitive cache per JavaScript thread (a Node worker thread loads the addon too, and a
+// stream is not thread-safe).
 dnnl::engine& cpu() {
-  static dnnl::engine eng(dnnl::engine::kind::cpu, 0);
+  thread_local dnnl::engine eng(dnnl::engine::kind::cpu, 0);
   return eng;
 }
 
 dnnl::stream& strm() {
-  static dnnl::stream s(cpu());
+  thread_local dnnl::stream s(cpu());
   return s;
 }
 
+// Weights in the layout oneDNN chooses ("any"): with tfjs' HWIO layout as given, oneDNN 2.6 falls back to im2col and
+// GEMM; with its own blocked layout it runs its direct JIT convolutions. The filters are small, so each call
+// reorders them (or, for the filter gradient, the result) between the two layouts.
+memory::desc any_weights(const Problem& p) { return memory::desc({p.co, p.ci, p.kh, p.kw}, dt::f32, tag::any); }
+
 dnnl::convolution_forward::primitive_desc forward_pd(const Problem& p) {
-  dnnl::convolution_forward::desc d(dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_direct, p.src(), p.wei(),
-                                    p.dst(), p.strides(), p.dilates(), p.pad_l(), p.pad_r());
+  dnnl::convolution_forward::desc d(dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_direct, p.src(),
+                                    any_weights(p), p.dst(), p.strides(), p.dilates(), p.pad_l(), p.pad_r());
   return dnnl::convolution_forward::primitive_desc(d, cpu());
 }
 
-// Primitives are expensive to create (a JIT compile each) and cheap to run: one per problem and kind, kept.
-std::unordered_map<std::string, dnnl::primitive> cache;
-std::mutex cache_mutex;
+// A primitive with its weights layout, the reorder between that layout and HWIO (when they differ) and a buffer for
+// the weights in its layout. Created once per problem and kind (a JIT compile each), then reused.
+struct Entry {
+  dnnl::primitive prim;
+  bool reorder = false;
+  dnnl::memory weights;     // in the primitive's layout
+  dnnl::primitive convert;  // HWIO -> primitive layout (forward, data gradient) or back (filter gradient)
+};
 
-dnnl::primitive get(const std::string& key, dnnl::primitive (*make)(const Problem&), const Problem& p) {
-  std::lock_guard<std::mutex> lock(cache_mutex);
+thread_local std::unordered_map<std::string, Entry> cache;
+
+Entry make_entry(dnnl::primitive prim, const memory::desc& prim_weights, const Problem& p, bool to_user) {
+  Entry e;
+  e.prim = prim;
+  e.reorder = prim_weights != p.wei();
+  if (e.reorder) {
+    e.weights = memory(prim_weights, cpu());
+    e.convert = to_user ? dnnl::reorder(dnnl::reorder::primitive_desc(cpu(), prim_weights, cpu(), p.wei()))
+                        : dnnl::reorder(dnnl::reorder::primitive_desc(cpu(), p.wei(), cpu(), prim_weights));
+  }
+  return e;
+}
+
+Entry make_forward(const Problem& p) {
+  auto pd = forward_pd(p);
+  return make_entry(dnnl::convolution_forward(pd), pd.weights_desc(), p, false);
+}
+
+Entry make_backward_data(const Problem& p) {
+  dnnl::convolution_backward_data::desc d(dnnl::algorithm::convolution_direct, p.src(), any_weights(p), p.dst(),
+                                          p.strides(), p.dilates(), p.pad_l(), p.pad_r());
+  dnnl::convolution_backward_data::primitive_desc pd(d, cpu(), forward_pd(p));
+  return make_entry(dnnl::convolution_backward_data(pd), pd.weights_desc(), p, false);
+}
+
+Entry make_backward_weights(const Problem& p) {
+  dnnl::convolution_backward_weights::desc d(dnnl::algorithm::convolution_direct, p.src(), any_weights(p), p.dst(),
+                                             p.strides(), p.dilates(), p.pad_l(), p.pad_r());
+  dnnl::convolution_backward_weights::primitive_desc pd(d, cpu(), forward_pd(p));
+  return make_entry(dnnl::convolution_backward_weights(pd), pd.diff_weights_desc(), p, true);
+}
+
+Entry& get(const std::string& key, Entry (*make)(const Problem&), const Problem& p) {
   auto it = cache.find(key);
   if (it != cache.end()) return it->second;
-  dnnl::primitive prim = make(p);
-  cache.emplace(key, prim);
-  return prim;
-}
-
-dnnl::primitive make_forward(const Problem& p) { return dnnl::convolution_forward(forward_pd(p)); }
-
-dnnl::primitive make_backward_data(const Problem& p) {
-  dnnl::convolution_backward_data::desc d(dnnl::algorithm::convolution_direct, p.src(), p.wei(), p.dst(), p.strides(),
-                                          p.dilates(), p.pad_l(), p.pad_r());
-  return dnnl::convolution_backward_data(dnnl::convolution_backward_data::primitive_desc(d, cpu(), forward_pd(p)));
-}
-
-dnnl::primitive make_backward_weights(const Problem& p) {
-  dnnl::convolution_backward_weights::desc d(dnnl::algorithm::convolution_direct, p.src(), p.wei(), p.dst(), p.strides(),
-                                             p.dilates(), p.pad_l(), p.pad_r());
-  return dnnl::convolution_backward_weights(dnnl::convolution_backward_weights::primitive_desc(d, cpu(), forward_pd(p)));
+  return cache.emplace(key, make(p)).first->second;
 }
 
 napi_value throw_error(napi_env env, const std::string& msg) {
@@ -170,17 +197,20 @@ napi_value run(napi_env env, napi_callback_info info) {
     void* b = base + off[1];
     void* c = base + off[2];
     if (Kind == 0) {
-      auto prim = get(p.key("f"), make_forward, p);
+      Entry& e = get(p.key("f"), make_forward, p);
       memory src(p.src(), cpu(), a), wei(p.wei(), cpu(), b), dst(p.dst(), cpu(), c);
-      prim.execute(strm(), {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wei}, {DNNL_ARG_DST, dst}});
+      if (e.reorder) e.convert.execute(strm(), {{DNNL_ARG_FROM, wei}, {DNNL_ARG_TO, e.weights}});
+      e.prim.execute(strm(), {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, e.reorder ? e.weights : wei}, {DNNL_ARG_DST, dst}});
     } else if (Kind == 1) {
-      auto prim = get(p.key("d"), make_backward_data, p);
+      Entry& e = get(p.key("d"), make_backward_data, p);
       memory ddst(p.dst(), cpu(), a), wei(p.wei(), cpu(), b), dsrc(p.src(), cpu(), c);
-      prim.execute(strm(), {{DNNL_ARG_DIFF_DST, ddst}, {DNNL_ARG_WEIGHTS, wei}, {DNNL_ARG_DIFF_SRC, dsrc}});
+      if (e.reorder) e.convert.execute(strm(), {{DNNL_ARG_FROM, wei}, {DNNL_ARG_TO, e.weights}});
+      e.prim.execute(strm(), {{DNNL_ARG_DIFF_DST, ddst}, {DNNL_ARG_WEIGHTS, e.reorder ? e.weights : wei}, {DNNL_ARG_DIFF_SRC, dsrc}});
     } else {
-      auto prim = get(p.key("w"), make_backward_weights, p);
+      Entry& e = get(p.key("w"), make_backward_weights, p);
       memory src(p.src(), cpu(), a), ddst(p.dst(), cpu(), b), dwei(p.wei(), cpu(), c);
-      prim.execute(strm(), {{DNNL_ARG_SRC, src}, {DNNL_ARG_DIFF_DST, ddst}, {DNNL_ARG_DIFF_WEIGHTS, dwei}});
+      e.prim.execute(strm(), {{DNNL_ARG_SRC, src}, {DNNL_ARG_DIFF_DST, ddst}, {DNNL_ARG_DIFF_WEIGHTS, e.reorder ? e.weights : dwei}});
+      if (e.reorder) e.convert.execute(strm(), {{DNNL_ARG_FROM, e.weights}, {DNNL_ARG_TO, dwei}});
     }
     strm().wait();
   } catch (const dnnl::error& e) {
@@ -198,7 +228,6 @@ napi_value version(napi_env env, napi_callback_info) {
 }
 
 napi_value cached(napi_env env, napi_callback_info) {
-  std::lock_guard<std::mutex> lock(cache_mutex);
   napi_value out;
   napi_create_uint32(env, static_cast<uint32_t>(cache.size()), &out);
   return out;
