@@ -1,5 +1,6 @@
 // oneDNN's convolutions (the optional addon @dale/onednn) on the wasm backend, against tfjs' reference cpu backend:
-// forward with strides, paddings and dilations, both gradients, no leaks, and putting the previous kernels back.
+// forward with strides, paddings and dilations, both gradients, batched matrix products with transposes and
+// broadcasting, no leaks, and putting the previous kernels back.
 // Where the addon is not built these tests are skipped with the reason, unless DALE_REQUIRE_ONEDNN=1 (CI), which
 // makes a missing addon a failure.
 import * as tf from "@tensorflow/tfjs-core";
@@ -66,6 +67,35 @@ describe.skipIf(!loaded.ok && !required)("oneDNN convolutions on wasm match the 
     expect(loaded.ok && loaded.onednn.cachedPrimitives()).toBeGreaterThan(callsBefore);
   });
 
+  it.each([
+    ["attention-like [4, 49, 16] x [4, 16, 49]", [4, 49, 16], [4, 16, 49], false, false],
+    ["transposed a", [3, 8, 5], [3, 8, 6], true, false],
+    ["transposed b, rank 4", [2, 3, 5, 7], [2, 3, 4, 7], false, true],
+    ["b broadcast over the batch", [5, 6, 7], [7, 3], false, false],
+    ["a broadcast, both transposed", [1, 9, 4], [3, 5, 9], true, true],
+  ] as const)("BatchMatMul, %s, and its gradients where tfjs has them", async (_, sa, sb, ta, tb) => {
+    // tfjs' own BatchMatMul gradient does not sum over a broadcast batch (on every backend): forward only there.
+    const broadcast = sa.length !== sb.length || sa[0] !== sb[0];
+    const f = () =>
+      tf.tidy(() => {
+        const a = rand([...sa], 1);
+        const b = rand([...sb], 2);
+        const y = tf.matMul(a, b, ta, tb);
+        if (broadcast) return { y: Array.from(y.dataSync()), da: [], db: [], shape: y.shape };
+        const dy = rand(y.shape, 3);
+        const [da, db] = tf.grads((p: tf.Tensor, q: tf.Tensor) => tf.sum(tf.mul(tf.matMul(p, q, ta, tb), dy)))([a, b]);
+        return { y: Array.from(y.dataSync()), da: Array.from(da!.dataSync()), db: Array.from(db!.dataSync()), shape: y.shape as number[] };
+      });
+    await tf.setBackend("cpu");
+    const want = f();
+    await tf.setBackend("wasm");
+    const got = f();
+    expect(got.shape).toEqual(want.shape);
+    expect(worst(got.y, want.y)).toBeLessThan(1e-5);
+    expect(worst(got.da, want.da)).toBeLessThan(1e-5);
+    expect(worst(got.db, want.db)).toBeLessThan(1e-5);
+  });
+
   it("leaks no tensors and no backend memory across a gradient", async () => {
     await tf.setBackend("wasm");
     run(cases[2]!, 1);
@@ -79,7 +109,7 @@ describe.skipIf(!loaded.ok && !required)("oneDNN convolutions on wasm match the 
 
   it("names what it replaced, and unregistering puts the previous kernels back", () => {
     const before = replacedOneDnnKernels();
-    expect(Object.keys(before).sort()).toEqual(["Conv2D", "Conv2DBackpropFilter", "Conv2DBackpropInput"]);
+    expect(Object.keys(before).sort()).toEqual(["BatchMatMul", "Conv2D", "Conv2DBackpropFilter", "Conv2DBackpropInput"]);
     const ours = tf.getKernel("Conv2D", "wasm")!.kernelFunc;
     unregisterOneDnnKernels();
     expect(tf.getKernel("Conv2D", "wasm")!.kernelFunc).toBe(before.Conv2D);

@@ -13,6 +13,7 @@
 #include <oneapi/dnnl/dnnl.hpp>
 
 #include <cstdint>
+#include <algorithm>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -219,6 +220,78 @@ napi_value run(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// Batched matrix products c[i] = op(a[i or 0]) op(b[i or 0]) (op: optional transpose), row-major, one batch axis of which
+// either side may have size 1 (broadcast). dims: Int32Array [batch_a, batch_b, m, k, n, transpose_a, transpose_b].
+dnnl::primitive& matmul_primitive(int64_t ba, int64_t bb, int64_t m, int64_t k, int64_t n, bool ta, bool tb) {
+  thread_local std::unordered_map<std::string, dnnl::primitive> mm_cache;
+  std::string key = "m";
+  for (int64_t v : {ba, bb, m, k, n, static_cast<int64_t>(ta), static_cast<int64_t>(tb)}) key += "," + std::to_string(v);
+  auto it = mm_cache.find(key);
+  if (it != mm_cache.end()) return it->second;
+  const int64_t b = std::max(ba, bb);
+  memory::desc a_md({ba, m, k}, dt::f32, ta ? memory::dims{m * k, 1, m} : memory::dims{m * k, k, 1});
+  memory::desc b_md({bb, k, n}, dt::f32, tb ? memory::dims{k * n, 1, k} : memory::dims{k * n, n, 1});
+  memory::desc c_md({b, m, n}, dt::f32, memory::dims{m * n, n, 1});
+  dnnl::matmul::desc d(a_md, b_md, c_md);
+  return mm_cache.emplace(key, dnnl::matmul(dnnl::matmul::primitive_desc(d, cpu()))).first->second;
+}
+
+napi_value matmul(napi_env env, napi_callback_info info) {
+  const char* name = "matmul";
+  size_t argc = 5;
+  napi_value argv[5];
+  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok || argc != 5) {
+    return throw_error(env, "matmul: expected (buffer, offset, offset, offset, dims)");
+  }
+  napi_typedarray_type ta_type;
+  size_t length = 0;
+  void* data = nullptr;
+  bool is_ta = false;
+  napi_is_typedarray(env, argv[0], &is_ta);
+  if (!is_ta || napi_get_typedarray_info(env, argv[0], &ta_type, &length, &data, nullptr, nullptr) != napi_ok ||
+      data == nullptr || ta_type != napi_uint8_array) {
+    return throw_error(env, "matmul: the buffer must be a Uint8Array");
+  }
+  int64_t off[3];
+  for (int i = 0; i < 3; i++) {
+    double v = 0;
+    if (napi_get_value_double(env, argv[1 + i], &v) != napi_ok || v < 0 || v != static_cast<double>(static_cast<int64_t>(v)) ||
+        static_cast<int64_t>(v) % 4 != 0) {
+      return throw_error(env, "matmul: offsets must be non-negative multiples of 4");
+    }
+    off[i] = static_cast<int64_t>(v);
+  }
+  napi_typedarray_type dims_type;
+  size_t dims_len = 0;
+  void* dims_data = nullptr;
+  if (napi_get_typedarray_info(env, argv[4], &dims_type, &dims_len, &dims_data, nullptr, nullptr) != napi_ok ||
+      dims_type != napi_int32_array || dims_len != 7) {
+    return throw_error(env, "matmul: dims must be an Int32Array of 7 entries");
+  }
+  const int32_t* d = static_cast<const int32_t*>(dims_data);
+  const int64_t ba = d[0], bb = d[1], m = d[2], k = d[3], n = d[4];
+  if (ba < 1 || bb < 1 || m < 1 || k < 1 || n < 1 || (ba != bb && ba != 1 && bb != 1)) {
+    return throw_error(env, "matmul: sizes must be positive and the batches equal or 1");
+  }
+  const int64_t sizes[3] = {ba * m * k, bb * k * n, std::max(ba, bb) * m * n};
+  for (int i = 0; i < 3; i++) {
+    if (off[i] + 4 * sizes[i] > static_cast<int64_t>(length)) return throw_error(env, "matmul: a tensor would reach past the end of the buffer");
+  }
+  try {
+    uint8_t* base = static_cast<uint8_t*>(data);
+    dnnl::primitive& prim = matmul_primitive(ba, bb, m, k, n, d[5] != 0, d[6] != 0);
+    const int64_t b = std::max(ba, bb);
+    memory a_mem(memory::desc({ba, m, k}, dt::f32, d[5] ? memory::dims{m * k, 1, m} : memory::dims{m * k, k, 1}), cpu(), base + off[0]);
+    memory b_mem(memory::desc({bb, k, n}, dt::f32, d[6] ? memory::dims{k * n, 1, k} : memory::dims{k * n, n, 1}), cpu(), base + off[1]);
+    memory c_mem(memory::desc({b, m, n}, dt::f32, memory::dims{m * n, n, 1}), cpu(), base + off[2]);
+    prim.execute(strm(), {{DNNL_ARG_SRC, a_mem}, {DNNL_ARG_WEIGHTS, b_mem}, {DNNL_ARG_DST, c_mem}});
+    strm().wait();
+  } catch (const dnnl::error& e) {
+    return throw_error(env, std::string(name) + ": oneDNN: " + e.what());
+  }
+  return nullptr;
+}
+
 napi_value version(napi_env env, napi_callback_info) {
   const dnnl_version_t* v = dnnl_version();
   std::string s = std::to_string(v->major) + "." + std::to_string(v->minor) + "." + std::to_string(v->patch);
@@ -257,6 +330,7 @@ napi_value init(napi_env env, napi_value exports) {
       {"conv2d", nullptr, run<0>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"conv2dBackpropInput", nullptr, run<1>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"conv2dBackpropFilter", nullptr, run<2>, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"matmul", nullptr, matmul, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"version", nullptr, version, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"cachedPrimitives", nullptr, cached, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"setThreads", nullptr, set_threads, nullptr, nullptr, nullptr, napi_enumerable, nullptr},

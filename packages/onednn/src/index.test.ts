@@ -99,6 +99,33 @@ describe.skipIf(!loaded.ok && !required)("the oneDNN addon", () => {
     expect(heap.subarray(at[5]! + nf).every((v) => v === 0)).toBe(true);
   });
 
+  it.each([
+    ["plain", 3, 3, 5, 7, 4, false, false],
+    ["a transposed", 2, 2, 6, 3, 5, true, false],
+    ["b transposed", 4, 4, 3, 8, 2, false, true],
+    ["both transposed, b broadcast", 3, 1, 4, 5, 6, true, true],
+    ["a broadcast", 1, 3, 2, 9, 3, false, false],
+  ] as const)("matmul, %s: equals the direct sum", (_, ba, bb, m, k, n, ta, tb) => {
+    const batch = Math.max(ba, bb);
+    const a = random(ba * m * k, 6), b = random(bb * k * n, 7);
+    const want = new Float64Array(batch * m * n);
+    for (let i = 0; i < batch; i++)
+      for (let r = 0; r < m; r++)
+        for (let c = 0; c < n; c++)
+          for (let j = 0; j < k; j++) {
+            const ai = (ba === 1 ? 0 : i) * m * k + (ta ? j * m + r : r * k + j);
+            const bi = (bb === 1 ? 0 : i) * k * n + (tb ? c * k + j : j * n + c);
+            want[(i * m + r) * n + c]! += a[ai]! * b[bi]!;
+          }
+    const heap = new Float32Array(a.length + b.length + want.length + 8);
+    heap.set(a, 4);
+    heap.set(b, 4 + a.length);
+    const at = 8 + a.length + b.length;
+    dnn().matmul(new Uint8Array(heap.buffer), 16, 4 * (4 + a.length), 4 * at, new Int32Array([ba, bb, m, k, n, ta ? 1 : 0, tb ? 1 : 0]));
+    expect(maxErr(heap.subarray(at, at + want.length), want)).toBeLessThan(1e-5);
+    expect(() => dnn().matmul(new Uint8Array(heap.buffer), 16, 0, 4 * at + 4, new Int32Array([ba, bb, m, k, n, 0, 0]))).toThrow(/matmul: a tensor would reach past the end of the buffer/);
+  });
+
   it("works on a SharedArrayBuffer (tfjs' wasm memory when it runs threads)", () => {
     const p = problems[0]![1];
     const nx = p.batch * p.inHeight * p.inWidth * p.inChannels;
@@ -122,6 +149,7 @@ describe.skipIf(!loaded.ok && !required)("the oneDNN addon", () => {
     const zero = convDims({ ...p, strideHeight: 0 });
     expect(() => dnn().conv2dBackpropInput(new Uint8Array(1 << 16), 0, 0, 0, zero)).toThrow(/conv2dBackpropInput: sizes, strides and dilations must be positive/);
     expect(() => dnn().conv2d(new Float32Array(16) as unknown as Uint8Array, 0, 0, 0, d)).toThrow(/conv2d: the buffer must be a Uint8Array/);
+    expect(() => dnn().matmul(new Uint8Array(1 << 16), 0, 0, 0, new Int32Array([2, 3, 1, 1, 1, 0, 0]))).toThrow(/matmul: sizes must be positive and the batches equal or 1/);
     expect(() => dnn().setThreads(0)).toThrow(/setThreads: expected a positive integer/);
   });
 });

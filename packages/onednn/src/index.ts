@@ -13,6 +13,12 @@ export interface OneDnn {
   conv2dBackpropInput(heap: Uint8Array, dyOffset: number, filterOffset: number, dxOffset: number, dims: Int32Array): void;
   /** dfilter from x and dy. */
   conv2dBackpropFilter(heap: Uint8Array, xOffset: number, dyOffset: number, dfilterOffset: number, dims: Int32Array): void;
+  /**
+   * c[i] = op(a[i]) op(b[i]) for i < max(batchA, batchB), row-major, op a transpose where asked (read in place through
+   * strides), either batch 1 to broadcast. dims: Int32Array [batchA, batchB, m, k, n, transposeA, transposeB], where
+   * op(a[i]) is m x k and op(b[i]) is k x n.
+   */
+  matmul(heap: Uint8Array, aOffset: number, bOffset: number, cOffset: number, dims: Int32Array): void;
   /** oneDNN's version, e.g. "2.6.3". */
   version(): string;
   /** How many compiled primitives the addon keeps (one per problem shape and kind). */

@@ -3,7 +3,8 @@
 // wasm SIMD is 128 bits wide; oneDNN's JIT kernels use the CPU's full width (AVX-512 here) and its own OpenMP threads.
 // The addon reads and writes the tensors where tfjs' wasm backend keeps them, in the wasm memory, by byte offset: no
 // copies. Conv2D, Conv2DBackpropInput and Conv2DBackpropFilter are replaced for NHWC float32 (every case tfjs' wasm
-// backend serves); anything else goes to the kernel that was registered before (tfjs' own, or Dale's conv-grad).
+// backend serves), and BatchMatMul for float32 with batches equal or 1 (transposes are read in place, through
+// strides); anything else goes to the kernel that was registered before (tfjs' own, or Dale's).
 import * as tf from "@tensorflow/tfjs-core";
 import { asWasmBackend, sizeOf, type WasmBackend } from "./wasm-heap";
 
@@ -16,11 +17,12 @@ export interface OneDnnAddon {
   conv2d(heap: Uint8Array, a: number, b: number, c: number, dims: Int32Array): void;
   conv2dBackpropInput(heap: Uint8Array, a: number, b: number, c: number, dims: Int32Array): void;
   conv2dBackpropFilter(heap: Uint8Array, a: number, b: number, c: number, dims: Int32Array): void;
+  matmul(heap: Uint8Array, a: number, b: number, c: number, dims: Int32Array): void;
   setThreads(n: number): void;
   threads(): number;
 }
 
-export const ONEDNN_KERNELS = ["Conv2D", "Conv2DBackpropInput", "Conv2DBackpropFilter"] as const;
+export const ONEDNN_KERNELS = ["Conv2D", "Conv2DBackpropInput", "Conv2DBackpropFilter", "BatchMatMul"] as const;
 type Name = (typeof ONEDNN_KERNELS)[number];
 
 const BACKEND = "wasm";
@@ -71,7 +73,37 @@ function fallback(name: Name, args: Args): Info {
   return k.kernelFunc(args) as Info;
 }
 
+/** BatchMatMul: out[i] = op(a[i]) op(b[i]) over one flattened batch axis, either side's batch equal to the output's or 1. */
+function batchMatMul(addon: OneDnnAddon): tf.KernelFunc {
+  return ((args: Args): Info => {
+    const b = asWasmBackend(args.backend);
+    const { a: x, b: y } = args.inputs as { a: Info; b: Info };
+    const { transposeA, transposeB } = args.attrs as unknown as { transposeA: boolean; transposeB: boolean };
+    if (b === null || x.dtype !== "float32" || y.dtype !== "float32" || x.shape.length < 2 || y.shape.length < 2) {
+      return fallback("BatchMatMul", args);
+    }
+    const ar = x.shape.length;
+    const br = y.shape.length;
+    const m = x.shape[transposeA ? ar - 1 : ar - 2]!;
+    const k = x.shape[transposeA ? ar - 2 : ar - 1]!;
+    const kb = y.shape[transposeB ? br - 1 : br - 2]!;
+    const n = y.shape[transposeB ? br - 2 : br - 1]!;
+    if (k !== kb) return fallback("BatchMatMul", args); // its error message
+    const outBatch = tf.backend_util.assertAndGetBroadcastShape(x.shape.slice(0, -2), y.shape.slice(0, -2));
+    const batch = sizeOf(outBatch);
+    const batchA = sizeOf(x.shape.slice(0, -2));
+    const batchB = sizeOf(y.shape.slice(0, -2));
+    const simple = (batchA === batch || batchA === 1) && (batchB === batch || batchB === 1);
+    if (!simple || batch * m * n * k === 0) return fallback("BatchMatMul", args);
+    const out = b.makeOutput([...outBatch, m, n], "float32");
+    const dims = new Int32Array([batchA, batchB, m, k, n, transposeA ? 1 : 0, transposeB ? 1 : 0]);
+    addon.matmul(heapBytes(b), offset(b, x), offset(b, y), offset(b, out), dims);
+    return out;
+  }) as unknown as tf.KernelFunc;
+}
+
 function makeKernel(name: Name, addon: OneDnnAddon): tf.KernelFunc {
+  if (name === "BatchMatMul") return batchMatMul(addon);
   return ((args: Args): Info => {
     const b = asWasmBackend(args.backend);
     const attrs = args.attrs as unknown as {
