@@ -5,9 +5,12 @@ import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } fr
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { parse as parseYaml } from "yaml";
 import type { Results } from "../src/report";
 
 const BIN = join(import.meta.dirname, "..", "dist", "bench.js");
+const CLUSTER = join(import.meta.dirname, "..", "cluster");
+const REPO = join(import.meta.dirname, "..", "..", "..");
 const DATA = process.env.DALE_DATA_DIR;
 const tmp = mkdtempSync(join(tmpdir(), "dale-bench-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -20,6 +23,30 @@ function run(args: string[]): Promise<{ code: number; stderr: string }> {
     child.on("error", reject);
     child.on("close", (code) => resolve({ code: code ?? 1, stderr }));
   });
+}
+
+/** Runs a shell script of cluster/ as a cluster runner would: bash, with the runner's variables in env. */
+function runScript(script: string, env: Record<string, string>, args: string[] = []): Promise<{ code: number; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn("bash", [join(CLUSTER, script), ...args], {
+      cwd: REPO,
+      env: { ...process.env, DALE_BACKEND: "wasm", DALE_BENCH: `${process.execPath} ${BIN}`, ...env },
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    let stderr = "";
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code: code ?? 1, stderr }));
+  });
+}
+
+interface IndexedJob {
+  spec: {
+    completionMode: string;
+    completions: number;
+    parallelism: number;
+    template: { spec: { containers: { command: string[]; args: string[]; env: { name: string; value: string }[] }[] } };
+  };
 }
 
 function chunkFiles(root: string, dataset: string): string[] {
@@ -75,7 +102,15 @@ describe("dale-bench --profile quick", () => {
     const early = await run([...common, "--stage", "report"]);
     expect(early.code).toBe(1);
     expect(early.stderr).toMatch(/chunks are missing .* run every shard of the sample stage/);
-    for (const shard of ["1/2", "0/2"]) expect((await run([...common, "--shard", shard])).code).toBe(0);
+    // Shard 1 of 2 as a pod of the Kubernetes Indexed Job runs it (its command, with JOB_COMPLETION_INDEX), shard 0 as
+    // a task of the Slurm array script (SLURM_ARRAY_TASK_ID); 2 shards instead of the manifests' 4.
+    const job = parseYaml(readFileSync(join(CLUSTER, "k8s-indexed-job.yaml"), "utf8")) as IndexedJob;
+    const container = job.spec.template.spec.containers[0]!;
+    expect(container.command).toEqual(["bash", "apps/bench/cluster/shard.sh"]);
+    const pod = await runScript("shard.sh", { JOB_COMPLETION_INDEX: "1", DALE_SHARDS: "2" }, common);
+    expect(pod.code, pod.stderr).toBe(0);
+    const task = await runScript("slurm-array.sh", { SLURM_ARRAY_TASK_ID: "0", SLURM_ARRAY_TASK_COUNT: "2", DALE_SHARDS: "2", DALE_REPO: REPO, DALE_BENCH_ARGS: common.join(" ") });
+    expect(task.code, task.stderr).toBe(0);
     expect((await run([...common, "--stage", "report"])).code).toBe(0);
     const files = chunkFiles(full, "mnist");
     expect(files.length).toBe(10 * 2 * 2 * 2); // 5 samplers x 2 NFE x 2 grids, 2 chunks each, features and probabilities
@@ -86,6 +121,26 @@ describe("dale-bench --profile quick", () => {
     const strip = (rows: Results["rows"]) => rows.map(({ secondsPerImage: _s, ...rest }) => rest);
     expect(strip(b)).toEqual(strip(a));
   }, 1_800_000);
+
+  it("ships a Kubernetes Indexed Job and a Slurm array whose shard counts agree, and shard.sh names what is missing", async () => {
+    const job = parseYaml(readFileSync(join(CLUSTER, "k8s-indexed-job.yaml"), "utf8")) as IndexedJob;
+    expect(job.spec.completionMode).toBe("Indexed");
+    const container = job.spec.template.spec.containers[0]!;
+    const shards = Number(container.env.find((e) => e.name === "DALE_SHARDS")?.value);
+    expect(shards).toBeGreaterThan(1);
+    expect(job.spec.completions).toBe(shards);
+    expect(job.spec.parallelism).toBe(shards);
+    const slurm = readFileSync(join(CLUSTER, "slurm-array.sh"), "utf8");
+    const array = /^#SBATCH --array=0-(\d+)$/m.exec(slurm);
+    expect(array, "#SBATCH --array=0-N").not.toBeNull();
+    expect(slurm).toMatch(new RegExp(`DALE_SHARDS="\\$\\{DALE_SHARDS:-${Number(array![1]) + 1}\\}"`));
+    const noIndex = await runScript("shard.sh", { JOB_COMPLETION_INDEX: "", SLURM_ARRAY_TASK_ID: "", DALE_SHARDS: "2" });
+    expect(noIndex.code).toBe(2);
+    expect(noIndex.stderr).toMatch(/shard.sh: no shard index: set JOB_COMPLETION_INDEX .* or SLURM_ARRAY_TASK_ID/);
+    const noCount = await runScript("shard.sh", { JOB_COMPLETION_INDEX: "0", DALE_SHARDS: "", SLURM_ARRAY_TASK_COUNT: "" });
+    expect(noCount.code).toBe(2);
+    expect(noCount.stderr).toMatch(/shard.sh: no shard count: set DALE_SHARDS/);
+  });
 
   it("rejects bad options with messages that name them", async () => {
     const bad = await run(["--datasets", "mnist,svhn", "--out", join(tmp, "bad")]);

@@ -37,7 +37,8 @@ export interface InitBackendOptions {
    */
   threads?: number;
   /**
-   * On wasm in Node: run the convolutions (forward and both gradients) through oneDNN when the optional native addon
+   * On wasm in Node: run the convolutions (forward and both gradients) and batched matrix products through oneDNN
+   * when the optional native addon
    * `@dale/onednn` is installed and built. Default true; `DALE_ONEDNN=0` in the environment turns it off.
    */
   onednn?: boolean;
@@ -259,7 +260,7 @@ function report(choice: BackendChoice, verbose?: boolean): BackendChoice {
     console.log(`[dale] tfjs backend: ${choice.backend}${choice.threads !== undefined ? ` (${choice.threads} thread${choice.threads === 1 ? "" : "s"})` : ""}`);
     if (choice.threadsNote !== undefined) console.log(`[dale]   ${choice.threadsNote}`);
     if (choice.onednn !== undefined) {
-      console.log(`[dale]   convolutions: ${"version" in choice.onednn ? `oneDNN ${choice.onednn.version}, ${choice.onednn.threads} thread(s)` : `wasm (no oneDNN: ${choice.onednn.reason})`}`);
+      console.log(`[dale]   convolutions and matMul: ${"version" in choice.onednn ? `oneDNN ${choice.onednn.version}, ${choice.onednn.threads} thread(s)` : `wasm (no oneDNN: ${choice.onednn.reason})`}`);
     }
     for (const s of choice.skipped) console.log(`[dale]   skipped ${s.name}: ${s.reason}`);
   }
