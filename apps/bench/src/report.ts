@@ -4,7 +4,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { isAbsolute, join, relative } from "node:path";
 import { renderPng } from "@dale/cli-kit";
-import { featureStats, frechetDistance, inceptionScore, kernelInceptionDistance, precisionRecall, type HostFeatureMatrix } from "@dale/metrics";
+import { featureStats, frechetDistance, inceptionScore, kernelInceptionDistance, precisionRecall, standardizeFeatures, type HostFeatureMatrix } from "@dale/metrics";
 import type { TopLevelSpec } from "vega-lite";
 import { isSolver, solvers } from "@dale/samplers";
 import { BENCH_PROCESSES, chunksOf, configKey, processesOf, sampleConfigs, samplerLabel, type BenchDataset, type BenchGrid, type BenchProcess, type BenchSampler, type Profile, type SampleConfig } from "./plan";
@@ -26,6 +26,11 @@ export interface ResultRow {
   samples: number;
   fid: number;
   kid: { mean: number; std: number };
+  /**
+   * KID on features standardised with the held-out real images' mean and std per dimension (`standardizeFeatures` of
+   * @dale/metrics), the same subsets: on the scale the literature reports. Absent in results written before it.
+   */
+  kidStandardized?: { mean: number; std: number };
   precision: number;
   recall: number;
   /**
@@ -151,7 +156,10 @@ function metricsRow(
 ): ResultRow {
   const fakeStats = featureStats(host(fake));
   const { subsets, subsetSize } = ctx.profile.kid;
-  const kid = kernelInceptionDistance(host(real), host(fake), { subsets, subsetSize: Math.min(subsetSize, real.rows, fake.rows), seed: ctx.seed });
+  const kidOptions = { subsets, subsetSize: Math.min(subsetSize, real.rows, fake.rows), seed: ctx.seed };
+  const kid = kernelInceptionDistance(host(real), host(fake), kidOptions);
+  const [realZ, fakeZ] = standardizeFeatures(host(real), host(real), host(fake));
+  const kidZ = kernelInceptionDistance(realZ!, fakeZ!, kidOptions);
   const pr = precisionRecall(host(real), host(fake), { k: ctx.profile.prK });
   const is = probabilities.rows > 0 ? inceptionScore(host(probabilities), { input: "probabilities", splits: Math.min(10, probabilities.rows) }) : null;
   return {
@@ -159,6 +167,7 @@ function metricsRow(
     samples: fake.rows,
     fid: frechetDistance(realStats, fakeStats),
     kid: { mean: kid.mean, std: kid.std },
+    kidStandardized: { mean: kidZ.mean, std: kidZ.std },
     precision: pr.precision,
     recall: pr.recall,
     isClassifier: is ? { mean: is.mean, std: is.std } : null,
@@ -301,8 +310,8 @@ export function markdown(results: Results, root: string): string {
     for (const n of d.notes) lines.push(`- Note: ${n}`);
     lines.push(
       "",
-      `| process | sampler | grid | NFE | FID | KID x 1000 | precision | recall | IS (${featureLabel(results)}) | pixel spread | s / image | NaN pixels |`,
-      "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+      `| process | sampler | grid | NFE | FID | KID x 1000 | KID x 1000, standardised | precision | recall | IS (${featureLabel(results)}) | pixel spread | s / image | NaN pixels |`,
+      "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     );
     const rs = results.rows.filter((r) => r.dataset === d.dataset);
     const best = Math.min(...rs.filter((r) => r.process !== "real").map((r) => r.fid));
@@ -310,7 +319,7 @@ export function markdown(results: Results, root: string): string {
       const fid = r.process !== "real" && r.fid === best ? `**${fmt(r.fid)}**` : fmt(r.fid);
       const is = r.isClassifier ? `${fmt(r.isClassifier.mean)} ± ${fmt(r.isClassifier.std)}` : "-";
       lines.push(
-        `| ${r.process} | ${r.sampler} | ${gridCell(r)} | ${r.nfe ?? "-"} | ${fid} | ${fmt(1000 * r.kid.mean)} ± ${fmt(1000 * r.kid.std)} | ${fmt(r.precision, 3)} | ${fmt(r.recall, 3)} | ${is} | ${r.pixelSpread === null ? "-" : fmt(r.pixelSpread, 3)} | ${r.secondsPerImage === null ? "-" : fmt(r.secondsPerImage, 4)} | ${r.nonFinite === null ? "-" : r.nonFinite === 0 ? "0" : `${fmt(100 * r.nonFinite, 1)}%`} |`,
+        `| ${r.process} | ${r.sampler} | ${gridCell(r)} | ${r.nfe ?? "-"} | ${fid} | ${fmt(1000 * r.kid.mean)} ± ${fmt(1000 * r.kid.std)} | ${r.kidStandardized ? `${fmt(1000 * r.kidStandardized.mean)} ± ${fmt(1000 * r.kidStandardized.std)}` : "-"} | ${fmt(r.precision, 3)} | ${fmt(r.recall, 3)} | ${is} | ${r.pixelSpread === null ? "-" : fmt(r.pixelSpread, 3)} | ${r.secondsPerImage === null ? "-" : fmt(r.secondsPerImage, 4)} | ${r.nonFinite === null ? "-" : r.nonFinite === 0 ? "0" : `${fmt(100 * r.nonFinite, 1)}%`} |`,
       );
     }
     lines.push("", ...gridLinks(d.dataset, rs), "");

@@ -5,6 +5,7 @@ export { featureAccumulator, featureAccumulatorFromJSON, featureStats } from "./
 export type { FeatureAccumulator, FeatureAccumulatorJSON, FeatureStats } from "./stats";
 export { frechetDistance, type GaussianStats } from "./frechet";
 export { kernelInceptionDistance, type KIDOptions, type KIDResult } from "./kid";
+export { standardizeFeatures, standardizeFeaturesWith } from "./standardize";
 export { precisionRecall, type PrecisionRecallOptions, type PrecisionRecallResult } from "./precision-recall";
 export { inceptionScore, type InceptionScoreOptions, type InceptionScoreResult } from "./inception-score";
 export * from "./torch";
