@@ -186,7 +186,9 @@ async function run(given: Given, hooks: TrainHooks, out: string, name: (key: str
   const note = (m: string) => hooks.onLog?.(m, "note");
   const store = new CheckpointStore(out);
   const lossCsv = join(out, "loss.csv");
-  const { backend } = await initBackend();
+  // With worker threads the replicas are the parallelism: one wasm thread here too, as in each worker (initBackend
+  // otherwise runs wasm on every core in Node, which the workers would then oversubscribe).
+  const { backend } = await initBackend((given.workers ?? 0) > 0 ? { threads: 1 } : {});
 
   // 1. Configuration: fresh, or the stored one with the given mutable options replaced.
   let resumeDir: string | null = null;
