@@ -62,7 +62,7 @@ describe("dale-bench --models", () => {
     const md = readFileSync(join(out, "results.md"), "utf8");
     expect(md).toContain(`- gbm: checkpoint \`${join(tmp, "gbm", "checkpoint")}\` at step 2 (EMA weights), given with --models`);
     expect(md).toContain(`- vp: checkpoint \`${join(tmp, "vp", "checkpoint")}\` at step 2 (EMA weights), given with --models`);
-    expect(md).toMatch(/\| process \| sampler \| grid \| NFE \| FID \| KID x 1000 \| precision \| recall \|/);
+    expect(md).toMatch(/\| process \| sampler \| grid \| NFE \| FID \| KID x 1000 \| KID x 1000, standardised \| precision \| recall \|/);
     expect(md).toMatch(/\| vp \| heun \| karras sigma \| 3 \| [\d.*]+ \|/);
     expect(md).toContain("- gbm heun (karras sigma grid), NFE 3: [mnist/grids/gbm-heun-nfe3-karras.png]");
     expect(md).toMatch(/No model is trained by this run/);
