@@ -15,9 +15,10 @@ const DATA = process.env.DALE_DATA_DIR;
 const tmp = mkdtempSync(join(tmpdir(), "dale-bench-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-function run(args: string[]): Promise<{ code: number; stderr: string }> {
+/** Runs a command on the wasm backend and collects its exit code and stderr. */
+function exec(cmd: string, args: string[], env: Record<string, string> = {}, cwd?: string): Promise<{ code: number; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, DALE_BACKEND: "wasm" }, stdio: ["ignore", "ignore", "pipe"] });
+    const child = spawn(cmd, args, { cwd, env: { ...process.env, DALE_BACKEND: "wasm", ...env }, stdio: ["ignore", "ignore", "pipe"] });
     let stderr = "";
     child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
     child.on("error", reject);
@@ -25,20 +26,11 @@ function run(args: string[]): Promise<{ code: number; stderr: string }> {
   });
 }
 
+const run = (args: string[]) => exec(process.execPath, [BIN, ...args]);
+
 /** Runs a shell script of cluster/ as a cluster runner would: bash, with the runner's variables in env. */
-function runScript(script: string, env: Record<string, string>, args: string[] = []): Promise<{ code: number; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn("bash", [join(CLUSTER, script), ...args], {
-      cwd: REPO,
-      env: { ...process.env, DALE_BACKEND: "wasm", DALE_BENCH: `${process.execPath} ${BIN}`, ...env },
-      stdio: ["ignore", "ignore", "pipe"],
-    });
-    let stderr = "";
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code: code ?? 1, stderr }));
-  });
-}
+const runScript = (script: string, env: Record<string, string>, args: string[] = []) =>
+  exec("bash", [join(CLUSTER, script), ...args], { DALE_BENCH: `${process.execPath} ${BIN}`, ...env }, REPO);
 
 interface IndexedJob {
   spec: {

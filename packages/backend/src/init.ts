@@ -76,20 +76,22 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
   // Checked first, so that a bad thread count fails loudly instead of making the wasm backend look unusable.
   const threads = inNode() ? await threadsWanted(options) : 1;
   options = { ...options, threads };
+  // What starting the wasm backend had to say about its threads, for the choice returned.
+  const notes: StartNotes = { threads: null };
   const forced = globalThis.process?.env?.DALE_BACKEND;
   if (forced !== undefined && forced !== "") {
     if (!(BACKENDS as readonly string[]).includes(forced)) {
       throw new Error(`initBackend: DALE_BACKEND must be one of ${BACKENDS.join(", ")}, got "${forced}".`);
     }
-    const reason = await tryBackend(forced as BackendName, options);
+    const reason = await tryBackend(forced as BackendName, options, notes);
     if (reason !== null) throw new Error(`initBackend: DALE_BACKEND=${forced} cannot start: ${reason}`);
-    return report(await withNative({ backend: tf.getBackend(), skipped: [] }, options), options.verbose);
+    return report(await withNative({ backend: tf.getBackend(), skipped: [] }, options, notes), options.verbose);
   }
   const order = options.prefer ? [options.prefer, ...BACKENDS.filter((b) => b !== options.prefer)] : [...BACKENDS];
   const skipped: BackendChoice["skipped"] = [];
   for (const name of order) {
-    const reason = await tryBackend(name, options);
-    if (reason === null) return report(await withNative({ backend: tf.getBackend(), skipped }, options), options.verbose);
+    const reason = await tryBackend(name, options, notes);
+    if (reason === null) return report(await withNative({ backend: tf.getBackend(), skipped }, options, notes), options.verbose);
     skipped.push({ name, reason });
   }
   throw new Error(`initBackend: no tfjs backend could start:\n${skipped.map((s) => `  ${s.name}: ${s.reason}`).join("\n")}`);
@@ -163,7 +165,13 @@ async function importOptional(pkg: string): Promise<unknown> {
   return import(/* @vite-ignore */ pkg);
 }
 
-async function tryBackend(name: BackendName, options: InitBackendOptions): Promise<string | null> {
+/** What starting a backend noted for the choice that {@link initBackend} returns. */
+interface StartNotes {
+  /** On wasm in Node: why fewer threads run than were asked for. */
+  threads: string | null;
+}
+
+async function tryBackend(name: BackendName, options: InitBackendOptions, notes: StartNotes): Promise<string | null> {
   try {
     switch (name) {
       case "tensorflow-gpu":
@@ -197,8 +205,8 @@ async function tryBackend(name: BackendName, options: InitBackendOptions): Promi
         }
         if (inNode()) {
           const threads = options.threads ?? 1;
-          threadsNote = await installThreadedWasm(threads);
-          if (threadsNote !== null) threadsNote = `${threads} wasm thread(s) asked for: ${threadsNote}`;
+          const why = await installThreadedWasm(threads);
+          notes.threads = why === null ? null : `${threads} wasm thread(s) asked for: ${why}`;
         }
         break;
       case "cpu":
@@ -212,8 +220,6 @@ async function tryBackend(name: BackendName, options: InitBackendOptions): Promi
     return firstLine(e);
   }
 }
-
-let threadsNote: string | null = null;
 
 /** The wasm thread count asked for in Node: the option, else DALE_WASM_THREADS, else the cores Node may use. */
 async function threadsWanted(options: InitBackendOptions): Promise<number> {
@@ -231,10 +237,10 @@ async function threadsWanted(options: InitBackendOptions): Promise<number> {
 }
 
 /** Adds the wasm thread count and, in Node, oneDNN's convolutions (registered here) to a choice of wasm. */
-async function withNative(choice: BackendChoice, options: InitBackendOptions): Promise<BackendChoice> {
+async function withNative(choice: BackendChoice, options: InitBackendOptions, notes: StartNotes): Promise<BackendChoice> {
   if (choice.backend !== "wasm") return choice;
   const threads = wasmThreads();
-  const out: BackendChoice = { ...choice, ...(threads !== null ? { threads } : {}), ...(threadsNote !== null ? { threadsNote } : {}) };
+  const out: BackendChoice = { ...choice, ...(threads !== null ? { threads } : {}), ...(notes.threads !== null ? { threadsNote: notes.threads } : {}) };
   if (!inNode()) return out;
   const off = options.onednn === false || globalThis.process?.env?.DALE_ONEDNN === "0";
   if (off) return { ...out, onednn: { reason: options.onednn === false ? "turned off (options.onednn false)" : "turned off (DALE_ONEDNN=0)" } };

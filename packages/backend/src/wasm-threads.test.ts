@@ -5,21 +5,17 @@ import * as tf from "@tensorflow/tfjs-core";
 import { describe, expect, it } from "vitest";
 import { initBackend } from "./init";
 import { installThreadedWasm } from "./wasm-threads";
-// @ts-expect-error -- a plain .mjs fixture, shared with the child process
-import { problem } from "./__fixtures__/threads-problem.mjs";
+import { problem, type ProblemResult } from "./__fixtures__/threads-problem.mjs";
 
 // The child runs the build: `npx tsup` (turbo's test task builds first).
 const child = fileURLToPath(new URL("./__fixtures__/threads-child.mjs", import.meta.url));
 const run = promisify(execFile);
 
-interface Result {
+interface Result extends ProblemResult {
   backend: string;
   threads: number;
   threadsNote: string | null;
   leaked: number;
-  loss: number;
-  grads: number[][];
-  adam: number[];
 }
 
 async function inChild(threads: number | "-", env: Record<string, string> = {}): Promise<Result> {
@@ -37,7 +33,7 @@ describe("tfjs' multi-threaded wasm build in Node (initBackend)", () => {
   it("runs 2 XNNPACK threads, computes what the single-threaded backend computes, leaks nothing and lets Node exit", async () => {
     // The test process runs tfjs' single-threaded wasm (the shared vitest setup starts it).
     expect(tf.getBackend()).toBe("wasm");
-    const want = (await problem(tf)) as Omit<Result, "backend" | "threads" | "threadsNote" | "leaked">;
+    const want = await problem(tf);
     const got = await inChild(2);
     expect(got).toMatchObject({ backend: "wasm", threads: 2, threadsNote: null, leaked: 0 });
     expect(Math.abs(got.loss - want.loss) / want.loss).toBeLessThan(1e-5);

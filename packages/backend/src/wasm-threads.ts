@@ -39,6 +39,8 @@ interface FactoryConfig {
 }
 
 let installedThreads: number | null = null;
+/** The "wasm" factory that tfjs registered, saved before the first replacement. */
+let tfjsFactory: (() => tf.KernelBackend | Promise<tf.KernelBackend>) | null = null;
 
 /** The thread count that `installThreadedWasm` set up for the wasm backend, or null when it did not (yet). */
 export function threadedWasmInstalled(): number | null {
@@ -78,9 +80,8 @@ export async function installThreadedWasm(threads: number): Promise<string | nul
   }
   const registered = engine.registryFactory.wasm;
   if (registered === undefined) return "tfjs' wasm backend is not registered";
-  // The factory tfjs registered, kept as the fallback.
-  const original = installedThreads === null ? registered.factory : (fallbackFactory ?? registered.factory);
-  fallbackFactory = original;
+  // The factory tfjs registered, kept (from the first call on) as the fallback and for threads 1.
+  const original = (tfjsFactory ??= registered.factory);
   if (threads === 1) {
     tf.removeBackend("wasm");
     tf.registerBackend("wasm", original, registered.priority);
@@ -162,5 +163,3 @@ export async function installThreadedWasm(threads: number): Promise<string | nul
   installedThreads = threads;
   return null;
 }
-
-let fallbackFactory: (() => tf.KernelBackend | Promise<tf.KernelBackend>) | null = null;

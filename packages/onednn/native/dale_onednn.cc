@@ -1,12 +1,12 @@
-// @dale/onednn: 2-D convolutions and their gradients with oneDNN, on float32 data that lives in a JavaScript buffer
-// (tfjs' wasm heap): no copies in or out. Data is NHWC, filters HWIO (tfjs' layouts). Written against the plain C
-// N-API (node_api.h) and oneDNN 2.x's C++ API (Debian's libdnnl-dev).
+// @dale/onednn: 2-D convolutions, their gradients and batched matrix products with oneDNN, on float32 data that lives
+// in a JavaScript buffer (tfjs' wasm heap): no copies in or out. Data is NHWC, filters HWIO (tfjs' layouts). Written
+// against the plain C N-API (node_api.h) and oneDNN 2.x's C++ API (Debian's libdnnl-dev).
 //
-// Every entry point takes (buffer, byte offsets..., dims), where `buffer` is a typed array over the memory (an
-// ArrayBuffer or a SharedArrayBuffer) and dims is an Int32Array:
+// Every entry point takes (buffer, offset, offset, offset, dims), where `buffer` is a Uint8Array over the memory (an
+// ArrayBuffer or a SharedArrayBuffer), the offsets are in bytes, and dims is an Int32Array; for the convolutions
 //   [n, h, w, ci, kh, kw, co, ho, wo, stride_h, stride_w, dilation_h, dilation_w, pad_top, pad_left, pad_bottom, pad_right]
-// The caller (@dale/backend) checks offsets and sizes against the buffer before calling; this file checks them again
-// and throws a JavaScript error rather than read or write outside it.
+// and for matmul the 7 entries described there. Every tensor is checked to lie inside the buffer: a bad argument
+// throws a JavaScript error naming the function, rather than read or write outside it.
 #include <node_api.h>
 
 #include <omp.h>
@@ -117,9 +117,17 @@ napi_value throw_error(napi_env env, const std::string& msg) {
   return nullptr;
 }
 
-// Reads (buffer, off_a, off_b, off_c, dims) into a base pointer, three byte offsets and a Problem, checking bounds.
-bool read_args(napi_env env, napi_callback_info info, const char* name, uint8_t** base, int64_t off[3], Problem* p,
-               int64_t sizes[3]) {
+// One call's arguments (buffer, offset, offset, offset, dims): the buffer's bytes, three byte offsets into it, and the
+// dims array of the expected length.
+struct Call {
+  uint8_t* base = nullptr;
+  int64_t length = 0;
+  int64_t off[3] = {0, 0, 0};
+  const int32_t* dims = nullptr;
+};
+
+// Reads and checks a call's arguments for function `name`; on a bad argument throws a JavaScript error naming it.
+bool read_call(napi_env env, napi_callback_info info, const char* name, size_t dims_len, Call* c) {
   size_t argc = 5;
   napi_value argv[5];
   if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok || argc != 5) {
@@ -135,9 +143,7 @@ bool read_args(napi_env env, napi_callback_info info, const char* name, uint8_t*
   napi_typedarray_type ta_type;
   size_t length = 0;
   void* data = nullptr;
-  napi_value ab;
-  size_t byte_offset = 0;
-  if (napi_get_typedarray_info(env, argv[0], &ta_type, &length, &data, &ab, &byte_offset) != napi_ok || data == nullptr ||
+  if (napi_get_typedarray_info(env, argv[0], &ta_type, &length, &data, nullptr, nullptr) != napi_ok || data == nullptr ||
       ta_type != napi_uint8_array) {
     throw_error(env, std::string(name) + ": the buffer must be a Uint8Array");
     return false;
@@ -149,31 +155,30 @@ bool read_args(napi_env env, napi_callback_info info, const char* name, uint8_t*
       throw_error(env, std::string(name) + ": offsets must be non-negative multiples of 4");
       return false;
     }
-    off[i] = static_cast<int64_t>(v);
+    c->off[i] = static_cast<int64_t>(v);
   }
   napi_typedarray_type dims_type;
-  size_t dims_len = 0;
+  size_t got = 0;
   void* dims_data = nullptr;
-  if (napi_get_typedarray_info(env, argv[4], &dims_type, &dims_len, &dims_data, nullptr, nullptr) != napi_ok ||
-      dims_type != napi_int32_array || dims_len != 17) {
-    throw_error(env, std::string(name) + ": dims must be an Int32Array of 17 entries");
+  if (napi_get_typedarray_info(env, argv[4], &dims_type, &got, &dims_data, nullptr, nullptr) != napi_ok ||
+      dims_type != napi_int32_array || got != dims_len) {
+    throw_error(env, std::string(name) + ": dims must be an Int32Array of " + std::to_string(dims_len) + " entries");
     return false;
   }
-  const int32_t* d = static_cast<const int32_t*>(dims_data);
-  *p = Problem{d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7], d[8], d[9], d[10], d[11], d[12], d[13], d[14], d[15], d[16]};
-  for (int i = 0; i < 13; i++) {
-    if (d[i] < 1) {
-      throw_error(env, std::string(name) + ": sizes, strides and dilations must be positive");
-      return false;
-    }
-  }
+  c->base = static_cast<uint8_t*>(data);
+  c->length = static_cast<int64_t>(length);
+  c->dims = static_cast<const int32_t*>(dims_data);
+  return true;
+}
+
+// Whether the three tensors, of `sizes` float32 elements at the call's offsets, lie inside the buffer; throws if not.
+bool in_bounds(napi_env env, const char* name, const Call& c, const int64_t sizes[3]) {
   for (int i = 0; i < 3; i++) {
-    if (off[i] + 4 * sizes[i] > static_cast<int64_t>(length)) {
+    if (c.off[i] + 4 * sizes[i] > c.length) {
       throw_error(env, std::string(name) + ": a tensor would reach past the end of the buffer");
       return false;
     }
   }
-  *base = static_cast<uint8_t*>(data);
   return true;
 }
 
@@ -181,35 +186,37 @@ template <int Kind>
 napi_value run(napi_env env, napi_callback_info info) {
   static const char* names[] = {"conv2d", "conv2dBackpropInput", "conv2dBackpropFilter"};
   const char* name = names[Kind];
-  // Sizes in elements of the three tensors, in argument order: known once the dims are read, so read twice.
-  int64_t zeros[3] = {0, 0, 0};
-  uint8_t* base = nullptr;
-  int64_t off[3];
-  Problem p{};
-  if (!read_args(env, info, name, &base, off, &p, zeros)) return nullptr;
+  Call c;
+  if (!read_call(env, info, name, 17, &c)) return nullptr;
+  const int32_t* d = c.dims;
+  for (int i = 0; i < 13; i++) {
+    if (d[i] < 1) return throw_error(env, std::string(name) + ": sizes, strides and dilations must be positive");
+  }
+  const Problem p{d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7], d[8], d[9], d[10], d[11], d[12], d[13], d[14], d[15], d[16]};
+  // Sizes in elements of the three tensors, in argument order.
   const int64_t x = p.n * p.h * p.w * p.ci, wgt = p.kh * p.kw * p.ci * p.co, y = p.n * p.ho * p.wo * p.co;
   int64_t sizes[3];
   if (Kind == 0) sizes[0] = x, sizes[1] = wgt, sizes[2] = y;       // (x, filter) -> y
   else if (Kind == 1) sizes[0] = y, sizes[1] = wgt, sizes[2] = x;  // (dy, filter) -> dx
   else sizes[0] = x, sizes[1] = y, sizes[2] = wgt;                 // (x, dy) -> dfilter
-  if (!read_args(env, info, name, &base, off, &p, sizes)) return nullptr;
+  if (!in_bounds(env, name, c, sizes)) return nullptr;
   try {
-    void* a = base + off[0];
-    void* b = base + off[1];
-    void* c = base + off[2];
+    void* a = c.base + c.off[0];
+    void* b = c.base + c.off[1];
+    void* out = c.base + c.off[2];
     if (Kind == 0) {
       Entry& e = get(p.key("f"), make_forward, p);
-      memory src(p.src(), cpu(), a), wei(p.wei(), cpu(), b), dst(p.dst(), cpu(), c);
+      memory src(p.src(), cpu(), a), wei(p.wei(), cpu(), b), dst(p.dst(), cpu(), out);
       if (e.reorder) e.convert.execute(strm(), {{DNNL_ARG_FROM, wei}, {DNNL_ARG_TO, e.weights}});
       e.prim.execute(strm(), {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, e.reorder ? e.weights : wei}, {DNNL_ARG_DST, dst}});
     } else if (Kind == 1) {
       Entry& e = get(p.key("d"), make_backward_data, p);
-      memory ddst(p.dst(), cpu(), a), wei(p.wei(), cpu(), b), dsrc(p.src(), cpu(), c);
+      memory ddst(p.dst(), cpu(), a), wei(p.wei(), cpu(), b), dsrc(p.src(), cpu(), out);
       if (e.reorder) e.convert.execute(strm(), {{DNNL_ARG_FROM, wei}, {DNNL_ARG_TO, e.weights}});
       e.prim.execute(strm(), {{DNNL_ARG_DIFF_DST, ddst}, {DNNL_ARG_WEIGHTS, e.reorder ? e.weights : wei}, {DNNL_ARG_DIFF_SRC, dsrc}});
     } else {
       Entry& e = get(p.key("w"), make_backward_weights, p);
-      memory src(p.src(), cpu(), a), ddst(p.dst(), cpu(), b), dwei(p.wei(), cpu(), c);
+      memory src(p.src(), cpu(), a), ddst(p.dst(), cpu(), b), dwei(p.wei(), cpu(), out);
       e.prim.execute(strm(), {{DNNL_ARG_SRC, src}, {DNNL_ARG_DIFF_DST, ddst}, {DNNL_ARG_DIFF_WEIGHTS, e.reorder ? e.weights : dwei}});
       if (e.reorder) e.convert.execute(strm(), {{DNNL_ARG_FROM, e.weights}, {DNNL_ARG_TO, dwei}});
     }
@@ -222,68 +229,43 @@ napi_value run(napi_env env, napi_callback_info info) {
 
 // Batched matrix products c[i] = op(a[i or 0]) op(b[i or 0]) (op: optional transpose), row-major, one batch axis of which
 // either side may have size 1 (broadcast). dims: Int32Array [batch_a, batch_b, m, k, n, transpose_a, transpose_b].
-dnnl::primitive& matmul_primitive(int64_t ba, int64_t bb, int64_t m, int64_t k, int64_t n, bool ta, bool tb) {
+// A transposed operand is read in place through its strides.
+struct MatMul {
+  int64_t ba, bb, m, k, n;
+  bool ta, tb;
+  memory::desc a() const { return memory::desc({ba, m, k}, dt::f32, ta ? memory::dims{m * k, 1, m} : memory::dims{m * k, k, 1}); }
+  memory::desc b() const { return memory::desc({bb, k, n}, dt::f32, tb ? memory::dims{k * n, 1, k} : memory::dims{k * n, n, 1}); }
+  memory::desc c() const { return memory::desc({std::max(ba, bb), m, n}, dt::f32, memory::dims{m * n, n, 1}); }
+  std::string key() const {
+    std::string s = "m";
+    for (int64_t v : {ba, bb, m, k, n, static_cast<int64_t>(ta), static_cast<int64_t>(tb)}) s += "," + std::to_string(v);
+    return s;
+  }
+};
+
+dnnl::primitive& matmul_primitive(const MatMul& mm) {
   thread_local std::unordered_map<std::string, dnnl::primitive> mm_cache;
-  std::string key = "m";
-  for (int64_t v : {ba, bb, m, k, n, static_cast<int64_t>(ta), static_cast<int64_t>(tb)}) key += "," + std::to_string(v);
+  const std::string key = mm.key();
   auto it = mm_cache.find(key);
   if (it != mm_cache.end()) return it->second;
-  const int64_t b = std::max(ba, bb);
-  memory::desc a_md({ba, m, k}, dt::f32, ta ? memory::dims{m * k, 1, m} : memory::dims{m * k, k, 1});
-  memory::desc b_md({bb, k, n}, dt::f32, tb ? memory::dims{k * n, 1, k} : memory::dims{k * n, n, 1});
-  memory::desc c_md({b, m, n}, dt::f32, memory::dims{m * n, n, 1});
-  dnnl::matmul::desc d(a_md, b_md, c_md);
+  dnnl::matmul::desc d(mm.a(), mm.b(), mm.c());
   return mm_cache.emplace(key, dnnl::matmul(dnnl::matmul::primitive_desc(d, cpu()))).first->second;
 }
 
 napi_value matmul(napi_env env, napi_callback_info info) {
   const char* name = "matmul";
-  size_t argc = 5;
-  napi_value argv[5];
-  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok || argc != 5) {
-    return throw_error(env, "matmul: expected (buffer, offset, offset, offset, dims)");
-  }
-  napi_typedarray_type ta_type;
-  size_t length = 0;
-  void* data = nullptr;
-  bool is_ta = false;
-  napi_is_typedarray(env, argv[0], &is_ta);
-  if (!is_ta || napi_get_typedarray_info(env, argv[0], &ta_type, &length, &data, nullptr, nullptr) != napi_ok ||
-      data == nullptr || ta_type != napi_uint8_array) {
-    return throw_error(env, "matmul: the buffer must be a Uint8Array");
-  }
-  int64_t off[3];
-  for (int i = 0; i < 3; i++) {
-    double v = 0;
-    if (napi_get_value_double(env, argv[1 + i], &v) != napi_ok || v < 0 || v != static_cast<double>(static_cast<int64_t>(v)) ||
-        static_cast<int64_t>(v) % 4 != 0) {
-      return throw_error(env, "matmul: offsets must be non-negative multiples of 4");
-    }
-    off[i] = static_cast<int64_t>(v);
-  }
-  napi_typedarray_type dims_type;
-  size_t dims_len = 0;
-  void* dims_data = nullptr;
-  if (napi_get_typedarray_info(env, argv[4], &dims_type, &dims_len, &dims_data, nullptr, nullptr) != napi_ok ||
-      dims_type != napi_int32_array || dims_len != 7) {
-    return throw_error(env, "matmul: dims must be an Int32Array of 7 entries");
-  }
-  const int32_t* d = static_cast<const int32_t*>(dims_data);
-  const int64_t ba = d[0], bb = d[1], m = d[2], k = d[3], n = d[4];
-  if (ba < 1 || bb < 1 || m < 1 || k < 1 || n < 1 || (ba != bb && ba != 1 && bb != 1)) {
+  Call c;
+  if (!read_call(env, info, name, 7, &c)) return nullptr;
+  const int32_t* d = c.dims;
+  const MatMul mm{d[0], d[1], d[2], d[3], d[4], d[5] != 0, d[6] != 0};
+  if (mm.ba < 1 || mm.bb < 1 || mm.m < 1 || mm.k < 1 || mm.n < 1 || (mm.ba != mm.bb && mm.ba != 1 && mm.bb != 1)) {
     return throw_error(env, "matmul: sizes must be positive and the batches equal or 1");
   }
-  const int64_t sizes[3] = {ba * m * k, bb * k * n, std::max(ba, bb) * m * n};
-  for (int i = 0; i < 3; i++) {
-    if (off[i] + 4 * sizes[i] > static_cast<int64_t>(length)) return throw_error(env, "matmul: a tensor would reach past the end of the buffer");
-  }
+  const int64_t sizes[3] = {mm.ba * mm.m * mm.k, mm.bb * mm.k * mm.n, std::max(mm.ba, mm.bb) * mm.m * mm.n};
+  if (!in_bounds(env, name, c, sizes)) return nullptr;
   try {
-    uint8_t* base = static_cast<uint8_t*>(data);
-    dnnl::primitive& prim = matmul_primitive(ba, bb, m, k, n, d[5] != 0, d[6] != 0);
-    const int64_t b = std::max(ba, bb);
-    memory a_mem(memory::desc({ba, m, k}, dt::f32, d[5] ? memory::dims{m * k, 1, m} : memory::dims{m * k, k, 1}), cpu(), base + off[0]);
-    memory b_mem(memory::desc({bb, k, n}, dt::f32, d[6] ? memory::dims{k * n, 1, k} : memory::dims{k * n, n, 1}), cpu(), base + off[1]);
-    memory c_mem(memory::desc({b, m, n}, dt::f32, memory::dims{m * n, n, 1}), cpu(), base + off[2]);
+    dnnl::primitive& prim = matmul_primitive(mm);
+    memory a_mem(mm.a(), cpu(), c.base + c.off[0]), b_mem(mm.b(), cpu(), c.base + c.off[1]), c_mem(mm.c(), cpu(), c.base + c.off[2]);
     prim.execute(strm(), {{DNNL_ARG_SRC, a_mem}, {DNNL_ARG_WEIGHTS, b_mem}, {DNNL_ARG_DST, c_mem}});
     strm().wait();
   } catch (const dnnl::error& e) {

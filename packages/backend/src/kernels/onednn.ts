@@ -6,7 +6,7 @@
 // backend serves), and BatchMatMul for float32 with batches equal or 1 (transposes are read in place, through
 // strides); anything else goes to the kernel that was registered before (tfjs' own, or Dale's).
 import * as tf from "@tensorflow/tfjs-core";
-import { asWasmBackend, sizeOf, type WasmBackend } from "./wasm-heap";
+import { asWasmBackend, heapOffset, sizeOf, type WasmBackend } from "./wasm-heap";
 
 type Info = tf.TensorInfo;
 type Pad = "valid" | "same" | number | tf.backend_util.ExplicitPadding;
@@ -34,12 +34,6 @@ function heapBytes(b: WasmBackend): Uint8Array {
   const memory = (b.wasm as unknown as { wasmMemory?: WebAssembly.Memory }).wasmMemory;
   const buffer = memory?.buffer ?? b.wasm.HEAPU8.buffer;
   return new Uint8Array(buffer);
-}
-
-function offset(b: WasmBackend, x: Info): number {
-  const data = b.dataIdMap.get(x.dataId);
-  if (data === undefined) throw new Error("@dale/backend oneDNN kernels: a tensor that the wasm backend does not hold.");
-  return data.memoryOffset;
 }
 
 function dims(info: tf.backend_util.Conv2DInfo): Int32Array {
@@ -97,7 +91,7 @@ function batchMatMul(addon: OneDnnAddon): tf.KernelFunc {
     if (!simple || batch * m * n * k === 0) return fallback("BatchMatMul", args);
     const out = b.makeOutput([...outBatch, m, n], "float32");
     const dims = new Int32Array([batchA, batchB, m, k, n, transposeA ? 1 : 0, transposeB ? 1 : 0]);
-    addon.matmul(heapBytes(b), offset(b, x), offset(b, y), offset(b, out), dims);
+    addon.matmul(heapBytes(b), heapOffset(b, x), heapOffset(b, y), heapOffset(b, out), dims);
     return out;
   }) as unknown as tf.KernelFunc;
 }
@@ -144,13 +138,13 @@ function makeKernel(name: Name, addon: OneDnnAddon): tf.KernelFunc {
     const d = dims(info);
     if (name === "Conv2D") {
       const { x, filter } = args.inputs as { x: Info; filter: Info };
-      addon.conv2d(heapBytes(b), offset(b, x), offset(b, filter), offset(b, out), d);
+      addon.conv2d(heapBytes(b), heapOffset(b, x), heapOffset(b, filter), heapOffset(b, out), d);
     } else if (name === "Conv2DBackpropInput") {
       const { dy, filter } = args.inputs as { dy: Info; filter: Info };
-      addon.conv2dBackpropInput(heapBytes(b), offset(b, dy), offset(b, filter), offset(b, out), d);
+      addon.conv2dBackpropInput(heapBytes(b), heapOffset(b, dy), heapOffset(b, filter), heapOffset(b, out), d);
     } else {
       const { x, dy } = args.inputs as { x: Info; dy: Info };
-      addon.conv2dBackpropFilter(heapBytes(b), offset(b, x), offset(b, dy), offset(b, out), d);
+      addon.conv2dBackpropFilter(heapBytes(b), heapOffset(b, x), heapOffset(b, dy), heapOffset(b, out), d);
     }
     return out;
   }) as unknown as tf.KernelFunc;
@@ -162,8 +156,7 @@ function makeKernel(name: Name, addon: OneDnnAddon): tf.KernelFunc {
  */
 export function registerOneDnnKernels(addon: OneDnnAddon): void {
   for (const name of ONEDNN_KERNELS) {
-    if (replaced.has(name)) tf.unregisterKernel(name, BACKEND);
-    else replaced.set(name, tf.getKernel(name, BACKEND));
+    if (!replaced.has(name)) replaced.set(name, tf.getKernel(name, BACKEND));
     const before = replaced.get(name);
     if (tf.getKernel(name, BACKEND) !== undefined) tf.unregisterKernel(name, BACKEND);
     tf.registerKernel({

@@ -1,15 +1,8 @@
 import * as tf from "@tensorflow/tfjs-core";
-import { asWasmBackend, sizeOf, type WasmBackend } from "./wasm-heap";
+import { asWasmBackend, heapOffset, sizeOf, type WasmBackend } from "./wasm-heap";
 
 type Info = tf.TensorInfo;
 type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs: tf.NamedAttrMap };
-
-/** Byte offset of a tensor's data in the wasm heap. */
-function offsetOf(backend: WasmBackend, x: Info): number {
-  const data = backend.dataIdMap.get(x.dataId);
-  if (data === undefined) throw new Error("@dale/backend: a tensor that the wasm backend does not hold.");
-  return data.memoryOffset;
-}
 
 /**
  * Identity (and Cast to the same dtype) without a copy: the output shares the input's data, with one more reference
@@ -49,8 +42,8 @@ function sliceInto(backend: WasmBackend, x: Info, begin: readonly number[], size
     }
   }
   const heap = backend.wasm.HEAPU8; // after makeOutput, which may grow the heap
-  const src0 = offsetOf(backend, x);
-  const dst0 = offsetOf(backend, out);
+  const src0 = heapOffset(backend, x);
+  const dst0 = heapOffset(backend, out);
   if (cut < 0) {
     heap.copyWithin(dst0, src0, src0 + total * bytes);
     return out;
@@ -142,9 +135,9 @@ export function concatKernel(original: tf.KernelFunc): tf.KernelFunc {
     const bytes = tf.util.bytesPerElement(first.dtype);
     const rows = sizeOf(first.shape.slice(0, ax));
     const widths = present.map((t) => sizeOf(t.shape.slice(ax)) * bytes);
-    const starts = present.map((t) => offsetOf(backend, t));
+    const starts = present.map((t) => heapOffset(backend, t));
     const heap = backend.wasm.HEAPU8; // after makeOutput, which may grow the heap
-    let dst = offsetOf(backend, out);
+    let dst = heapOffset(backend, out);
     for (let r = 0; r < rows; r++) {
       for (let i = 0; i < present.length; i++) {
         const w = widths[i] as number;

@@ -85,6 +85,13 @@ export function withViews<T>(backend: WasmBackend, body: (view: (base: Info, off
   }
 }
 
+/** Byte offset of a tensor's data in the wasm heap. */
+export function heapOffset(backend: WasmBackend, x: Info): number {
+  const data = backend.dataIdMap.get(x.dataId);
+  if (data === undefined) throw new Error("@dale/backend: a tensor that the wasm backend does not hold.");
+  return data.memoryOffset;
+}
+
 /** The id by which the C side knows a tensor. */
 export function tensorId(backend: WasmBackend, x: Info): number {
   const data = backend.dataIdMap.get(x.dataId);
