@@ -47,6 +47,7 @@ interface Options {
   jobs: number;
   trainSteps?: number;
   trainImages?: number;
+  recipe?: "reference" | "edm";
   samples?: number;
   nfe?: number[];
   grids?: BenchGrid[];
@@ -69,7 +70,11 @@ function command(): Command {
         .argParser(list("--datasets", oneOf("every item of --datasets", BENCH_DATASETS)))
         .default([...BENCH_DATASETS], JSON.stringify(BENCH_DATASETS.join(","))),
     )
-    .addOption(new Option("--profile <name>", "quick: tiny models for CI on a CPU; full: the GPU budget").choices(Object.keys(PROFILES)).default("quick"))
+    .addOption(
+      new Option("--profile <name>", "quick: tiny models for CI on a CPU; cpu: tiny models, reference recipe; cpu-edm: the EDM recipe and solvers at a 2-core budget; full: a GPU budget")
+        .choices(Object.keys(PROFILES))
+        .default("quick"),
+    )
     .option("--out <dir>", "the run folder (models, features, chunks, results)", "out/bench")
     .option("--seed <n>", "seed of every model, classifier and sample", int("--seed", 0, 2 ** 31 - 1), 0)
     .option("--data-dir <dir>", "folder with mnist/, fashion-mnist/, kmnist/, cifar10/ (default $DALE_DATA_DIR, then the cache)")
@@ -78,6 +83,7 @@ function command(): Command {
     .option("--jobs <n>", "models trained at the same time in the prepare stage, each in a worker thread of its own (1: in the main thread)", int("--jobs", 1, 64), 1)
     .option("--train-steps <n>", "override the profile's training steps per model", int("--train-steps", 1))
     .option("--train-images <n>", "train models and classifiers on the first n training images (e.g. where only part of CIFAR-10 fits on a machine)", int("--train-images", 1))
+    .addOption(new Option("--recipe <name>", "override the profile's training recipe: edm (the solvers' denoiser) or reference (the paper's process and weighting)").choices(["reference", "edm"]))
     .option("--samples <n>", "override the profile's generated images per row", int("--samples", 1))
     .option("--nfe <list>", "override the profile's network-evaluation budgets, comma-separated (e.g. 10,20,50)", list("--nfe", int("every item of --nfe", 1)))
     .option("--grids <list>", `override the profile's time grids of the reference samplers, comma-separated: ${BENCH_GRIDS.join(", ")} (the solvers always run on their Karras noise-level grid)`, list("--grids", oneOf("every item of --grids", BENCH_GRIDS)))
@@ -111,6 +117,7 @@ async function main(): Promise<void> {
   const profile: Profile = effectiveProfile(o.profile, {
     ...(o.trainSteps !== undefined ? { trainSteps: o.trainSteps } : {}),
     ...(o.trainImages !== undefined ? { trainImages: o.trainImages } : {}),
+    ...(o.recipe !== undefined ? { recipe: o.recipe } : {}),
     ...(o.samples !== undefined ? { samples: o.samples } : {}),
     ...(o.nfe !== undefined ? { nfe: o.nfe } : {}),
     ...(o.grids !== undefined ? { grids: o.grids } : {}),
@@ -156,7 +163,7 @@ async function main(): Promise<void> {
     const storedBudget = profileSchema.parse(stored.budget ?? PROFILES[stored.profile]);
     if (JSON.stringify(storedBudget) !== JSON.stringify(profile)) {
       throw new Error(
-        `${root} holds a run of profile ${stored.profile} with another budget (${JSON.stringify(storedBudget)}); give the same --train-steps, --train-images, --samples, --nfe, --grids, --samplers and --eval-images as when it was made, or use another --out.`,
+        `${root} holds a run of profile ${stored.profile} with another budget (${JSON.stringify(storedBudget)}); give the same --train-steps, --train-images, --recipe, --samples, --nfe, --grids, --samplers and --eval-images as when it was made, or use another --out.`,
       );
     }
     // Runs from before --models trained every model.

@@ -26,6 +26,13 @@ export async function trainImages(name: BenchDataset, dataDir: string | undefine
 }
 
 /**
+ * The seed of the measuring instrument: the held-out images and the classifier. It is not the run's `--seed`, so that
+ * runs with different seeds (training or sampling) are measured against the same images in the same feature space,
+ * and their spread is the models' alone.
+ */
+export const INSTRUMENT_SEED = 0;
+
+/**
  * The real images the samples are compared with: `count` test images chosen by a seeded permutation (CIFAR-10's test
  * records are stored in class order, so the first ones would all be aeroplanes). For KMNIST only the test images after
  * the first {@link KMNIST_TEST_SUBSET} are eligible, since those trained the models.

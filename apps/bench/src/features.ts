@@ -5,7 +5,7 @@ import { dirname } from "node:path";
 import type * as tf from "@tensorflow/tfjs-core";
 import { classifierFeatureExtractor, inceptionFeatureExtractor, loadClassifier, loadOrTrainClassifier, takeImages, type FeatureExtractor } from "@dale/metrics";
 import type { RunContext } from "./context";
-import { evalImages, type ImageSet } from "./data";
+import { evalImages, INSTRUMENT_SEED, type ImageSet } from "./data";
 import type { BenchDataset } from "./plan";
 
 export type Embedder = FeatureExtractor;
@@ -17,8 +17,8 @@ export async function embedderFor(ctx: RunContext, dataset: BenchDataset, train:
 }
 
 /**
- * The dataset's classifier: loaded from `<out>/<dataset>/classifier.safetensors`, or trained there with the run's seed
- * when `train` (which loads the training images, only if they are needed) is given: the prepare stage. Its test
+ * The dataset's classifier: loaded from `<out>/<dataset>/classifier.safetensors`, or trained there with
+ * {@link INSTRUMENT_SEED} (not the run's seed: runs with different seeds measure with the same classifier) when `train` (which loads the training images, only if they are needed) is given: the prepare stage. Its test
  * accuracy is measured on the held-out evaluation images.
  */
 export async function classifierFor(ctx: RunContext, dataset: BenchDataset, train: (() => Promise<ImageSet>) | null): Promise<Embedder> {
@@ -33,13 +33,13 @@ export async function classifierFor(ctx: RunContext, dataset: BenchDataset, trai
     cacheDir: dirname(path),
     train: async () => {
       const images = await train();
-      const test = await evalImages(dataset, ctx.profile.evalImages, ctx.seed, ctx.dataDir);
+      const test = await evalImages(dataset, ctx.profile.evalImages, INSTRUMENT_SEED, ctx.dataDir);
       const task = ctx.progress.task(`train the ${dataset} classifier`, ctx.profile.classifier.steps);
       return {
         train: takeImages(images.dataset, images.indices),
         test: takeImages(test.dataset, test.indices),
         dataset,
-        seed: ctx.seed,
+        seed: INSTRUMENT_SEED,
         steps: ctx.profile.classifier.steps,
         batchSize: ctx.profile.classifier.batch,
         onProgress: (p) => {

@@ -50,6 +50,14 @@ export const profileSchema = z
       checkpointEvery: posInt,
       /** Train the models and the classifier on the first this many training images (all when absent). */
       images: posInt.optional(),
+      /**
+       * dale-train's recipe: "reference", the paper's process, uniform t and weighting (every run from before recipes),
+       * or "edm", issue 13's preconditioned denoiser with log-normal noise levels and EDM's weight (docs/method.md,
+       * section 9), sampled with the solvers.
+       */
+      recipe: z.enum(["reference", "edm"]).default("reference"),
+      /** A linear learning-rate decay from step `start` to `lr * final` at step `end` (dale-train's --lr-decay); null: constant. */
+      lrDecay: z.object({ start: z.number().int().min(0), end: posInt, final: z.number().min(0).max(1) }).strict().nullable().default(null),
     }),
     /** Target numbers of network evaluations; each sampler's steps are chosen to match them (see `stepsForNfe`). */
     nfe: z.array(posInt).nonempty(),
@@ -79,7 +87,9 @@ export type Profile = z.infer<typeof profileSchema>;
 /**
  * `quick`: tiny networks and a few hundred images, for CI on two CPU cores (a few minutes for all four datasets); the
  * numbers only show that every part runs. `cpu`: the same tiny networks trained for real on two CPU cores (about an
- * hour and a half for all four datasets): small, but a comparison. `full`: the budget for the GPU machine.
+ * hour and a half for all four datasets): small, but a comparison (the reference recipe and samplers; RESULTS.md's
+ * history). `cpu-edm`: the EDM recipe and the solvers with the committed MNIST models' network, at a budget that
+ * fits several seeds on two CPU cores (about 25 minutes of training per model). `full`: the budget for a GPU.
  */
 export const PROFILES = {
   quick: {
@@ -108,6 +118,23 @@ export const PROFILES = {
     prK: 3,
     kid: { subsets: 20, subsetSize: 200 },
   },
+  "cpu-edm": {
+    // Issue 18's budget for this 2-core machine: the network, recipe and learning-rate shape of the committed MNIST
+    // models (checkpoints/mnist-gbm), at a fifth of their steps, so that three training seeds per model fit. Sampled
+    // with the solvers at NFE 10, 20 and 50.
+    name: "cpu-edm",
+    model: { gray: "mnistSmall", color: "cifar10Small" },
+    train: { steps: 2000, batch: 32, lr: 5e-4, ema: 0.999, checkpointEvery: 250, recipe: "edm", lrDecay: { start: 1200, end: 2000, final: 0.05 } },
+    nfe: [10, 20, 50],
+    grids: ["karras"],
+    samplers: ["euler", "heun", "edm-stochastic", "dpmpp-2m", "dpmpp-2m-sde"],
+    samples: 500,
+    chunk: 100,
+    evalImages: 2000,
+    classifier: { steps: 600, batch: 64 },
+    prK: 3,
+    kid: { subsets: 20, subsetSize: 200 },
+  },
   full: {
     name: "full",
     // cifar10Small, not DDPM's 35.7M-weight cifar10: a session lends the GPU for 30 minutes, and the GBM models
@@ -127,12 +154,13 @@ export const PROFILES = {
 export type ProfileName = keyof typeof PROFILES;
 
 /**
- * What the command line may change in a profile (`--train-steps`, `--train-images`, `--samples`, `--nfe`, `--grids`,
- * `--samplers`, `--eval-images`).
+ * What the command line may change in a profile (`--train-steps`, `--train-images`, `--recipe`, `--samples`, `--nfe`,
+ * `--grids`, `--samplers`, `--eval-images`).
  */
 export interface ProfileOverrides {
   trainSteps?: number;
   trainImages?: number;
+  recipe?: "reference" | "edm";
   samples?: number;
   nfe?: number[];
   grids?: BenchGrid[];
@@ -147,8 +175,17 @@ export function effectiveProfile(name: ProfileName, o: ProfileOverrides): Profil
     ...base,
     train: {
       ...base.train,
-      ...(o.trainSteps !== undefined ? { steps: o.trainSteps, checkpointEvery: Math.min(base.train.checkpointEvery, o.trainSteps) } : {}),
+      ...(o.trainSteps !== undefined
+        ? {
+            steps: o.trainSteps,
+            checkpointEvery: Math.min(base.train.checkpointEvery, o.trainSteps),
+            // A decay keeps its place in the run: the same fractions of the new number of steps.
+            lrDecay: base.train.lrDecay && { ...base.train.lrDecay, start: Math.round((base.train.lrDecay.start / base.train.steps) * o.trainSteps), end: o.trainSteps },
+          }
+        : {}),
       ...(o.trainImages !== undefined ? { images: o.trainImages } : {}),
+      // The reference recipe trains at the profile's constant rate unless the profile decays it too.
+      ...(o.recipe !== undefined ? { recipe: o.recipe } : {}),
     },
     ...(o.samples !== undefined ? { samples: o.samples, chunk: Math.min(base.chunk, o.samples) } : {}),
     ...(o.nfe !== undefined ? { nfe: [...new Set(o.nfe)].sort((a, b) => a - b) } : {}),

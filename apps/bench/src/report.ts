@@ -272,7 +272,7 @@ export function markdown(results: Results, root: string): string {
     `Written ${results.created}. ${results.metricsNote}`,
     "",
     (trainsAny
-      ? `Budget per model that this run trains: ${p.train.steps} steps of batch ${p.train.batch} (lr ${p.train.lr}, EMA ${p.train.ema})`
+      ? `Budget per model that this run trains: ${p.train.steps} steps of batch ${p.train.batch} (lr ${p.train.lr}${p.train.lrDecay ? `, decayed linearly from step ${p.train.lrDecay.start} to ${p.train.lrDecay.final} x at ${p.train.lrDecay.end}` : ""}, EMA ${p.train.ema}), ${p.train.recipe} recipe`
       : "No model is trained by this run: every process is an existing checkpoint (--models)") +
       `${p.train.images !== undefined ? `; classifier${trainsAny ? " and models" : ""} on the first ${p.train.images} training images` : ""}; ${p.samples} samples per row; ` +
       `${p.evalImages} held-out real images; KID over ${p.kid.subsets} subsets; precision/recall with k = ${p.prK}.`,
@@ -304,7 +304,7 @@ export function markdown(results: Results, root: string): string {
       lines.push(
         t.source === "checkpoint"
           ? `- ${proc}: ${where}, given with --models: ${t.preset === null ? "a --model-module network" : `U-Net ${t.preset}`}, recipe ${t.recipe}, trained on ${t.dataset} with batch ${t.batch} and lr ${t.lr}, not by this run.`
-          : `- ${proc}: trained by this run: U-Net ${t.preset}, ${t.steps} steps x batch ${t.batch}, ${fmt(t.seconds, 0)} s of training${where === "" ? "" : `; ${where}`}.`,
+          : `- ${proc}: trained by this run: U-Net ${t.preset}, ${t.recipe ?? "reference"} recipe, ${t.steps} steps x batch ${t.batch}, ${fmt(t.seconds, 0)} s of training${where === "" ? "" : `; ${where}`}.`,
       );
     }
     for (const n of d.notes) lines.push(`- Note: ${n}`);

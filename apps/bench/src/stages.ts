@@ -8,7 +8,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { toTensor, type Dataset } from "@dale/data";
 import { gridPng, NonFiniteLossError, openCheckpoint, readTrainerManifest, type OpenCheckpoint, type TrainOptions, type TrainResult } from "@dale/training";
 import type { RunContext } from "./context";
-import { evalImages, trainImages, type ImageSet } from "./data";
+import { evalImages, INSTRUMENT_SEED, trainImages, type ImageSet } from "./data";
 import { pixelSpread } from "./diversity";
 import { embed, embedderFor, type Embedder } from "./features";
 import { processesOf, type BenchDataset, type BenchProcess, type Chunk, type Profile } from "./plan";
@@ -34,6 +34,8 @@ export interface TrainRecord {
   steps: number;
   batch: number;
   lr: number;
+  /** dale-train's recipe (absent in records from before recipes: "reference"). */
+  recipe?: string;
   /** Seconds spent in dale-train by this benchmark, summed over resumed runs. */
   seconds: number;
   note?: string;
@@ -129,6 +131,8 @@ async function trainModel(ctx: RunContext, dataset: BenchDataset, kind: BenchPro
     steps: profile.train.steps,
     batch: profile.train.batch,
     lr: profile.train.lr,
+    recipe: profile.train.recipe,
+    lrDecay: profile.train.lrDecay,
     ...(profile.train.images !== undefined ? { trainImages: profile.train.images } : {}),
     ema: profile.train.ema,
     seed: ctx.seed,
@@ -157,6 +161,7 @@ async function trainModel(ctx: RunContext, dataset: BenchDataset, kind: BenchPro
     steps: profile.train.steps,
     batch: profile.train.batch,
     lr: profile.train.lr,
+    recipe: profile.train.recipe,
     seconds: (before?.seconds ?? 0) + (performance.now() - t0) / 1000,
     ...(result.note !== undefined ? { note: result.note } : {}),
   };
@@ -248,7 +253,7 @@ export async function prepare(ctx: RunContext): Promise<void> {
       const refPath = ctx.store.reference(dataset);
       if (existsSync(refPath)) continue;
       const task = ctx.progress.task(`embed ${dataset} real images`, 2);
-      const evalSet = await evalImages(dataset, ctx.profile.evalImages, ctx.seed, ctx.dataDir);
+      const evalSet = await evalImages(dataset, ctx.profile.evalImages, INSTRUMENT_SEED, ctx.dataDir);
       const ref = await embedSet(embedder, evalSet);
       task.update(1);
       // A second real set of the same size, from the training images: its distance to the evaluation set is the

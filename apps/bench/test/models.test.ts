@@ -120,7 +120,7 @@ describe("dale-bench --models", () => {
     expect(results.rows).toHaveLength(1 + 5);
     expect(results.datasets[0]?.checkpoints.gbm).toEqual({ path: join(out, "mnist", "models", "gbm", "checkpoint"), step: 2, ema: true });
     const md = readFileSync(join(out, "results.md"), "utf8");
-    expect(md).toMatch(/- gbm: trained by this run: U-Net tiny, 2 steps x batch 8, \d+ s of training; checkpoint `mnist\/models\/gbm\/checkpoint` at step 2 \(EMA weights\)\./);
+    expect(md).toMatch(/- gbm: trained by this run: U-Net tiny, reference recipe, 2 steps x batch 8, \d+ s of training; checkpoint `mnist\/models\/gbm\/checkpoint` at step 2 \(EMA weights\)\./);
     expect(md).toMatch(/\| gbm \| dale-langevin \| uniform \| 2 \|/);
   }, 180_000);
 });

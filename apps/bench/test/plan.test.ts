@@ -139,12 +139,32 @@ describe("effectiveProfile", () => {
   it("applies the overrides and leaves the rest of the profile as defined", () => {
     expect(effectiveProfile("full", {})).toEqual(profileSchema.parse(PROFILES.full));
     const p = effectiveProfile("full", { trainSteps: 500, trainImages: 20000, samples: 100, nfe: [50, 10, 10, 20], evalImages: 2000 });
-    expect(p.train).toEqual({ ...PROFILES.full.train, steps: 500, checkpointEvery: 500, images: 20000 });
+    expect(p.train).toEqual({ ...PROFILES.full.train, steps: 500, checkpointEvery: 500, images: 20000, recipe: "reference", lrDecay: null });
     expect(p.samples).toBe(100);
     expect(p.chunk).toBe(100); // a chunk is never larger than the row
     expect(p.nfe).toEqual([10, 20, 50]);
     expect(p.evalImages).toBe(2000);
     expect(p.model).toEqual(PROFILES.full.model);
+  });
+
+  it("cpu-edm trains with the EDM recipe and a decay that keeps its place when the steps change", () => {
+    const p = effectiveProfile("cpu-edm", {});
+    expect(p.train.recipe).toBe("edm");
+    expect(p.train.lrDecay).toEqual({ start: 1200, end: 2000, final: 0.05 });
+    expect(p.samplers).toEqual(["euler", "heun", "edm-stochastic", "dpmpp-2m", "dpmpp-2m-sde"]);
+    const short = effectiveProfile("cpu-edm", { trainSteps: 500 });
+    expect(short.train.lrDecay).toEqual({ start: 300, end: 500, final: 0.05 });
+    expect(short.train.checkpointEvery).toBe(250);
+    // --recipe reference: the paper's process and weighting at the same budget, for the row that measures the recipe.
+    const ref = effectiveProfile("cpu-edm", { recipe: "reference", samplers: ["dale-langevin"] });
+    expect([ref.train.recipe, ref.train.lrDecay?.end, ref.train.steps]).toEqual(["reference", 2000, 2000]);
+    expect(effectiveProfile("quick", { trainSteps: 10 }).train.lrDecay).toBeNull();
+  });
+
+  it("reads a budget stored before recipes as the reference recipe at a constant rate (old run folders stay valid)", () => {
+    const { recipe: _r, lrDecay: _d, ...oldTrain } = effectiveProfile("cpu", {}).train;
+    const stored = { ...effectiveProfile("cpu", {}), train: oldTrain };
+    expect(JSON.stringify(profileSchema.parse(stored))).toBe(JSON.stringify(effectiveProfile("cpu", {})));
   });
 
   it("rejects a budget the schema does not allow", () => {

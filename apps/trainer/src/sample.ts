@@ -34,6 +34,11 @@ interface Options {
   nfe?: number;
   json: boolean;
   sigmaMin?: number;
+  sChurn?: number;
+  sTmin?: number;
+  sTmax?: number;
+  sNoise?: number;
+  eta?: number;
   grid?: (typeof GRID_NAMES)[number];
   rho?: number;
   tMin?: number;
@@ -64,6 +69,11 @@ function command(): Command {
     .option("--steps <n>", `number of steps or time levels (default: ${DEFAULT_SOLVER.steps} for the solvers, 1000 with --preset, else 100)`, int("--steps", 1, 1_000_000))
     .option("--nfe <n>", "a budget of network evaluations per image instead of --steps: the most steps of the sampler that fit", int("--nfe", 1, 10_000_000))
     .option("--sigma-min <s>", "the solvers' smallest non-zero noise level (default 0.002)", num("--sigma-min", (v) => v > 0, "a positive number"))
+    .option("--s-churn <c>", "edm-stochastic: the overall churn S_churn (default 40)", num("--s-churn", (v) => v >= 0, "a number >= 0"))
+    .option("--s-tmin <s>", "edm-stochastic: churn only at noise levels >= this (default 0.05)", num("--s-tmin", (v) => v >= 0, "a number >= 0"))
+    .option("--s-tmax <s>", "edm-stochastic: churn only at noise levels <= this (default sigma(T) / sqrt(2))", num("--s-tmax", (v) => v >= 0, "a number >= 0"))
+    .option("--s-noise <k>", "edm-stochastic: factor on the churn's noise (default 1)", num("--s-noise", (v) => v >= 0, "a number >= 0"))
+    .option("--eta <e>", "dpmpp-2m-sde: stochasticity (default 1; 0 is dpmpp-2m)", num("--eta", (v) => v >= 0, "a number >= 0"))
     .option("--json", "print one JSON line at the end: n, sampler, steps, nfe (per image), seconds, out", false)
     .option("--grid <kind>", "where the time levels fall: uniform (T k / steps), or karras (evenly spaced in noise level^(1/7), Karras et al. 2022)", oneOf("--grid", GRID_NAMES))
     .option("--rho <r>", "the karras grid's exponent (default 7)", num("--rho", (v) => v > 0, "a positive number"))
@@ -114,6 +124,14 @@ async function main(): Promise<void> {
   if (o.rho !== undefined) schedule.rho = o.rho;
   if (o.tMin !== undefined) schedule.tMin = o.tMin;
   if (o.sigmaMin !== undefined) schedule.sigmaMin = o.sigmaMin;
+  const churn = { sChurn: o.sChurn, sTmin: o.sTmin, sTmax: o.sTmax, sNoise: o.sNoise };
+  if (Object.values(churn).some((v) => v !== undefined) && sampler !== "edm-stochastic") throw new Error(`--s-churn, --s-tmin, --s-tmax and --s-noise apply to edm-stochastic, not ${sampler}.`);
+  if (o.sTmin !== undefined && o.sTmax !== undefined && o.sTmax < o.sTmin) throw new Error(`--s-tmax (${o.sTmax}) must be at least --s-tmin (${o.sTmin}).`);
+  for (const [key, v] of Object.entries(churn)) if (v !== undefined) schedule[key as keyof typeof churn] = v;
+  if (o.eta !== undefined) {
+    if (sampler !== "dpmpp-2m-sde") throw new Error(`--eta applies to dpmpp-2m-sde, not ${sampler}.`);
+    schedule.eta = o.eta;
+  }
   if ((o.rho !== undefined || o.tMin !== undefined) && o.grid !== "karras" && !isSolver(sampler)) throw new Error("--rho and --t-min shape the karras grid; add --grid karras.");
   if (o.grid === "karras" && o.delta !== undefined) throw new Error("--delta is the reference's fixed step on the uniform grid; it does not combine with --grid karras.");
   if (!o.denoise) schedule.denoise = false;
@@ -201,7 +219,7 @@ async function main(): Promise<void> {
     await writeFile(npy, encodeNpy(pixels, [o.n, height, width, channels]));
     console.error(`[sample] wrote ${npy} ([${o.n}, ${height}, ${width}, ${channels}] float32 in [0, 1]${nonFinite > 0 ? ", NaN where the sampler diverged" : ""})`);
   }
-  if (o.json) console.log(JSON.stringify({ n: o.n, sampler, steps: schedule.steps, nfe, seconds: Number(seconds.toFixed(3)), out: png, ...(o.outNpy ? { outNpy: userPath(o.outNpy) } : {}), seed: o.seed, checkpoint: dir, step: ckpt.step }));
+  if (o.json) console.log(JSON.stringify({ n: o.n, sampler, steps: schedule.steps, nfe, seconds: Number(seconds.toFixed(3)), out: png, ...(o.outNpy ? { outNpy: userPath(o.outNpy) } : {}), seed: o.seed, schedule, checkpoint: dir, step: ckpt.step }));
   ckpt.dispose();
 }
 

@@ -489,6 +489,14 @@ describe("dale-train --recipe edm and dale-sample's solvers", () => {
     expect(JSON.parse(few.stdout.trim())).toMatchObject({ sampler: "dpmpp-2m", steps: 10, nfe: 10 });
     const both = await run(SAMPLE, ["--checkpoint", out, "--n", "2", "--steps", "5", "--nfe", "10"]);
     expect(both.stderr).toMatch(/give --steps or --nfe, not both/);
+    // The stochastic solvers' settings reach the schedule; another sampler refuses them by name.
+    const churn = await runWithStdout(SAMPLE, ["--checkpoint", out, "--n", "2", "--sampler", "edm-stochastic", "--steps", "3", "--s-churn", "5", "--s-noise", "1.003", "--json", "--out", join(out, "churn.png")]);
+    expect(churn.code, churn.stderr).toBe(0);
+    expect(JSON.parse(churn.stdout.trim())).toMatchObject({ sampler: "edm-stochastic", nfe: 5, schedule: { steps: 3, sChurn: 5, sNoise: 1.003 } });
+    const wrong = await run(SAMPLE, ["--checkpoint", out, "--n", "2", "--sampler", "heun", "--s-churn", "5"]);
+    expect(wrong.stderr).toMatch(/--s-churn, --s-tmin, --s-tmax and --s-noise apply to edm-stochastic, not heun/);
+    const eta = await run(SAMPLE, ["--checkpoint", out, "--n", "2", "--sampler", "dpmpp-2m", "--eta", "0.5"]);
+    expect(eta.stderr).toMatch(/--eta applies to dpmpp-2m-sde, not dpmpp-2m/);
 
     const other = await run(TRAIN, ["--out", out, "--model", "tiny", "--batch", "8", "--steps", "4", "--recipe", "reference", "--resume"]);
     expect(other.code).toBe(1);

@@ -33,8 +33,8 @@ export type SolveProcessOptions<K extends SolverName = SolverName> = Omit<Solver
  *
  *     y_T = toY(x_T, T),   y_0 = solver(D, y_T, karrasSigmas(steps, sigmaMin, sigmaMax)),   x_0 = toX(y_0, 0)
  *
- * EDM's stochastic sampler churns only below sigma(T) / sqrt(2) unless `sTmax` is given, so that its raised noise
- * levels stay within the process's.
+ * EDM's stochastic sampler churns only at or below sigma(T) / sqrt(2) (a larger `sTmax` is lowered to it), so that
+ * its raised noise levels stay within the process's.
  *
  * For GBM y = log x, so every solver is sign-preserving by construction: x_0 = exp(y_0) > 0 whatever the step size,
  * and no intermediate x is ever formed (float32 exp would overflow at large log-noise). For VP y = x / a(t), for VE
@@ -67,8 +67,12 @@ export async function solveProcess<K extends SolverName = "heun">(
     const solve = entry.solve as (D: Denoiser, y: tf.Tensor, o: SolverOptionsByName[K]) => Promise<tf.Tensor>;
     // EDM's churn raises sigma_i by up to a factor sqrt(2); keep it within the process's noise levels, where a score
     // function is defined (a network would have to extrapolate beyond them).
-    const churnCap = solver === "edm-stochastic" && (rest as { sTmax?: number }).sTmax === undefined ? { sTmax: sde.noiseLevel(sde.T) / Math.SQRT2 } : {};
-    y0 = await solve(denoiser, yT, { ...churnCap, ...(rest as object), sigmas } as SolverOptionsByName[K]);
+    const given = (rest as { sTmax?: number }).sTmax;
+    const cap = sde.noiseLevel(sde.T) / Math.SQRT2;
+    const sTmax = given === undefined ? cap : Math.min(given, cap);
+    const sTmin = (rest as { sTmin?: number }).sTmin;
+    const churnCap = solver === "edm-stochastic" ? { sTmax, ...(sTmin !== undefined && sTmin > sTmax && (given === undefined || given >= sTmin) ? { sTmin: sTmax } : {}) } : {};
+    y0 = await solve(denoiser, yT, { ...(rest as object), ...churnCap, sigmas } as SolverOptionsByName[K]);
     return c.toX(y0, 0);
   } finally {
     yT.dispose();

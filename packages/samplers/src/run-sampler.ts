@@ -8,7 +8,7 @@ import { predictorCorrector } from "./predictor-corrector";
 import { probabilityFlow } from "./probability-flow";
 import { denoiserFromScore, solveProcess } from "./process";
 import type { StepInfo } from "./run-loop";
-import { checkSampler, SAMPLER_NAMES, samplerNfe, type SamplerName, type SamplerSchedule } from "./sampler-catalogue";
+import { checkSampler, SAMPLER_NAMES, samplerCatalogue, samplerNfe, type SamplerName, type SamplerSchedule } from "./sampler-catalogue";
 import { signAgnostic } from "./sign-agnostic";
 import type { Denoiser, SolverInfo, SolverName } from "./solvers";
 
@@ -134,6 +134,16 @@ function additiveOf(name: SamplerName, sde: AnySDE): VPSDE | VESDE {
   return sde;
 }
 
+/** The stochasticity fields of the schedule that `solver` reads (its catalogue entry's `scheduleOptions`) and that are set. */
+function solverExtras(solver: SolverName, s: SamplerSchedule): Partial<Pick<SamplerSchedule, "sChurn" | "sTmin" | "sTmax" | "sNoise" | "eta">> {
+  const out: Record<string, number> = {};
+  for (const key of ["sChurn", "sTmin", "sTmax", "sNoise", "eta"] as const) {
+    const v = s[key];
+    if (v !== undefined && samplerCatalogue[solver].scheduleOptions.includes(key)) out[key] = v;
+  }
+  return out;
+}
+
 /** The schedule's time-grid fields that are set. */
 function gridOptions(s: SamplerSchedule): GridOptions {
   return {
@@ -191,6 +201,7 @@ function solve(solver: SolverName, c: RunContext): Promise<tf.Tensor> {
     seed: o.seed,
     ...(s.rho !== undefined ? { rho: s.rho } : {}),
     ...(s.sigmaMin !== undefined ? { sigmaMin: s.sigmaMin } : {}),
+    ...solverExtras(solver, s),
     ...(o.signal !== undefined ? { signal: o.signal } : {}),
     ...(report ? { callback: (info: SolverInfo) => report(info.nfe, views(info)) } : {}),
   });

@@ -208,6 +208,38 @@ describe("runSampler dispatches every name to its algorithm", () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
+  it("passes the stochastic solvers' schedule fields to them, and only to the solvers that read them", async () => {
+    const before = tf.memory().numTensors;
+    expect(samplerCatalogue["edm-stochastic"].scheduleOptions).toEqual(["steps", "rho", "sigmaMin", "sChurn", "sTmin", "sTmax", "sNoise"]);
+    expect(samplerCatalogue["dpmpp-2m-sde"].scheduleOptions).toEqual(["steps", "rho", "sigmaMin", "eta"]);
+    expect(samplerCatalogue.heun.scheduleOptions).toEqual(["steps", "rho", "sigmaMin"]);
+    for (const { sde, score, shape } of problems) {
+      const xT = sde.prior.sample(shape, 1);
+      const run = (name: SamplerName, schedule: SamplerSchedule) => runSampler(name, { score, sde, xT, schedule, seed: 3 });
+      const D = denoiserFromScore(score, sde);
+      const outs = [
+        // The fields reach the solver: each equals the direct call with the same options...
+        [await run("edm-stochastic", { steps: 6, sChurn: 2, sTmin: 0.1, sTmax: 0.9, sNoise: 1.01 }), await solveProcess(D, xT, { sde, solver: "edm-stochastic", steps: 6, seed: 3, sChurn: 2, sTmin: 0.1, sTmax: 0.9, sNoise: 1.01 })],
+        [await run("dpmpp-2m-sde", { steps: 6, eta: 0.5 }), await solveProcess(D, xT, { sde, solver: "dpmpp-2m-sde", steps: 6, seed: 3, eta: 0.5 })],
+        // ... no churn is Heun, eta 0 is DPM-Solver++(2M) ...
+        [await run("edm-stochastic", { steps: 6, sChurn: 0 }), await run("heun", { steps: 6 })],
+        [await run("dpmpp-2m-sde", { steps: 6, eta: 0 }), await run("dpmpp-2m", { steps: 6 })],
+        // ... and a solver that does not read a field ignores it.
+        [await run("heun", { steps: 6, sChurn: 80, eta: 3 }), await run("heun", { steps: 6 })],
+      ] as const;
+      for (const [a, b] of outs) {
+        same(a, b);
+        tf.dispose([a, b]);
+      }
+      // The defaults churn (S_churn 40): not Heun.
+      const churned = await run("edm-stochastic", { steps: 6 });
+      const heun = await run("heun", { steps: 6 });
+      expect(tf.tidy(() => tf.max(tf.abs(tf.sub(churned, heun))).dataSync()[0])).toBeGreaterThan(1e-3);
+      tf.dispose([churned, heun, xT]);
+    }
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
   it("lends the state x_t and the denoised estimate to the progress callback, computed only on request", async () => {
     const before = tf.memory().numTensors;
     const close = (a: tf.Tensor, b: tf.Tensor, tol: number) => expect(tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0])).toBeLessThan(tol);

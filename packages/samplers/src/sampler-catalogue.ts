@@ -55,6 +55,17 @@ export interface SamplerSchedule {
   denoiseSteps?: number;
   /** The last update injects no noise (dale-langevin and sign-agnostic; default true). */
   denoise?: boolean;
+  /**
+   * EDM's stochastic sampler only (Karras et al. 2022, arXiv 2206.00364, Algorithm 2): the overall churn S_churn
+   * (default 40), the noise-level band [sTmin, sTmax] it acts in (default 0.05 to sigma(T) / sqrt(2)) and the factor
+   * S_noise on the added noise (default 1). `edmStochastic` documents each.
+   */
+  sChurn?: number;
+  sTmin?: number;
+  sTmax?: number;
+  sNoise?: number;
+  /** DPM-Solver++(2M) SDE only: the stochasticity eta (default 1, the reverse SDE's own noise; 0 is dpmpp-2m). */
+  eta?: number;
 }
 
 /** One entry of {@link samplerCatalogue}. */
@@ -81,6 +92,11 @@ export interface SamplerEntry<K extends SamplerName = SamplerName> {
 const GRID_OPTIONS = ["steps", "grid", "rho", "tMin"] as const satisfies readonly (keyof SamplerSchedule)[];
 const GBM_OPTIONS = [...GRID_OPTIONS, "delta", "repeats", "anneal", "denoiseSteps", "denoise"] as const satisfies readonly (keyof SamplerSchedule)[];
 const SOLVER_OPTIONS = ["steps", "rho", "sigmaMin"] as const satisfies readonly (keyof SamplerSchedule)[];
+/** Schedule fields a solver reads beyond {@link SOLVER_OPTIONS}: its stochasticity. */
+const SOLVER_EXTRA: Partial<Record<SolverName, readonly (keyof SamplerSchedule)[]>> = {
+  "edm-stochastic": ["sChurn", "sTmin", "sTmax", "sNoise"],
+  "dpmpp-2m-sde": ["eta"],
+};
 
 /** Updates of a reference-schedule run: steps repeats + denoiseSteps, one network evaluation each. */
 const updates = (s: SamplerSchedule) => s.steps * (s.repeats ?? 1) + (s.denoiseSteps ?? 0);
@@ -95,7 +111,7 @@ function solverEntry<K extends SolverName>(name: K): SamplerEntry<K> {
     stochastic: solver.stochastic,
     nfePerStep: solver.nfePerStep,
     reference: solver.reference,
-    scheduleOptions: SOLVER_OPTIONS,
+    scheduleOptions: [...SOLVER_OPTIONS, ...(SOLVER_EXTRA[name] ?? [])],
     nfe: (s) => solver.nfe(s.steps),
     stepsForNfe: (nfe) => solver.stepsForNfe(nfe),
   };

@@ -58,3 +58,37 @@ export async function captionPng(png: Uint8Array, caption: string): Promise<Buff
   const resvg = new Resvg(svg, { background: "white", font: { loadSystemFonts: true, defaultFontFamily: "DejaVu Sans" } });
   return resvg.render().asPng();
 }
+
+/**
+ * Lays PNG images side by side on white, each with its label above it (drawn by resvg with the system's DejaVu Sans),
+ * at their own pixel size times `scale` with crisp (nearest-neighbour) edges: e.g. a GBM grid beside a VP grid.
+ * @example await writeFile("mnist.png", await sideBySidePng([{ png: gbm, label: "GBM" }, { png: vp, label: "VP" }], 2));
+ */
+export async function sideBySidePng(panels: readonly { png: Uint8Array; label: string }[], scale = 1): Promise<Buffer> {
+  if (panels.length === 0) throw new Error("sideBySidePng: give at least one panel.");
+  if (!(Number.isInteger(scale) && scale >= 1)) throw new Error(`sideBySidePng: scale must be a positive integer, got ${scale}.`);
+  const { Resvg } = await import("@resvg/resvg-js");
+  const size = 14;
+  const top = Math.round(size * 1.6);
+  const gap = 12;
+  const escape = (t: string) => t.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+  let x = 0;
+  let height = 0;
+  const parts: string[] = [];
+  for (const [i, { png, label }] of panels.entries()) {
+    if (png.byteLength < 24 || png[1] !== 0x50 || png[2] !== 0x4e || png[3] !== 0x47) throw new Error(`sideBySidePng: panel ${i} (${label}) is not a PNG.`);
+    const view = new DataView(png.buffer, png.byteOffset, png.byteLength);
+    const w = view.getUint32(16) * scale;
+    const h = view.getUint32(20) * scale;
+    const href = `data:image/png;base64,${Buffer.from(png).toString("base64")}`;
+    parts.push(
+      `<text x="${x + 2}" y="${top - 6}" font-family="DejaVu Sans" font-size="${size}" fill="#222">${escape(label)}</text>`,
+      `<image href="${href}" x="${x}" y="${top}" width="${w}" height="${h}" image-rendering="optimizeSpeed"/>`,
+    );
+    x += w + gap;
+    height = Math.max(height, h);
+  }
+  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${x - gap}" height="${top + height}">${parts.join("")}</svg>`;
+  const resvg = new Resvg(svg, { background: "white", font: { loadSystemFonts: true, defaultFontFamily: "DejaVu Sans" } });
+  return resvg.render().asPng();
+}
