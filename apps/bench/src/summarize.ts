@@ -1,6 +1,6 @@
 // dale-bench-summary: merges the results of dale-bench runs that differ only in their seed into mean and spread, with a
 // verdict per dataset, FID against NFE with bands, and the grids of GBM and VP side by side.
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, realpathSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { fail, list, renderPng, sideBySidePng, userArgv } from "@dale/cli-kit";
@@ -25,6 +25,10 @@ function readRun(dir: string): SeedRun {
     results = JSON.parse(readFileSync(path, "utf8")) as Results;
   } catch (e) {
     throw new Error(`--runs: ${path} is not valid JSON (${e instanceof Error ? e.message : String(e)}).`);
+  }
+  // A checkpoint given as a run's --out folder and as its checkpoint link is one model: compare real paths.
+  for (const d of results.datasets ?? []) {
+    for (const c of Object.values(d.checkpoints ?? {})) if (c && existsSync(c.path)) c.path = realpathSync(c.path);
   }
   return { root, results };
 }

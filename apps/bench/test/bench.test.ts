@@ -7,8 +7,10 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import type { Results } from "../src/report";
+import type { SeedSummary } from "../src/seeds";
 
 const BIN = join(import.meta.dirname, "..", "dist", "bench.js");
+const SUMMARY = join(import.meta.dirname, "..", "dist", "summarize.js");
 const CLUSTER = join(import.meta.dirname, "..", "cluster");
 const REPO = join(import.meta.dirname, "..", "..", "..");
 const DATA = process.env.DALE_DATA_DIR;
@@ -113,6 +115,36 @@ describe("dale-bench --profile quick", () => {
     const strip = (rows: Results["rows"]) => rows.map(({ secondsPerImage: _s, ...rest }) => rest);
     expect(strip(b)).toEqual(strip(a));
   }, 1_800_000);
+
+  it("a second sampling seed of the same models is measured with the same instrument, and dale-bench-summary merges the two", async () => {
+    if (!DATA) throw new Error("set DALE_DATA_DIR to the datasets folder");
+    const seed1 = join(tmp, "seed1");
+    const models = `gbm=${join(full, "mnist", "models", "gbm")},vp=${join(full, "mnist", "models", "vp")}`;
+    const r = await run(["--profile", "quick", "--out", seed1, "--data-dir", DATA, "--datasets", "mnist", "--seed", "1", "--models", models, "--quiet"]);
+    expect(r.code, r.stderr).toBe(0);
+    // The held-out images and the classifier do not depend on --seed: the real images' features are the same bytes.
+    expect(readFileSync(join(seed1, "mnist", "reference-features.npy")).equals(readFileSync(join(full, "mnist", "reference-features.npy")))).toBe(true);
+    const out = join(tmp, "summary");
+    const s = await exec(process.execPath, [SUMMARY, "--runs", `${full},${seed1}`, "--out", out]);
+    expect(s.code, s.stderr).toBe(0);
+    const summary = JSON.parse(readFileSync(join(out, "summary.json"), "utf8")) as SeedSummary;
+    expect(summary.runs.map((x) => x.seed)).toEqual([0, 1]);
+    expect(summary.datasets.find((d) => d.dataset === "mnist")?.models.map((m) => [m.process, m.kind, m.seeds])).toEqual([
+      ["gbm", "sampling seeds", [0, 1]],
+      ["vp", "sampling seeds", [0, 1]],
+    ]);
+    expect(summary.datasets.find((d) => d.dataset === "cifar10")?.models.map((m) => m.seeds)).toEqual([[0], [0]]);
+    const pick = (root: string) =>
+      (JSON.parse(readFileSync(join(root, "results.json"), "utf8")) as Results).rows.find((x) => x.dataset === "mnist" && x.process === "gbm" && x.sampler === "dale-langevin" && x.grid === "uniform" && x.targetNfe === 10)?.fid;
+    const row = summary.rows.find((x) => x.dataset === "mnist" && x.process === "gbm" && x.sampler === "dale-langevin" && x.grid === "uniform" && x.targetNfe === 10);
+    expect(row?.fid.values).toEqual([pick(full), pick(seed1)]);
+    expect(readFileSync(join(out, "summary.md"), "utf8")).toMatch(/gbm \(reference recipe\): 2 sampling seeds \(0, 1\)/);
+    expect(readFileSync(join(out, "fid-vs-nfe.png")).subarray(1, 4).toString()).toBe("PNG");
+    // The sharded folder repeats seed 0 of the same models: refused, naming both folders.
+    const dup = await exec(process.execPath, [SUMMARY, "--runs", `${full},${join(tmp, "sharded")}`, "--out", join(tmp, "dup")]);
+    expect(dup.code).toBe(1);
+    expect(dup.stderr).toMatch(/both hold seed 0/);
+  }, 600_000);
 
   it("ships a Kubernetes Indexed Job and a Slurm array whose shard counts agree, and shard.sh names what is missing", async () => {
     const job = parseYaml(readFileSync(join(CLUSTER, "k8s-indexed-job.yaml"), "utf8")) as IndexedJob;

@@ -4,10 +4,12 @@ import { existsSync, lstatSync } from "node:fs";
 import { copyFile, mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { initBackend } from "@dale/backend";
-import { fail, userArgv, userPath } from "@dale/cli-kit";
+import { fail, int, oneOf, userArgv, userPath } from "@dale/cli-kit";
+import { checkSampler, checkSamplerChoice, SAMPLER_NAMES, samplerNfe, stepsForNfe, type SamplerName } from "@dale/samplers";
 import { saveCheckpoint } from "@dale/models/node";
 import { Command, Option } from "commander";
 import { acquireRunLock, openCheckpoint, readTrainerManifest } from "@dale/training";
+import { addSolverFlags, solverSettings, type SolverFlags } from "./solver-flags";
 
 async function main(): Promise<void> {
   const program = new Command("dale-export")
@@ -15,11 +17,29 @@ async function main(): Promise<void> {
     .requiredOption("--checkpoint <dir>", "the dale-train checkpoint folder, or the run's --out folder")
     .requiredOption("--out <dir>", "the new checkpoint folder (must not hold a checkpoint yet)")
     .addOption(new Option("--dtype <dtype>", "storage of the weights").choices(["F16", "F32"]).default("F16"))
-    .option("--model-module <path>", "the ES module of a function model; required for such a checkpoint, whose stored path is never imported");
+    .option("--model-module <path>", "the ES module of a function model; required for such a checkpoint, whose stored path is never imported")
+    .option("--sampler <name>", `record a recommended sampler, which dale-sample and fromPretrained use when none is named: ${SAMPLER_NAMES.join(", ")}`, oneOf("--sampler", SAMPLER_NAMES))
+    .option("--steps <n>", "the recommended sampler's steps", int("--steps", 1, 1_000_000))
+    .option("--nfe <n>", "or its budget of network evaluations per image: the most steps that fit", int("--nfe", 1, 10_000_000));
+  addSolverFlags(program);
   program.parse(userArgv());
-  const o = program.opts<{ checkpoint: string; out: string; dtype: "F16" | "F32"; modelModule?: string }>();
+  const o = program.opts<{ checkpoint: string; out: string; dtype: "F16" | "F32"; modelModule?: string; sampler?: SamplerName; steps?: number; nfe?: number } & SolverFlags>();
   const out = userPath(o.out);
-  const { dir, extra } = readTrainerManifest(userPath(o.checkpoint));
+  const { dir, extra: stored, sde } = readTrainerManifest(userPath(o.checkpoint));
+  // The recommended sampler: checked against the process and the catalogue before anything is written.
+  const settings = { sChurn: o.sChurn, sTmin: o.sTmin, sTmax: o.sTmax, sNoise: o.sNoise, eta: o.eta };
+  const anySetting = o.steps !== undefined || o.nfe !== undefined || Object.values(settings).some((v) => v !== undefined);
+  if (o.sampler === undefined && anySetting) throw new Error("--steps, --nfe and the solver settings describe the recommended sampler; add --sampler.");
+  let extra = stored;
+  if (o.sampler !== undefined) {
+    checkSampler(o.sampler, sde);
+    if (o.steps !== undefined && o.nfe !== undefined) throw new Error("give --steps or --nfe, not both.");
+    if (o.steps === undefined && o.nfe === undefined) throw new Error("--sampler needs --steps or --nfe: the number the checkpoint recommends.");
+    const steps = o.steps ?? stepsForNfe(o.sampler, o.nfe as number);
+    if (steps < 1) throw new Error(`--nfe ${o.nfe} is too small for ${o.sampler}: one step takes ${samplerNfe(o.sampler, { steps: 1 })}.`);
+    const sampling = checkSamplerChoice({ sampler: o.sampler, schedule: { steps, ...solverSettings(o, o.sampler) } }, "dale-export --sampler");
+    extra = { ...stored, sampling };
+  }
   // --out gets one writer too: a folder that dale-train writes is refused by its lock, and holding the lock while
   // writing keeps a trainer from starting there meanwhile. A folder with a checkpoint (an export's checkpoint.json, a
   // run's checkpoint link or checkpoints/) is never written over.
@@ -37,7 +57,11 @@ async function main(): Promise<void> {
     } finally {
       ckpt.dispose();
     }
-    console.error(`[export] ${dir} (step ${ckpt.step}) -> ${out} (${o.dtype}${ckpt.ema ? ", with EMA" : ""}, no optimizer state)`);
+    const rec = extra.sampling;
+    console.error(
+      `[export] ${dir} (step ${ckpt.step}) -> ${out} (${o.dtype}${ckpt.ema ? ", with EMA" : ""}, no optimizer state)` +
+        (rec ? `; recommended sampler ${rec.sampler} ${JSON.stringify(rec.schedule)} (NFE ${samplerNfe(rec.sampler, rec.schedule)})` : ""),
+    );
   } finally {
     lock.release();
   }

@@ -22,10 +22,11 @@ import {
 import cliProgress from "cli-progress";
 import { Command } from "commander";
 import { gridPng, openCheckpoint, readTrainerManifest } from "@dale/training";
+import { addSolverFlags, solverSettings, type SolverFlags } from "./solver-flags";
 
 const PRESETS = ["mnist", "fashion-mnist", "kmnist", "cifar10"] as const satisfies readonly ReferenceDataset[];
 
-interface Options {
+interface Options extends SolverFlags {
   checkpoint: string;
   scale: number;
   caption?: string;
@@ -34,11 +35,6 @@ interface Options {
   nfe?: number;
   json: boolean;
   sigmaMin?: number;
-  sChurn?: number;
-  sTmin?: number;
-  sTmax?: number;
-  sNoise?: number;
-  eta?: number;
   grid?: (typeof GRID_NAMES)[number];
   rho?: number;
   tMin?: number;
@@ -58,22 +54,17 @@ interface Options {
 }
 
 function command(): Command {
-  return new Command("dale-sample")
+  return addSolverFlags(new Command("dale-sample"))
     .description("Samples images from a dale-train checkpoint; writes a PNG grid and optionally a NumPy .npy of [N, H, W, C] float32 in [0, 1].")
     .requiredOption("--checkpoint <dir>", "the checkpoint folder (<out>/checkpoint), or the run's --out folder")
     .option(
       "--sampler <name>",
-      `${SAMPLER_NAMES.join(", ")} (default: ${DEFAULT_SOLVER.sampler} for a denoiser checkpoint (--recipe edm), else dale-langevin for gbm, euler-maruyama for vp/ve)`,
+      `${SAMPLER_NAMES.join(", ")} (default: the checkpoint's recommended sampler (dale-export --sampler), else ${DEFAULT_SOLVER.sampler} for a denoiser checkpoint (--recipe edm), else dale-langevin for gbm, euler-maruyama for vp/ve)`,
       oneOf("--sampler", SAMPLER_NAMES),
     )
     .option("--steps <n>", `number of steps or time levels (default: ${DEFAULT_SOLVER.steps} for the solvers, 1000 with --preset, else 100)`, int("--steps", 1, 1_000_000))
     .option("--nfe <n>", "a budget of network evaluations per image instead of --steps: the most steps of the sampler that fit", int("--nfe", 1, 10_000_000))
     .option("--sigma-min <s>", "the solvers' smallest non-zero noise level (default 0.002)", num("--sigma-min", (v) => v > 0, "a positive number"))
-    .option("--s-churn <c>", "edm-stochastic: the overall churn S_churn (default 40)", num("--s-churn", (v) => v >= 0, "a number >= 0"))
-    .option("--s-tmin <s>", "edm-stochastic: churn only at noise levels >= this (default 0.05)", num("--s-tmin", (v) => v >= 0, "a number >= 0"))
-    .option("--s-tmax <s>", "edm-stochastic: churn only at noise levels <= this (default sigma(T) / sqrt(2))", num("--s-tmax", (v) => v >= 0, "a number >= 0"))
-    .option("--s-noise <k>", "edm-stochastic: factor on the churn's noise (default 1)", num("--s-noise", (v) => v >= 0, "a number >= 0"))
-    .option("--eta <e>", "dpmpp-2m-sde: stochasticity (default 1; 0 is dpmpp-2m)", num("--eta", (v) => v >= 0, "a number >= 0"))
     .option("--json", "print one JSON line at the end: n, sampler, steps, nfe (per image), seconds, out", false)
     .option("--grid <kind>", "where the time levels fall: uniform (T k / steps), or karras (evenly spaced in noise level^(1/7), Karras et al. 2022)", oneOf("--grid", GRID_NAMES))
     .option("--rho <r>", "the karras grid's exponent (default 7)", num("--rho", (v) => v > 0, "a positive number"))
@@ -108,13 +99,17 @@ async function main(): Promise<void> {
   const { dir, extra, sde, output } = readTrainerManifest(userPath(o.checkpoint));
 
   // 2. The sampler and its schedule; reject a sampler of the other family before loading anything heavy.
-  const sampler = o.sampler ?? defaultSampler(sde, output);
+  // The checkpoint's recommended sampler (dale-export --sampler) when none is named, with its schedule; flags given
+  // here change its fields.
+  const recommended = extra.sampling;
+  const sampler = o.sampler ?? recommended?.sampler ?? defaultSampler(sde, output);
   checkSampler(sampler, sde);
   if (o.nfe !== undefined && o.steps !== undefined) throw new Error("give --steps or --nfe, not both.");
-  const steps = o.steps ?? (o.nfe !== undefined ? stepsWithin(sampler, o.nfe) : isSolver(sampler) ? DEFAULT_SOLVER.steps : 100);
+  const stored = recommended !== undefined && recommended.sampler === sampler ? recommended.schedule : undefined;
+  const steps = o.steps ?? (o.nfe !== undefined ? stepsWithin(sampler, o.nfe) : (stored?.steps ?? (isSolver(sampler) ? DEFAULT_SOLVER.steps : 100)));
   if (!isSolver(sampler) && o.sigmaMin !== undefined) throw new Error(`--sigma-min shapes the solvers' grid (${SOLVER_NAMES.join(", ")}), not ${sampler}.`);
   if (isSolver(sampler) && (o.grid !== undefined || o.tMin !== undefined)) throw new Error(`--grid and --t-min shape the time grid of the reference samplers; ${sampler} runs on the karras grid in noise level (--rho, --sigma-min).`);
-  let schedule: SamplerSchedule = { steps };
+  let schedule: SamplerSchedule = { ...stored, steps };
   if (o.preset) {
     if (sampler !== "dale-langevin" && sampler !== "sign-agnostic") throw new Error(`--preset gives schedules for dale-langevin and sign-agnostic only, not ${sampler}.`);
     const ref = referencePresets[o.preset][sampler === "dale-langevin" ? "daleLangevin" : "signAgnostic"];
@@ -124,14 +119,7 @@ async function main(): Promise<void> {
   if (o.rho !== undefined) schedule.rho = o.rho;
   if (o.tMin !== undefined) schedule.tMin = o.tMin;
   if (o.sigmaMin !== undefined) schedule.sigmaMin = o.sigmaMin;
-  const churn = { sChurn: o.sChurn, sTmin: o.sTmin, sTmax: o.sTmax, sNoise: o.sNoise };
-  if (Object.values(churn).some((v) => v !== undefined) && sampler !== "edm-stochastic") throw new Error(`--s-churn, --s-tmin, --s-tmax and --s-noise apply to edm-stochastic, not ${sampler}.`);
-  if (o.sTmin !== undefined && o.sTmax !== undefined && o.sTmax < o.sTmin) throw new Error(`--s-tmax (${o.sTmax}) must be at least --s-tmin (${o.sTmin}).`);
-  for (const [key, v] of Object.entries(churn)) if (v !== undefined) schedule[key as keyof typeof churn] = v;
-  if (o.eta !== undefined) {
-    if (sampler !== "dpmpp-2m-sde") throw new Error(`--eta applies to dpmpp-2m-sde, not ${sampler}.`);
-    schedule.eta = o.eta;
-  }
+  Object.assign(schedule, solverSettings(o, sampler));
   if ((o.rho !== undefined || o.tMin !== undefined) && o.grid !== "karras" && !isSolver(sampler)) throw new Error("--rho and --t-min shape the karras grid; add --grid karras.");
   if (o.grid === "karras" && o.delta !== undefined) throw new Error("--delta is the reference's fixed step on the uniform grid; it does not combine with --grid karras.");
   if (!o.denoise) schedule.denoise = false;

@@ -498,6 +498,28 @@ describe("dale-train --recipe edm and dale-sample's solvers", () => {
     const eta = await run(SAMPLE, ["--checkpoint", out, "--n", "2", "--sampler", "dpmpp-2m", "--eta", "0.5"]);
     expect(eta.stderr).toMatch(/--eta applies to dpmpp-2m-sde, not dpmpp-2m/);
 
+    // dale-export --sampler records a recommended sampler, which dale-sample then uses when none is named.
+    const rec = join(tmp, "edm-recommended");
+    const e = await run(EXPORT, ["--checkpoint", out, "--out", rec, "--sampler", "edm-stochastic", "--nfe", "5", "--s-churn", "5"]);
+    expect(e.code, e.stderr).toBe(0);
+    expect(e.stderr).toMatch(/recommended sampler edm-stochastic \{"steps":3,"sChurn":5\} \(NFE 5\)/);
+    const stored = JSON.parse(readFileSync(join(rec, "checkpoint.json"), "utf8")) as { extra: { sampling: unknown } };
+    expect(stored.extra.sampling).toEqual({ sampler: "edm-stochastic", schedule: { steps: 3, sChurn: 5 } });
+    const byDefault = await runWithStdout(SAMPLE, ["--checkpoint", rec, "--n", "2", "--json", "--out", join(rec, "a.png")]);
+    expect(byDefault.code, byDefault.stderr).toBe(0);
+    expect(JSON.parse(byDefault.stdout.trim())).toMatchObject({ sampler: "edm-stochastic", steps: 3, nfe: 5, schedule: { steps: 3, sChurn: 5 } });
+    // Flags change the recommendation's fields; another sampler starts from its own defaults.
+    const more = await runWithStdout(SAMPLE, ["--checkpoint", rec, "--n", "2", "--nfe", "9", "--s-noise", "1.01", "--json", "--out", join(rec, "b.png")]);
+    expect(JSON.parse(more.stdout.trim())).toMatchObject({ sampler: "edm-stochastic", schedule: { steps: 5, sChurn: 5, sNoise: 1.01 } });
+    const heun = await runWithStdout(SAMPLE, ["--checkpoint", rec, "--n", "2", "--sampler", "heun", "--json", "--out", join(rec, "c.png")]);
+    expect(JSON.parse(heun.stdout.trim())).toMatchObject({ sampler: "heun", schedule: { steps: 18 } });
+    const loose = await run(EXPORT, ["--checkpoint", out, "--out", join(tmp, "edm-loose"), "--s-churn", "5"]);
+    expect(loose.stderr).toMatch(/--steps, --nfe and the solver settings describe the recommended sampler; add --sampler/);
+    const family = await run(EXPORT, ["--checkpoint", out, "--out", join(tmp, "edm-family"), "--sampler", "euler-maruyama", "--steps", "10"]);
+    expect(family.stderr).toMatch(/the euler-maruyama sampler is for additive \(VP\/VE\) diffusion/);
+    const count = await run(EXPORT, ["--checkpoint", out, "--out", join(tmp, "edm-count"), "--sampler", "heun"]);
+    expect(count.stderr).toMatch(/--sampler needs --steps or --nfe/);
+
     const other = await run(TRAIN, ["--out", out, "--model", "tiny", "--batch", "8", "--steps", "4", "--recipe", "reference", "--resume"]);
     expect(other.code).toBe(1);
     expect(other.stderr).toMatch(/--recipe "reference" differs from the checkpoint's "edm"/);

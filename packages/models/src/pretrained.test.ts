@@ -67,7 +67,7 @@ describe("fromPretrained", () => {
       expect(config.weights).toBe("ema");
       expect(config.step).toBe(STEP);
       expect(config.shape).toEqual([28, 28, 1]);
-      expect(config.sampler).toEqual({ name: "heun", steps: 18 });
+      expect(config.sampler).toEqual({ name: "heun", steps: 18, schedule: { steps: 18 } });
       expect(config.transform).toEqual({ kind: "positive", shift: 1 });
       expect(config.sde.kind).toBe("gbm");
       expect(config.model.output).toBe("denoiser");
@@ -151,6 +151,33 @@ describe("fromPretrained", () => {
     } finally {
       pipe.dispose();
     }
+  });
+
+  it("samples with the checkpoint's recommended sampler and schedule (extra.sampling) when none is named", async () => {
+    const before = tf.memory().numTensors;
+    const recommended = { sampler: "edm-stochastic", schedule: { steps: 3, sChurn: 5, sNoise: 1.01 } };
+    const dir = copyWith((m) => ({ ...m, extra: { ...m.extra, sampling: recommended } }));
+    const pipe = await fromPretrainedNode(dir);
+    const plain = await fromPretrainedNode(CHECKPOINT);
+    try {
+      expect(pipe.config.sampler).toEqual({ name: "edm-stochastic", steps: 3, schedule: recommended.schedule });
+      const implicit = await pixels(pipe, { n: 2, seed: 1 });
+      // The same as naming it all on the plain checkpoint; a named nfe keeps the recommended churn.
+      expect(implicit).toEqual(await pixels(plain, { n: 2, seed: 1, sampler: "edm-stochastic", steps: 3, schedule: { sChurn: 5, sNoise: 1.01 } }));
+      expect(await pixels(pipe, { n: 2, seed: 1, nfe: 5 })).toEqual(implicit);
+      expect(await pixels(pipe, { n: 2, seed: 1, nfe: 5, schedule: { sChurn: 0 } })).toEqual(await pixels(plain, { n: 2, seed: 1, sampler: "heun", steps: 3 }));
+      // Another sampler starts from its own defaults, not the recommended schedule.
+      expect(await pixels(pipe, { n: 2, seed: 1, sampler: "heun", nfe: 5 })).toEqual(await pixels(plain, { n: 2, seed: 1, sampler: "heun", steps: 3 }));
+    } finally {
+      pipe.dispose();
+      plain.dispose();
+    }
+    expect(tf.memory().numTensors).toBe(before);
+    const bad = (sampling: unknown) => fromPretrainedNode(copyWith((m) => ({ ...m, extra: { ...m.extra, sampling } })));
+    await expect(bad({ sampler: "heun", schedule: { steps: 5, sChurn: 1 } })).rejects.toThrow(/fromPretrained: .*extra\.sampling\.schedule\.sChurn: the heun sampler does not read it/);
+    await expect(bad({ sampler: "euler-maruyama", schedule: { steps: 5 } })).rejects.toThrow(/fromPretrained: .*extra\.sampling recommends a sampler of the wrong family/);
+    await expect(bad({ sampler: "heun", schedule: { steps: 0 } })).rejects.toThrow(/extra\.sampling\.schedule\.steps must be an integer >= 1, got 0/);
+    await expect(bad({ sampler: "ddim", schedule: { steps: 5 } })).rejects.toThrow(/extra\.sampling\.sampler must be one of/);
   });
 
   it("checks the sampling options, with errors that name them", async () => {

@@ -2,6 +2,7 @@
 // the prior, the pixel transform and the default solver, and loading never runs code from it.
 import {
   checkSampler,
+  checkSamplerChoice,
   DEFAULT_SOLVER,
   defaultSampler,
   isSamplerName,
@@ -12,6 +13,7 @@ import {
   SAMPLER_NAMES,
   stepsForNfe,
   type Denoiser,
+  type SamplerChoice,
   type SamplerName,
   type SamplerSchedule,
 } from "@dale/samplers";
@@ -71,8 +73,11 @@ export interface PretrainedConfig {
   readonly transform: PixelTransform;
   /** One image: `[height, width, channels]`. */
   readonly shape: readonly [number, number, number];
-  /** The default sampler and its steps: `DEFAULT_SOLVER` (Heun, 18 steps) for a denoiser network. */
-  readonly sampler: { readonly name: SamplerName; readonly steps: number };
+  /**
+   * The default sampler, its steps and its other schedule fields: the checkpoint's recommendation (`extra.sampling`,
+   * written by `dale-export --sampler`) where it has one, else `DEFAULT_SOLVER` (Heun, 18 steps) for a denoiser network.
+   */
+  readonly sampler: { readonly name: SamplerName; readonly steps: number; readonly schedule: Readonly<SamplerSchedule> };
   /** Which weights the network holds: the EMA averages (the default when stored) or the trained ones. */
   readonly weights: "ema" | "model";
   /** The training step of the checkpoint. */
@@ -188,7 +193,10 @@ function notAUrl(source: string): Error {
 }
 
 /** The stored process, pixel transform and image shape, checked before any weights are read. */
-function pipelineFacts(manifest: CheckpointManifest, where: string): { config: UNetModelConfig; sdeJSON: SDEJSON; sde: AnySDE; transform: PixelTransform; shape: [number, number, number] } {
+function pipelineFacts(
+  manifest: CheckpointManifest,
+  where: string,
+): { config: UNetModelConfig; sdeJSON: SDEJSON; sde: AnySDE; transform: PixelTransform; shape: [number, number, number]; sampling: SamplerChoice | undefined } {
   const config = manifest.config;
   if (config.kind === "function") {
     throw new Error(
@@ -198,7 +206,7 @@ function pipelineFacts(manifest: CheckpointManifest, where: string): { config: U
     );
   }
   if (config.kind !== "unet") throw new Error(`${FN}: ${where} holds a "${String((config as { kind: unknown }).kind)}" model; fromPretrained rebuilds U-Nets ("unet") only.`);
-  const extra = manifest.extra as { sde?: unknown; transform?: unknown } | undefined;
+  const extra = manifest.extra as { sde?: unknown; transform?: unknown; sampling?: unknown } | undefined;
   if (extra === null || typeof extra !== "object" || extra.sde === undefined || extra.transform === undefined) {
     throw new Error(
       `${FN}: ${where} does not say how to sample: it needs extra.sde (the process, its toJSON()) and extra.transform (how pixels were mapped), ` +
@@ -217,14 +225,24 @@ function pipelineFacts(manifest: CheckpointManifest, where: string): { config: U
   if (![height, width, channels].every((d) => Number.isInteger(d) && (d as number) > 0)) {
     throw new Error(`${FN}: ${where}: the U-Net config's imageSize ${JSON.stringify(config.imageSize)} and channels ${JSON.stringify(channels)} must be positive integers.`);
   }
-  return { config, sdeJSON: extra.sde as SDEJSON, sde, transform: extra.transform, shape: [height as number, width as number, channels] };
+  let sampling: SamplerChoice | undefined;
+  if (extra.sampling !== undefined) {
+    sampling = checkSamplerChoice(extra.sampling, `${FN}: ${where}: extra.sampling`);
+    try {
+      checkSampler(sampling.sampler, sde);
+    } catch (err) {
+      throw new Error(`${FN}: ${where}: extra.sampling recommends a sampler of the wrong family (${err instanceof Error ? err.message : String(err)}).`);
+    }
+  }
+  return { config, sdeJSON: extra.sde as SDEJSON, sde, transform: extra.transform, shape: [height as number, width as number, channels], sampling };
 }
 
 /**
  * Loads a pretrained checkpoint and returns a pipeline that samples images in one call (diffusers'
  * `from_pretrained`). The checkpoint carries everything needed: the U-Net (its config and safetensors weights, the EMA
  * averages by default), the process (`extra.sde`, rebuilt by `sdeFromJSON`) and so its prior, the pixel transform
- * (`extra.transform`) and the default solver (`defaultSampler`: Heun with 18 steps for a denoiser network). Loading
+ * (`extra.transform`) and the default sampler: the one the checkpoint recommends (`extra.sampling`, from `dale-export
+ * --sampler`), else `defaultSampler`'s (Heun with 18 steps for a denoiser network). Loading
  * never runs code: a function model (`fromFunction`) is refused. Every file is checked against the manifest's size
  * and sha256 (WebCrypto), and only the weights file in use is read (a URL source downloads one safetensors file).
  *
@@ -257,14 +275,17 @@ export async function fromPretrained(source: string | URL | CheckpointSource, op
 function pipeline(model: UNet, manifest: CheckpointManifest, facts: ReturnType<typeof pipelineFacts>, weights: "ema" | "model"): PretrainedPipeline {
   const { sde, transform, shape } = facts;
   const { output } = model;
-  const defaultName = defaultSampler(sde, output);
-  const defaultSteps = (name: SamplerName) => (isSolver(name) ? DEFAULT_SOLVER.steps : 100);
+  const recommended = facts.sampling;
+  const defaultName = recommended?.sampler ?? defaultSampler(sde, output);
+  // The recommended schedule serves its own sampler; another sampler starts from the catalogue's defaults.
+  const storedSchedule = (name: SamplerName) => (recommended !== undefined && recommended.sampler === name ? recommended.schedule : undefined);
+  const defaultSteps = (name: SamplerName) => storedSchedule(name)?.steps ?? (isSolver(name) ? DEFAULT_SOLVER.steps : 100);
   const config: PretrainedConfig = Object.freeze({
     model: facts.config,
     sde: facts.sdeJSON,
     transform,
     shape,
-    sampler: Object.freeze({ name: defaultName, steps: defaultSteps(defaultName) }),
+    sampler: Object.freeze({ name: defaultName, steps: defaultSteps(defaultName), schedule: Object.freeze({ ...(storedSchedule(defaultName) ?? { steps: defaultSteps(defaultName) }) }) }),
     weights,
     step: manifest.step,
   });
@@ -295,7 +316,8 @@ function pipeline(model: UNet, manifest: CheckpointManifest, facts: ReturnType<t
       steps = stepsForNfe(sampler, options.nfe);
       if (steps < 1) throw new Error(`${fn}: nfe ${options.nfe} is too small for ${sampler}: one step takes ${samplerNfe(sampler, { steps: 1 })}.`);
     }
-    const schedule: SamplerSchedule = { ...(options.schedule ?? {}), steps };
+    const { steps: _stored, ...storedRest } = storedSchedule(sampler) ?? { steps: 0 };
+    const schedule: SamplerSchedule = { ...storedRest, ...(options.schedule ?? {}), steps };
     const parts: tf.Tensor[] = [];
     try {
       // The batches and seeds of sampleImages (@dale/training): one shared loop, so both give the same pixels.

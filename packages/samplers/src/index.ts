@@ -64,6 +64,8 @@ export {
   stepsForNfe,
   defaultSampler,
   checkSampler,
+  checkSamplerChoice,
+  type SamplerChoice,
   type SamplerName,
   type ReferenceSamplerName,
   type GridName,

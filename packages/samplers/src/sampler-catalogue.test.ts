@@ -4,6 +4,7 @@ import { gaussianMixtureScore, lognormalMixtureScore } from "@dale/scores";
 import { describe, expect, it } from "vitest";
 import {
   checkSampler,
+  checkSamplerChoice,
   daleLangevin,
   DEFAULT_SOLVER,
   defaultSampler,
@@ -149,6 +150,32 @@ describe("checkSampler", () => {
     expect(() => checkSampler("ddpm", gbm())).toThrow(/^checkSampler: sampler must be one of .*got "ddpm"\.$/);
     // @ts-expect-error not a process
     expect(() => checkSampler("heun", { kind: "subvp" })).toThrow(/^checkSampler: sde\.kind must be one of "gbm", "vp", "ve", got "subvp"\.$/);
+  });
+});
+
+describe("checkSamplerChoice", () => {
+  it("accepts a sampler with the schedule fields it reads, and copies the schedule", () => {
+    const schedule = { steps: 25, sChurn: 40, sTmin: 0.01, sNoise: 1.003, rho: 7 };
+    const choice = checkSamplerChoice({ sampler: "edm-stochastic", schedule }, "x");
+    expect(choice).toEqual({ sampler: "edm-stochastic", schedule });
+    expect(choice.schedule).not.toBe(schedule);
+    expect(checkSamplerChoice({ sampler: "dale-langevin", schedule: { steps: 1000, grid: "uniform", repeats: 2, denoise: false, anneal: 1 } }, "x").sampler).toBe("dale-langevin");
+    expect(checkSamplerChoice({ sampler: "dpmpp-2m-sde", schedule: { steps: 20, eta: 0.5 } }, "x").schedule.eta).toBe(0.5);
+  });
+
+  it("names the field and what it must be", () => {
+    const check = (v: unknown) => () => checkSamplerChoice(v, "ckpt extra.sampling");
+    expect(check(null)).toThrow(/^ckpt extra\.sampling must be an object \{ sampler, schedule \}, got null\.$/);
+    expect(check({ sampler: "heun", schedule: { steps: 5 }, note: 1 })).toThrow(/has unknown fields note/);
+    expect(check({ sampler: "ddim", schedule: { steps: 5 } })).toThrow(/^ckpt extra\.sampling\.sampler must be one of dale-langevin, .*got "ddim"\.$/);
+    expect(check({ sampler: "heun" })).toThrow(/\.schedule must be an object/);
+    expect(check({ sampler: "heun", schedule: {} })).toThrow(/\.schedule\.steps is missing/);
+    expect(check({ sampler: "heun", schedule: { steps: 2.5 } })).toThrow(/\.schedule\.steps must be an integer >= 1, got 2\.5/);
+    expect(check({ sampler: "heun", schedule: { steps: 5, churn: 1 } })).toThrow(/\.schedule\.churn is not a schedule field/);
+    expect(check({ sampler: "heun", schedule: { steps: 5, sChurn: 1 } })).toThrow(/\.schedule\.sChurn: the heun sampler does not read it \(it reads steps, rho, sigmaMin\)/);
+    expect(check({ sampler: "edm-stochastic", schedule: { steps: 5, sChurn: -1 } })).toThrow(/\.schedule\.sChurn must be a finite number >= 0, got -1/);
+    expect(check({ sampler: "dale-langevin", schedule: { steps: 5, anneal: 1.5 } })).toThrow(/\.schedule\.anneal must be a number in \(0, 1\], got 1\.5/);
+    expect(check({ sampler: "dale-langevin", schedule: { steps: 5, grid: "cosine" } })).toThrow(/\.schedule\.grid must be one of uniform, karras/);
   });
 });
 

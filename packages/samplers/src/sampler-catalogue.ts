@@ -288,3 +288,57 @@ export function checkSampler(sampler: SamplerName, sde: Pick<SDE, "kind">): void
     );
   }
 }
+
+/**
+ * A sampler with its schedule, as a checkpoint may recommend it (`extra.sampling` of a dale-train checkpoint, written by
+ * `dale-export --sampler ...`): what `dale-sample` and `fromPretrained` use when the caller names no sampler.
+ */
+export interface SamplerChoice {
+  sampler: SamplerName;
+  schedule: SamplerSchedule;
+}
+
+/** Each schedule field and what it must be (`SamplerSchedule`). */
+const SCHEDULE_FIELDS: Record<keyof SamplerSchedule, { ok: (v: unknown) => boolean; expected: string }> = {
+  steps: { ok: (v) => Number.isInteger(v) && (v as number) >= 1, expected: "an integer >= 1" },
+  grid: { ok: (v) => (GRID_NAMES as readonly unknown[]).includes(v), expected: `one of ${GRID_NAMES.join(", ")}` },
+  rho: { ok: (v) => typeof v === "number" && v > 0 && Number.isFinite(v), expected: "a finite number > 0" },
+  sigmaMin: { ok: (v) => typeof v === "number" && v > 0 && Number.isFinite(v), expected: "a finite number > 0" },
+  tMin: { ok: (v) => typeof v === "number" && v > 0 && Number.isFinite(v), expected: "a finite number > 0" },
+  delta: { ok: (v) => typeof v === "number" && v > 0 && Number.isFinite(v), expected: "a finite number > 0" },
+  repeats: { ok: (v) => Number.isInteger(v) && (v as number) >= 1, expected: "an integer >= 1" },
+  anneal: { ok: (v) => typeof v === "number" && v > 0 && v <= 1, expected: "a number in (0, 1]" },
+  denoiseSteps: { ok: (v) => Number.isInteger(v) && (v as number) >= 0, expected: "an integer >= 0" },
+  denoise: { ok: (v) => typeof v === "boolean", expected: "true or false" },
+  sChurn: { ok: (v) => typeof v === "number" && v >= 0 && Number.isFinite(v), expected: "a finite number >= 0" },
+  sTmin: { ok: (v) => typeof v === "number" && v >= 0 && Number.isFinite(v), expected: "a finite number >= 0" },
+  sTmax: { ok: (v) => typeof v === "number" && v >= 0 && Number.isFinite(v), expected: "a finite number >= 0" },
+  sNoise: { ok: (v) => typeof v === "number" && v >= 0 && Number.isFinite(v), expected: "a finite number >= 0" },
+  eta: { ok: (v) => typeof v === "number" && v >= 0 && Number.isFinite(v), expected: "a finite number >= 0" },
+};
+
+/**
+ * Checks a {@link SamplerChoice} read from a file or a command line: a sampler of the catalogue and a schedule whose
+ * fields are those of `SamplerSchedule` with valid values, each one the sampler reads (its entry's `scheduleOptions`).
+ * Errors start with `where` and name the field.
+ *
+ * @example
+ * checkSamplerChoice({ sampler: "edm-stochastic", schedule: { steps: 25, sChurn: 40 } }, "checkpoint.json extra.sampling");
+ */
+export function checkSamplerChoice(value: unknown, where: string): SamplerChoice {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) throw new Error(`${where} must be an object { sampler, schedule }, got ${JSON.stringify(value)}.`);
+  const { sampler, schedule, ...rest } = value as Record<string, unknown>;
+  const extra = Object.keys(rest);
+  if (extra.length > 0) throw new Error(`${where} has unknown fields ${extra.join(", ")}; expected { sampler, schedule }.`);
+  if (typeof sampler !== "string" || !isSamplerName(sampler)) throw new Error(`${where}.sampler must be one of ${SAMPLER_NAMES.join(", ")}, got ${JSON.stringify(sampler)}.`);
+  if (typeof schedule !== "object" || schedule === null || Array.isArray(schedule)) throw new Error(`${where}.schedule must be an object { steps, ... }, got ${JSON.stringify(schedule)}.`);
+  const reads = samplerCatalogue[sampler].scheduleOptions as readonly string[];
+  for (const [key, v] of Object.entries(schedule)) {
+    const field = SCHEDULE_FIELDS[key as keyof SamplerSchedule];
+    if (field === undefined) throw new Error(`${where}.schedule.${key} is not a schedule field (${Object.keys(SCHEDULE_FIELDS).join(", ")}).`);
+    if (!reads.includes(key)) throw new Error(`${where}.schedule.${key}: the ${sampler} sampler does not read it (it reads ${reads.join(", ")}).`);
+    if (!field.ok(v)) throw new Error(`${where}.schedule.${key} must be ${field.expected}, got ${JSON.stringify(v)}.`);
+  }
+  if ((schedule as { steps?: unknown }).steps === undefined) throw new Error(`${where}.schedule.steps is missing.`);
+  return { sampler, schedule: { ...(schedule as SamplerSchedule) } };
+}

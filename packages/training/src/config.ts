@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { checkSamplerChoice, type SamplerChoice } from "@dale/samplers";
 
 /** The datasets `dale-train` reads: the four of `@dale/data` and the 4000-digit subset shipped inside it. */
 export const DATASETS = ["mnist", "fashion-mnist", "kmnist", "cifar10", "builtin-mnist"] as const;
@@ -192,6 +193,22 @@ export const extraSchema = z.object({
   position: z.object({ step: nonNegInt, epoch: nonNegInt, batchInEpoch: nonNegInt, stepsPerEpoch: posInt }),
   /** Number of rows of loss.csv that belong to this checkpoint (one per step). */
   lossRows: nonNegInt,
+  /**
+   * The sampler and schedule this checkpoint recommends (`dale-export --sampler ...`), which dale-sample and
+   * `fromPretrained` use when the caller names no sampler; absent: the process's default (`defaultSampler`).
+   */
+  sampling: z
+    .unknown()
+    .optional()
+    .transform((v, ctx): SamplerChoice | undefined => {
+      if (v === undefined) return undefined;
+      try {
+        return checkSamplerChoice(v, "sampling");
+      } catch (e) {
+        ctx.addIssue({ code: z.ZodIssueCode.custom, message: e instanceof Error ? e.message : String(e) });
+        return z.NEVER;
+      }
+    }),
 });
 export type TrainerExtra = z.infer<typeof extraSchema>;
 
