@@ -1,6 +1,6 @@
 // dale-sample: draws images from a dale-train checkpoint with any matching sampler; writes a PNG grid and a .npy.
 import { mkdir, writeFile } from "node:fs/promises";
-import { dirname, relative } from "node:path";
+import { dirname, join, relative } from "node:path";
 import { initBackend } from "@dale/backend";
 import { captionPng, fail, int, num, oneOf, userArgv, userPath } from "@dale/cli-kit";
 import { encodeNpy } from "@dale/data";
@@ -21,13 +21,16 @@ import {
 } from "@dale/samplers";
 import cliProgress from "cli-progress";
 import { Command } from "commander";
-import { gridPng, openCheckpoint, readTrainerManifest } from "@dale/training";
+import { checkGuide, gridPng, openCheckpoint, readTrainerManifest, type OpenCheckpoint } from "@dale/training";
 import { addSolverFlags, solverSettings, type SolverFlags } from "./solver-flags";
 
 const PRESETS = ["mnist", "fashion-mnist", "kmnist", "cifar10"] as const satisfies readonly ReferenceDataset[];
 
 interface Options extends SolverFlags {
   checkpoint: string;
+  /** A guide checkpoint (a path), or false for --no-guide. */
+  guide?: string | false;
+  guidance?: number;
   scale: number;
   caption?: string;
   sampler?: SamplerName;
@@ -65,6 +68,9 @@ function command(): Command {
     .option("--steps <n>", `number of steps or time levels (default: ${DEFAULT_SOLVER.steps} for the solvers, 1000 with --preset, else 100)`, int("--steps", 1, 1_000_000))
     .option("--nfe <n>", "a budget of network evaluations per image instead of --steps: the most steps of the sampler that fit", int("--nfe", 1, 10_000_000))
     .option("--sigma-min <s>", "the solvers' smallest non-zero noise level (default 0.002)", num("--sigma-min", (v) => v > 0, "a positive number"))
+    .option("--guide <dir>", "autoguidance (solvers only): a weaker checkpoint of the same process, e.g. an earlier one of the same run; each step then runs both networks")
+    .option("--no-guide", "sample without the autoguidance that the checkpoint recommends")
+    .option("--guidance <w>", "the autoguidance weight w: D_guide + w (D - D_guide) (default 2 with --guide, else the checkpoint's)", num("--guidance", (v) => v >= 0, "a number >= 0"))
     .option("--json", "print one JSON line at the end: n, sampler, steps, nfe (per image), seconds, out", false)
     .option("--grid <kind>", "where the time levels fall: uniform (T k / steps), or karras (evenly spaced in noise level^(1/7), Karras et al. 2022)", oneOf("--grid", GRID_NAMES))
     .option("--rho <r>", "the karras grid's exponent (default 7)", num("--rho", (v) => v > 0, "a positive number"))
@@ -132,20 +138,36 @@ async function main(): Promise<void> {
     throw new Error(`--delta, --repeats, --anneal, --denoise-steps and --no-denoise apply to dale-langevin and sign-agnostic, not ${sampler}.`);
   }
 
+  // Autoguidance: --guide, else the recommendation's (its folder inside the checkpoint's), unless --no-guide.
+  let guideSpec: { dir: string; weight: number } | null = null;
+  if (typeof o.guide === "string") guideSpec = { dir: userPath(o.guide), weight: o.guidance ?? 2 };
+  else if (o.guide !== false && recommended?.guidance !== undefined && recommended.sampler === sampler) {
+    guideSpec = { dir: join(dir, recommended.guidance.checkpoint), weight: o.guidance ?? recommended.guidance.weight };
+  } else if (o.guidance !== undefined) throw new Error("--guidance sets the weight of autoguidance; give --guide <dir> (or a checkpoint that recommends one).");
+  if (guideSpec !== null && !isSolver(sampler)) throw new Error(`autoguidance (--guide) combines denoisers, which only the solvers (${SOLVER_NAMES.join(", ")}) take, not ${sampler}.`);
+
   const { backend } = await initBackend();
 
   // 3. The model: a U-Net is rebuilt from the config; a function model comes from the module --model-module names.
   const ckpt = await openCheckpoint(dir, o.modelModule !== undefined ? { modelModule: userPath(o.modelModule) } : {});
+  let guide: OpenCheckpoint | null = null;
+  if (guideSpec !== null) {
+    guide = await openCheckpoint(guideSpec.dir);
+    checkGuide(ckpt, guide);
+  }
   const useEma = o.ema && ckpt.ema !== undefined;
   if (o.ema && !ckpt.ema) console.error("[sample] note: the checkpoint has no EMA weights; using the trained weights.");
   const { height, width, channels } = extra.data;
   console.error(
     `[sample] backend ${backend}; ${dir} (step ${ckpt.step}, ${extra.config.dataset}, ${sde.kind}); ${sampler} ${JSON.stringify(schedule)}; ` +
-      `${o.n} images, batch ${o.batch}, seed ${o.seed}, ${useEma ? "EMA" : "raw"} weights`,
+      `${o.n} images, batch ${o.batch}, seed ${o.seed}, ${useEma ? "EMA" : "raw"} weights` +
+      (guide && guideSpec ? `; autoguidance by ${guide.dir} (step ${guide.step}), w ${guideSpec.weight}` : ""),
   );
 
   // 4. Sample, with progress per network evaluation: a bar on a terminal, else a line every tenth of a batch.
-  const nfe = samplerNfe(sampler, schedule);
+  // Network evaluations per image: the solver's, twice over with a guide (both networks run at every evaluation).
+  const perEvaluation = guide ? 2 : 1;
+  const nfe = perEvaluation * samplerNfe(sampler, schedule);
   const batches = Math.ceil(o.n / o.batch);
   const totalEvals = nfe * batches;
   const live = process.stderr.isTTY === true;
@@ -167,7 +189,9 @@ async function main(): Promise<void> {
       batch: o.batch,
       seed: o.seed,
       ema: useEma,
-      onEvaluation: ({ nfe: k, done, batchSize, total }) => {
+      ...(guide && guideSpec ? { guide: { checkpoint: guide, weight: guideSpec.weight } } : {}),
+      onEvaluation: ({ nfe: evaluations, done, batchSize, total }) => {
+        const k = perEvaluation * evaluations;
         const evals = Math.floor(done / o.batch) * nfe + k;
         if (bar) bar.update(evals, { images: `${done}/${total}` });
         else if (k % every === 0 || k === nfe) {
@@ -191,7 +215,7 @@ async function main(): Promise<void> {
   await mkdir(dirname(png), { recursive: true });
   let grid: Buffer = gridPng(pixels, [o.n, height, width, channels], { scale: o.scale });
   if (o.caption !== undefined) {
-    const text = o.caption === "auto" ? `${relative(process.cwd(), dir) || dir}, step ${ckpt.step}: ${sampler}, ${schedule.steps} steps, NFE ${nfe}, seed ${o.seed}` : o.caption;
+    const text = o.caption === "auto" ? `${relative(process.cwd(), dir) || dir}, step ${ckpt.step}: ${sampler}, ${schedule.steps} steps${guideSpec ? `, autoguided (w ${guideSpec.weight})` : ""}, NFE ${nfe}, seed ${o.seed}` : o.caption;
     try {
       grid = await captionPng(grid, text);
     } catch (e) {
@@ -207,8 +231,9 @@ async function main(): Promise<void> {
     await writeFile(npy, encodeNpy(pixels, [o.n, height, width, channels]));
     console.error(`[sample] wrote ${npy} ([${o.n}, ${height}, ${width}, ${channels}] float32 in [0, 1]${nonFinite > 0 ? ", NaN where the sampler diverged" : ""})`);
   }
-  if (o.json) console.log(JSON.stringify({ n: o.n, sampler, steps: schedule.steps, nfe, seconds: Number(seconds.toFixed(3)), out: png, ...(o.outNpy ? { outNpy: userPath(o.outNpy) } : {}), seed: o.seed, schedule, checkpoint: dir, step: ckpt.step }));
+  if (o.json) console.log(JSON.stringify({ n: o.n, sampler, steps: schedule.steps, nfe, seconds: Number(seconds.toFixed(3)), out: png, ...(o.outNpy ? { outNpy: userPath(o.outNpy) } : {}), seed: o.seed, schedule, ...(guide && guideSpec ? { guidance: { checkpoint: guide.dir, step: guide.step, weight: guideSpec.weight } } : {}), checkpoint: dir, step: ckpt.step }));
   ckpt.dispose();
+  guide?.dispose();
 }
 
 /** `stepsForNfe` of the samplers' catalogue, refusing a budget too small for one step. */

@@ -514,11 +514,30 @@ describe("dale-train --recipe edm and dale-sample's solvers", () => {
     const heun = await runWithStdout(SAMPLE, ["--checkpoint", rec, "--n", "2", "--sampler", "heun", "--json", "--out", join(rec, "c.png")]);
     expect(JSON.parse(heun.stdout.trim())).toMatchObject({ sampler: "heun", schedule: { steps: 18 } });
     const loose = await run(EXPORT, ["--checkpoint", out, "--out", join(tmp, "edm-loose"), "--s-churn", "5"]);
-    expect(loose.stderr).toMatch(/--steps, --nfe and the solver settings describe the recommended sampler; add --sampler/);
+    expect(loose.stderr).toMatch(/--steps, --nfe, --guide and the solver settings describe the recommended sampler; add --sampler/);
     const family = await run(EXPORT, ["--checkpoint", out, "--out", join(tmp, "edm-family"), "--sampler", "euler-maruyama", "--steps", "10"]);
     expect(family.stderr).toMatch(/the euler-maruyama sampler is for additive \(VP\/VE\) diffusion/);
     const count = await run(EXPORT, ["--checkpoint", out, "--out", join(tmp, "edm-count"), "--sampler", "heun"]);
     expect(count.stderr).toMatch(/--sampler needs --steps or --nfe/);
+
+    // Autoguidance travels with the export (<out>/guide). A guide with the model's own weights changes no pixel, and
+    // each evaluation counts twice.
+    const g = join(tmp, "edm-guided");
+    const ge = await run(EXPORT, ["--checkpoint", out, "--out", g, "--sampler", "heun", "--steps", "3", "--guide", out, "--guidance", "2"]);
+    expect(ge.code, ge.stderr).toBe(0);
+    expect(ge.stderr).toMatch(/recommended sampler heun \{"steps":3\} \(NFE 10, autoguided by guide\/ with w 2\)/);
+    expect((JSON.parse(readFileSync(join(g, "checkpoint.json"), "utf8")) as { extra: { sampling: unknown } }).extra.sampling).toEqual({ sampler: "heun", schedule: { steps: 3 }, guidance: { checkpoint: "guide", weight: 2 } });
+    const guided = await runWithStdout(SAMPLE, ["--checkpoint", g, "--n", "2", "--json", "--out", join(g, "g.png"), "--out-npy", join(g, "g.npy")]);
+    expect(guided.code, guided.stderr).toBe(0);
+    expect(JSON.parse(guided.stdout.trim())).toMatchObject({ sampler: "heun", steps: 3, nfe: 10, guidance: { checkpoint: join(g, "guide"), weight: 2 } });
+    const unguided = await runWithStdout(SAMPLE, ["--checkpoint", g, "--n", "2", "--no-guide", "--json", "--out", join(g, "u.png"), "--out-npy", join(g, "u.npy")]);
+    expect(JSON.parse(unguided.stdout.trim())).toMatchObject({ nfe: 5 });
+    expect(JSON.parse(unguided.stdout.trim()).guidance).toBeUndefined();
+    expect(readFileSync(join(g, "g.npy")).equals(readFileSync(join(g, "u.npy")))).toBe(true);
+    const refLangevin = await run(SAMPLE, ["--checkpoint", out, "--n", "2", "--sampler", "dale-langevin", "--guide", g]);
+    expect(refLangevin.stderr).toMatch(/autoguidance \(--guide\) combines denoisers, which only the solvers .* take, not dale-langevin/);
+    const weightOnly = await run(SAMPLE, ["--checkpoint", out, "--n", "2", "--guidance", "2"]);
+    expect(weightOnly.stderr).toMatch(/--guidance sets the weight of autoguidance; give --guide/);
 
     const other = await run(TRAIN, ["--out", out, "--model", "tiny", "--batch", "8", "--steps", "4", "--recipe", "reference", "--resume"]);
     expect(other.code).toBe(1);

@@ -1,4 +1,4 @@
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -178,6 +178,61 @@ describe("fromPretrained", () => {
     await expect(bad({ sampler: "euler-maruyama", schedule: { steps: 5 } })).rejects.toThrow(/fromPretrained: .*extra\.sampling recommends a sampler of the wrong family/);
     await expect(bad({ sampler: "heun", schedule: { steps: 0 } })).rejects.toThrow(/extra\.sampling\.schedule\.steps must be an integer >= 1, got 0/);
     await expect(bad({ sampler: "ddim", schedule: { steps: 5 } })).rejects.toThrow(/extra\.sampling\.sampler must be one of/);
+  });
+
+  it("loads the recommended autoguidance from the guide folder inside the checkpoint; a guide equal to the model changes nothing", async () => {
+    const before = tf.memory().numTensors;
+    const sampling = { sampler: "heun", schedule: { steps: 3 }, guidance: { checkpoint: "guide", weight: 2 } };
+    const dir = copyWith((m) => ({ ...m, extra: { ...m.extra, sampling } }));
+    // The guide: the same weights (so D_guide + w (D - D_guide) = D exactly), in <dir>/guide.
+    mkdirSync(join(dir, "guide"));
+    copyFileSync(join(CHECKPOINT, "ema.safetensors"), join(dir, "guide", "ema.safetensors"));
+    writeFileSync(join(dir, "guide", "checkpoint.json"), manifestText);
+    const pipe = await fromPretrainedNode(dir);
+    const plain = await fromPretrainedNode(CHECKPOINT);
+    try {
+      expect(pipe.config.sampler).toEqual({ name: "heun", steps: 3, schedule: { steps: 3 }, guidance: { checkpoint: "guide", weight: 2, step: STEP } });
+      const reference = await pixels(plain, { n: 2, seed: 4, sampler: "heun", steps: 3 });
+      expect(await pixels(pipe, { n: 2, seed: 4 })).toEqual(reference);
+      expect(await pixels(pipe, { n: 2, seed: 4, guidance: 5 })).toEqual(reference);
+      expect(await pixels(pipe, { n: 2, seed: 4, guidance: false })).toEqual(reference);
+      await expect(pipe.sample({ n: 1, sampler: "euler", guidance: 2 })).rejects.toThrow(/pipeline\.sample: guidance sets the weight .* applies to heun only/);
+      await expect(plain.sample({ n: 1, guidance: 2 })).rejects.toThrow(/which this checkpoint does not have/);
+      await expect(pipe.sample({ n: 1, guidance: -1 as number })).rejects.toThrow(/guidance must be false or a finite number >= 0, got -1/);
+    } finally {
+      pipe.dispose();
+      plain.dispose();
+    }
+    // A guide that differs (the trained weights, not their EMA) changes the samples, unless guidance is false.
+    const rawGuide = copyWith((m) => ({ ...m, extra: { ...m.extra, sampling } }));
+    mkdirSync(join(rawGuide, "guide"));
+    copyFileSync(join(CHECKPOINT, "model.safetensors"), join(rawGuide, "guide", "model.safetensors"));
+    const noEma = JSON.parse(manifestText) as { files: Record<string, unknown> };
+    delete noEma.files.ema;
+    writeFileSync(join(rawGuide, "guide", "checkpoint.json"), JSON.stringify(noEma));
+    const guided = await fromPretrainedNode(rawGuide);
+    try {
+      const a = await pixels(guided, { n: 2, seed: 4 });
+      const reference = await pixels(guided, { n: 2, seed: 4, guidance: false });
+      expect(Math.max(...a.map((v, i) => Math.abs(v - (reference[i] as number))))).toBeGreaterThan(1e-3);
+      expect(await pixels(guided, { n: 2, seed: 4, guidance: 1 })).not.toEqual(a);
+    } finally {
+      guided.dispose();
+    }
+    expect(tf.memory().numTensors).toBe(before);
+    // A guide that is not there, or of another process, is named.
+    const missing = copyWith((m) => ({ ...m, extra: { ...m.extra, sampling } }));
+    await expect(fromPretrainedNode(missing)).rejects.toThrow(/fromPretrained: .*guide.*checkpoint\.json/);
+    const other = JSON.parse(manifestText) as { extra: { sde: { prior: unknown } } };
+    other.extra.sde = { ...other.extra.sde, prior: { ...(other.extra.sde.prior as object), loc: [0.5] } };
+    mkdirSync(join(missing, "guide"));
+    copyFileSync(join(CHECKPOINT, "ema.safetensors"), join(missing, "guide", "ema.safetensors"));
+    writeFileSync(join(missing, "guide", "checkpoint.json"), JSON.stringify(other));
+    await expect(fromPretrainedNode(missing)).rejects.toThrow(/the guide has another process or pixel transform/);
+    expect(tf.memory().numTensors).toBe(before);
+    await expect(fromPretrainedNode(copyWith((m) => ({ ...m, extra: { ...m.extra, sampling: { ...sampling, guidance: { checkpoint: "../mnist-vp", weight: 2 } } } })))).rejects.toThrow(
+      /extra\.sampling\.guidance\.checkpoint must be a relative folder inside the checkpoint's/,
+    );
   });
 
   it("checks the sampling options, with errors that name them", async () => {

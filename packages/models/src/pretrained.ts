@@ -13,6 +13,8 @@ import {
   SAMPLER_NAMES,
   stepsForNfe,
   type Denoiser,
+  autoguidance,
+  denoiserFromScore,
   type SamplerChoice,
   type SamplerName,
   type SamplerSchedule,
@@ -77,7 +79,13 @@ export interface PretrainedConfig {
    * The default sampler, its steps and its other schedule fields: the checkpoint's recommendation (`extra.sampling`,
    * written by `dale-export --sampler`) where it has one, else `DEFAULT_SOLVER` (Heun, 18 steps) for a denoiser network.
    */
-  readonly sampler: { readonly name: SamplerName; readonly steps: number; readonly schedule: Readonly<SamplerSchedule> };
+  readonly sampler: {
+    readonly name: SamplerName;
+    readonly steps: number;
+    readonly schedule: Readonly<SamplerSchedule>;
+    /** The recommended autoguidance: the guide's folder (inside the checkpoint's), its step and the weight. */
+    readonly guidance?: { readonly checkpoint: string; readonly step: number; readonly weight: number };
+  };
   /** Which weights the network holds: the EMA averages (the default when stored) or the trained ones. */
   readonly weights: "ema" | "model";
   /** The training step of the checkpoint. */
@@ -120,6 +128,11 @@ export interface PretrainedSampleOptions {
   nfe?: number;
   /** The sampler's other schedule options (`SamplerSchedule` of @dale/samplers: grid, rho, sigmaMin, ...). */
   schedule?: Omit<SamplerSchedule, "steps">;
+  /**
+   * The recommended autoguidance (`config.sampler.guidance`): false leaves it out, a number replaces its weight. It
+   * applies with the recommended sampler only; each evaluation then runs both networks.
+   */
+  guidance?: number | false;
   /** Images per sampler call (default 100, as dale-sample); the seeds depend on it once n exceeds it. */
   batch?: number;
   /** Called after each network evaluation. */
@@ -269,10 +282,34 @@ export async function fromPretrained(source: string | URL | CheckpointSource, op
   if (options.weights === "ema" && !hasEma) throw new Error(`${FN}: ${where} has no EMA weights (${CHECKPOINT_FILES.ema}); pass weights: "model".`);
   const weights = options.weights ?? (hasEma ? "ema" : "model");
   const ckpt = await restoreCheckpoint<UNet>(src, manifest, { fn: FN, parts: { weights, ema: false, optimizer: false } });
-  return pipeline(ckpt.model, manifest, facts, weights);
+  let guide: { model: UNet; step: number } | undefined;
+  const rec = facts.sampling?.guidance;
+  if (rec !== undefined) {
+    // The guide lives in a folder inside the checkpoint's (checkSamplerChoice refused any path that leaves it).
+    const sub = subSource(src, rec.checkpoint);
+    try {
+      const guideManifest = await readManifest(sub, FN);
+      const guideFacts = pipelineFacts(guideManifest, locate(sub, CHECKPOINT_FILES.manifest));
+      if (JSON.stringify(guideFacts.sdeJSON) !== JSON.stringify(facts.sdeJSON) || JSON.stringify(guideFacts.transform) !== JSON.stringify(facts.transform)) {
+        throw new Error(`${FN}: ${locate(sub, CHECKPOINT_FILES.manifest)}: the guide has another process or pixel transform than ${where}.`);
+      }
+      const guideWeights = guideManifest.files.ema !== undefined && weights === "ema" ? "ema" : "model";
+      const g = await restoreCheckpoint<UNet>(sub, guideManifest, { fn: FN, parts: { weights: guideWeights, ema: false, optimizer: false } });
+      guide = { model: g.model, step: guideManifest.step };
+    } catch (err) {
+      ckpt.model.dispose();
+      throw err;
+    }
+  }
+  return pipeline(ckpt.model, manifest, facts, weights, guide);
 }
 
-function pipeline(model: UNet, manifest: CheckpointManifest, facts: ReturnType<typeof pipelineFacts>, weights: "ema" | "model"): PretrainedPipeline {
+/** The files of the folder `path` inside a source's folder. */
+function subSource(src: CheckpointSource, path: string): CheckpointSource {
+  return { location: locate(src, path), read: (name) => src.read(`${path}/${name}`), locate: (name) => locate(src, `${path}/${name}`) };
+}
+
+function pipeline(model: UNet, manifest: CheckpointManifest, facts: ReturnType<typeof pipelineFacts>, weights: "ema" | "model", guide?: { model: UNet; step: number }): PretrainedPipeline {
   const { sde, transform, shape } = facts;
   const { output } = model;
   const recommended = facts.sampling;
@@ -285,12 +322,18 @@ function pipeline(model: UNet, manifest: CheckpointManifest, facts: ReturnType<t
     sde: facts.sdeJSON,
     transform,
     shape,
-    sampler: Object.freeze({ name: defaultName, steps: defaultSteps(defaultName), schedule: Object.freeze({ ...(storedSchedule(defaultName) ?? { steps: defaultSteps(defaultName) }) }) }),
+    sampler: Object.freeze({
+      name: defaultName,
+      steps: defaultSteps(defaultName),
+      schedule: Object.freeze({ ...(storedSchedule(defaultName) ?? { steps: defaultSteps(defaultName) }) }),
+      ...(recommended?.guidance && guide ? { guidance: Object.freeze({ ...recommended.guidance, step: guide.step }) } : {}),
+    }),
     weights,
     step: manifest.step,
   });
   const score = toSamplerScore(model, sde);
   const denoiser = output === "denoiser" ? toDenoiser(model, sde) : undefined;
+  const guideDenoiser = guide ? (guide.model.output === "denoiser" ? toDenoiser(guide.model, sde) : denoiserFromScore(toSamplerScore(guide.model, sde), sde)) : undefined;
   let disposed = false;
 
   const sample = async (options: PretrainedSampleOptions): Promise<tf.Tensor4D> => {
@@ -318,12 +361,19 @@ function pipeline(model: UNet, manifest: CheckpointManifest, facts: ReturnType<t
     }
     const { steps: _stored, ...storedRest } = storedSchedule(sampler) ?? { steps: 0 };
     const schedule: SamplerSchedule = { ...storedRest, ...(options.schedule ?? {}), steps };
+    const { guidance } = options;
+    if (guidance !== undefined && guidance !== false && !(typeof guidance === "number" && Number.isFinite(guidance) && guidance >= 0)) {
+      throw new Error(`${fn}: guidance must be false or a finite number >= 0, got ${JSON.stringify(guidance)}.`);
+    }
+    const guided = guideDenoiser !== undefined && recommended?.guidance !== undefined && sampler === recommended.sampler && guidance !== false;
+    if (typeof guidance === "number" && !guided) throw new Error(`${fn}: guidance sets the weight of the checkpoint's recommended autoguidance, which ${guideDenoiser ? `applies to ${recommended?.sampler} only` : "this checkpoint does not have"}.`);
+    const solverDenoiser = guided ? autoguidance(denoiser ?? denoiserFromScore(score, sde), guideDenoiser, typeof guidance === "number" ? guidance : (recommended?.guidance?.weight ?? 1)) : denoiser;
     const parts: tf.Tensor[] = [];
     try {
       // The batches and seeds of sampleImages (@dale/training): one shared loop, so both give the same pixels.
       const batches = sampleBatches(sampler, {
         score,
-        ...(denoiser ? { denoiser } : {}),
+        ...(solverDenoiser ? { denoiser: solverDenoiser } : {}),
         sde,
         schedule,
         shape,
@@ -384,6 +434,7 @@ function pipeline(model: UNet, manifest: CheckpointManifest, facts: ReturnType<t
       if (disposed) return;
       disposed = true;
       model.dispose();
+      guide?.model.dispose();
     },
   };
 }

@@ -51,6 +51,7 @@ export {
   type SolverEntry,
 } from "./solvers";
 export { solveProcess, processSigmas, denoiserFromScore, DEFAULT_SIGMA_MIN, type SolveProcessOptions } from "./process";
+export { autoguidance } from "./guidance";
 // One catalogue of every sampler, and one call that runs any of them.
 export {
   samplerCatalogue,
@@ -65,6 +66,7 @@ export {
   defaultSampler,
   checkSampler,
   checkSamplerChoice,
+  isInsidePath,
   type SamplerChoice,
   type SamplerName,
   type ReferenceSamplerName,

@@ -177,6 +177,19 @@ describe("checkSamplerChoice", () => {
     expect(check({ sampler: "dale-langevin", schedule: { steps: 5, anneal: 1.5 } })).toThrow(/\.schedule\.anneal must be a number in \(0, 1\], got 1\.5/);
     expect(check({ sampler: "dale-langevin", schedule: { steps: 5, grid: "cosine" } })).toThrow(/\.schedule\.grid must be one of uniform, karras/);
   });
+
+  it("takes autoguidance by a folder inside the checkpoint's, for the solvers only", () => {
+    const ok = checkSamplerChoice({ sampler: "heun", schedule: { steps: 13 }, guidance: { checkpoint: "guides/step-2600", weight: 2 } }, "x");
+    expect(ok.guidance).toEqual({ checkpoint: "guides/step-2600", weight: 2 });
+    const check = (guidance: unknown, sampler = "heun") => () => checkSamplerChoice({ sampler, schedule: { steps: 13 }, guidance }, "x");
+    for (const path of ["../mnist-vp", "/etc", "guide/../..", "./guide", "guide/", "", "a\\b", "c:/x"]) {
+      expect(check({ checkpoint: path, weight: 2 }), path).toThrow(/^x\.guidance\.checkpoint must be a relative folder inside the checkpoint's/);
+    }
+    expect(check({ checkpoint: "guide", weight: -1 })).toThrow(/^x\.guidance\.weight must be a finite number >= 0, got -1\.$/);
+    expect(check({ checkpoint: "guide" })).toThrow(/guidance\.weight must be/);
+    expect(check({ checkpoint: "guide", weight: 2, file: "x" })).toThrow(/guidance has unknown fields file/);
+    expect(check({ checkpoint: "guide", weight: 2 }, "dale-langevin")).toThrow(/^x\.guidance: autoguidance combines denoisers, which only the solvers .* take, not dale-langevin\.$/);
+  });
 });
 
 describe("runSampler dispatches every name to its algorithm", () => {

@@ -296,6 +296,17 @@ export function checkSampler(sampler: SamplerName, sde: Pick<SDE, "kind">): void
 export interface SamplerChoice {
   sampler: SamplerName;
   schedule: SamplerSchedule;
+  /**
+   * Autoguidance (`autoguidance`, Karras et al. 2024, arXiv 2406.02507) by a weaker checkpoint of the same process,
+   * solvers only: `checkpoint` is its folder relative to this checkpoint's (a plain relative path, never leaving the
+   * folder), `weight` the guidance weight w. Each denoiser evaluation then runs two networks.
+   */
+  guidance?: { checkpoint: string; weight: number };
+}
+
+/** Whether `path` is a relative path of plain names ("guide", "guides/step-2600") that stays inside its folder. */
+export function isInsidePath(path: string): boolean {
+  return typeof path === "string" && /^[\w.-]+(\/[\w.-]+)*$/.test(path) && !path.split("/").some((part) => part === "." || part === "..");
 }
 
 /** Each schedule field and what it must be (`SamplerSchedule`). */
@@ -327,9 +338,9 @@ const SCHEDULE_FIELDS: Record<keyof SamplerSchedule, { ok: (v: unknown) => boole
  */
 export function checkSamplerChoice(value: unknown, where: string): SamplerChoice {
   if (typeof value !== "object" || value === null || Array.isArray(value)) throw new Error(`${where} must be an object { sampler, schedule }, got ${JSON.stringify(value)}.`);
-  const { sampler, schedule, ...rest } = value as Record<string, unknown>;
+  const { sampler, schedule, guidance, ...rest } = value as Record<string, unknown>;
   const extra = Object.keys(rest);
-  if (extra.length > 0) throw new Error(`${where} has unknown fields ${extra.join(", ")}; expected { sampler, schedule }.`);
+  if (extra.length > 0) throw new Error(`${where} has unknown fields ${extra.join(", ")}; expected { sampler, schedule, guidance? }.`);
   if (typeof sampler !== "string" || !isSamplerName(sampler)) throw new Error(`${where}.sampler must be one of ${SAMPLER_NAMES.join(", ")}, got ${JSON.stringify(sampler)}.`);
   if (typeof schedule !== "object" || schedule === null || Array.isArray(schedule)) throw new Error(`${where}.schedule must be an object { steps, ... }, got ${JSON.stringify(schedule)}.`);
   const reads = samplerCatalogue[sampler].scheduleOptions as readonly string[];
@@ -340,5 +351,14 @@ export function checkSamplerChoice(value: unknown, where: string): SamplerChoice
     if (!field.ok(v)) throw new Error(`${where}.schedule.${key} must be ${field.expected}, got ${JSON.stringify(v)}.`);
   }
   if ((schedule as { steps?: unknown }).steps === undefined) throw new Error(`${where}.schedule.steps is missing.`);
-  return { sampler, schedule: { ...(schedule as SamplerSchedule) } };
+  if (guidance === undefined) return { sampler, schedule: { ...(schedule as SamplerSchedule) } };
+  if (!isSolver(sampler)) throw new Error(`${where}.guidance: autoguidance combines denoisers, which only the solvers (${SOLVER_NAMES.join(", ")}) take, not ${sampler}.`);
+  if (typeof guidance !== "object" || guidance === null || Array.isArray(guidance)) throw new Error(`${where}.guidance must be an object { checkpoint, weight }, got ${JSON.stringify(guidance)}.`);
+  const { checkpoint, weight, ...more } = guidance as Record<string, unknown>;
+  if (Object.keys(more).length > 0) throw new Error(`${where}.guidance has unknown fields ${Object.keys(more).join(", ")}; expected { checkpoint, weight }.`);
+  if (typeof checkpoint !== "string" || !isInsidePath(checkpoint)) {
+    throw new Error(`${where}.guidance.checkpoint must be a relative folder inside the checkpoint's (plain names joined by /, no . or ..), got ${JSON.stringify(checkpoint)}.`);
+  }
+  if (typeof weight !== "number" || !Number.isFinite(weight) || weight < 0) throw new Error(`${where}.guidance.weight must be a finite number >= 0, got ${JSON.stringify(weight)}.`);
+  return { sampler, schedule: { ...(schedule as SamplerSchedule) }, guidance: { checkpoint, weight } };
 }

@@ -39,6 +39,6 @@ export { buildModel, importModel, PRESET_NAMES, samplerScore, type ModelKit, typ
 export { stepLoss, stepTimes, LOSS_EPS, type LossRecipe, type StepDraws } from "./loss";
 export { CheckpointStore } from "./checkpoint-store";
 export { acquireRunLock, readLock, LOCK_FILE, type LockInfo, type RunLock } from "./run-lock";
-export { checkpointDir, openCheckpoint, readTrainerManifest, type OpenCheckpoint } from "./open-checkpoint";
+export { checkGuide, checkpointDir, openCheckpoint, readTrainerManifest, type OpenCheckpoint } from "./open-checkpoint";
 export { sampleImages } from "./sample-images";
 export { gridPng } from "./grid-png";

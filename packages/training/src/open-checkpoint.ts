@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { toDenoiser, type Ema, type ScoreModel } from "@dale/models";
 import { loadCheckpoint } from "@dale/models/node";
-import type { SamplerName, SamplerSchedule } from "@dale/samplers";
+import { autoguidance, denoiserFromScore, isSolver, SOLVER_NAMES, type SamplerName, type SamplerSchedule } from "@dale/samplers";
 import { sdeFromJSON, type AnySDE, type ScoreFn, type SDEJSON } from "@dale/sde";
 import { extraSchema, formatZodError, type TrainerExtra } from "./config";
 import { crossCheckManifest, type ManifestFacts } from "./manifest-checks";
@@ -49,10 +49,19 @@ export interface OpenCheckpoint {
   score: ScoreFn;
   /** `[n, H, W, C]` images in [0, 1]; see `sampleImages` for how seeds map to batches. */
   sample(
-    options: { sampler: SamplerName; schedule: SamplerSchedule; n: number; batch: number; seed: number; ema?: boolean } & Pick<
-      Parameters<typeof sampleImages>[0],
-      "onBatch" | "onEvaluation"
-    >,
+    options: {
+      sampler: SamplerName;
+      schedule: SamplerSchedule;
+      n: number;
+      batch: number;
+      seed: number;
+      ema?: boolean;
+      /**
+       * Autoguidance by a weaker checkpoint of the same process (`autoguidance` of @dale/samplers; solvers only): its
+       * denoiser is D_guide + weight (D - D_guide), each with its EMA weights when `ema`. Check it with `checkGuide`.
+       */
+      guide?: { checkpoint: OpenCheckpoint; weight: number };
+    } & Pick<Parameters<typeof sampleImages>[0], "onBatch" | "onEvaluation">,
   ): Promise<Float32Array>;
   dispose(): void;
 }
@@ -83,9 +92,19 @@ export async function openCheckpoint(path: string, options: { modelModule?: stri
     ema: ckpt.ema,
     step: ckpt.step,
     score,
-    sample: async ({ ema = true, ...o }) => {
-      const run = () => sampleImages({ score, ...(denoiser ? { denoiser } : {}), sde, transform: extra.transform, shape: [height, width, channels], ...o });
-      return ema && ckpt.ema ? ckpt.ema.apply(run) : run();
+    sample: async ({ ema = true, guide, ...o }) => {
+      if (guide === undefined) {
+        const run = () => sampleImages({ score, ...(denoiser ? { denoiser } : {}), sde, transform: extra.transform, shape: [height, width, channels], ...o });
+        return ema && ckpt.ema ? ckpt.ema.apply(run) : run();
+      }
+      if (!isSolver(o.sampler)) throw new Error(`sample: autoguidance combines denoisers, which only the solvers (${SOLVER_NAMES.join(", ")}) take, not ${o.sampler}.`);
+      const good = denoiser ?? denoiserFromScore(score, sde);
+      const other = guide.checkpoint;
+      const bad = other.model.output === "denoiser" ? toDenoiser(other.model, other.sde) : denoiserFromScore(other.score, other.sde);
+      const guided = autoguidance(good, bad, guide.weight);
+      const run = () => sampleImages({ score, denoiser: guided, sde, transform: extra.transform, shape: [height, width, channels], ...o });
+      const withGuide = () => (ema && other.ema ? other.ema.apply(run) : run());
+      return ema && ckpt.ema ? ckpt.ema.apply(withGuide) : withGuide();
     },
     dispose: () => {
       ckpt.ema?.dispose();
@@ -102,4 +121,17 @@ function functionModelMessage(dir: string, stored: string | null): string {
     `imported, since a checkpoint from elsewhere could name any file and importing it would run that code. ` +
     (stored ? `The checkpoint names ${JSON.stringify(stored)}; check that file, then pass it.` : "The checkpoint names no module.")
   );
+}
+
+/**
+ * Checks that `guide` can guide `main` (autoguidance): the same process with the same prior and noise coordinates
+ * (`extra.sde`), the same pixel transform and image shape. Errors name both folders.
+ */
+export function checkGuide(main: Pick<OpenCheckpoint, "dir" | "extra">, guide: Pick<OpenCheckpoint, "dir" | "extra">): void {
+  const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+  const differs = (what: string) => new Error(`the guide ${guide.dir} has another ${what} than ${main.dir}; autoguidance needs a weaker model of the same process and data (e.g. an earlier checkpoint of the same run).`);
+  if (!same(main.extra.sde, guide.extra.sde)) throw differs("process (extra.sde)");
+  if (!same(main.extra.transform, guide.extra.transform)) throw differs("pixel transform");
+  const shape = (e: TrainerExtra) => [e.data.height, e.data.width, e.data.channels];
+  if (!same(shape(main.extra), shape(guide.extra))) throw differs("image shape");
 }
