@@ -1,11 +1,11 @@
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { defineConfig, type Plugin } from "vite";
 
 const here = dirname(fileURLToPath(import.meta.url));
-/** The committed checkpoint the page samples: its manifest and the EMA weights (the only weights fromPretrained reads). */
+/** The committed checkpoint the page samples: its manifest and weights, and its guide's (fromPretrained reads the EMA ones). */
 const CHECKPOINT = join(here, "../../checkpoints/mnist-gbm");
 const CHECKPOINT_FILES = ["checkpoint.json", "ema.safetensors", "model.safetensors"];
 /** tfjs' wasm binaries, which a bundler does not copy; the page passes their folder to initBackend({ wasmPaths }). */
@@ -15,6 +15,11 @@ const WASM_DIR = join(dirname(createRequire(import.meta.url).resolve("@tensorflo
 function assets(): Map<string, string> {
   const files = new Map<string, string>();
   for (const name of CHECKPOINT_FILES) files.set(`mnist-gbm/${name}`, join(CHECKPOINT, name));
+  // The weaker checkpoint that the model's recommended autoguidance uses, where it has one (extra.sampling.guidance).
+  const guide = (JSON.parse(readFileSync(join(CHECKPOINT, "checkpoint.json"), "utf8")) as { extra?: { sampling?: { guidance?: { checkpoint?: unknown } } } }).extra?.sampling?.guidance?.checkpoint;
+  if (typeof guide === "string" && /^[\w.-]+(\/[\w.-]+)*$/.test(guide) && !guide.split("/").includes("..")) {
+    for (const name of CHECKPOINT_FILES) if (existsSync(join(CHECKPOINT, guide, name))) files.set(`mnist-gbm/${guide}/${name}`, join(CHECKPOINT, guide, name));
+  }
   for (const name of readdirSync(WASM_DIR).filter((f) => f.endsWith(".wasm"))) files.set(`wasm/${name}`, join(WASM_DIR, name));
   return files;
 }

@@ -69,9 +69,11 @@ function formSettings(base: RunSettings): RunSettings {
 
 async function run(pipe: PretrainedPipeline, settings: RunSettings, backend: string, signal: AbortSignal): Promise<DaleRun> {
   const sampler = settings.sampler ?? pipe.config.sampler.name;
-  const steps = stepsForNfe(sampler, settings.nfe);
-  if (steps < 1) throw new Error(`NFE ${settings.nfe} is too small for ${sampler}: one step takes ${samplerNfe(sampler, { steps: 1 })}.`);
-  const nfe = samplerNfe(sampler, { steps });
+  // The checkpoint's recommended autoguidance runs two networks per evaluation, and the NFE budget counts both.
+  const networks = pipe.config.sampler.guidance !== undefined && sampler === pipe.config.sampler.name ? 2 : 1;
+  const steps = stepsForNfe(sampler, Math.floor(settings.nfe / networks));
+  if (steps < 1) throw new Error(`NFE ${settings.nfe} is too small for ${sampler}: one step takes ${networks * samplerNfe(sampler, { steps: 1 })}.`);
+  const nfe = networks * samplerNfe(sampler, { steps });
   const [h, w, c] = pipe.config.shape;
   const t0 = performance.now();
   let last = t0;
@@ -161,7 +163,7 @@ async function main(): Promise<void> {
       });
   });
   ui.sample.disabled = false;
-  setState("ready", `Ready: ${pipe.config.model.kind} at step ${pipe.config.step}, default ${pipe.config.sampler.name}. Press Sample.`);
+  setState("ready", `Ready: ${pipe.config.model.kind} at step ${pipe.config.step}, default ${pipe.config.sampler.name}${pipe.config.sampler.guidance ? `, autoguided by its step-${pipe.config.sampler.guidance.step} checkpoint (w ${pipe.config.sampler.guidance.weight})` : ""}. Press Sample.`);
 }
 
 function fail(err: unknown): void {

@@ -1,12 +1,13 @@
 // The built playground in a real browser: Debian's chromium, driven headless by playwright-core (no browser download),
 // against dist/ served on 127.0.0.1. CI installs chromium and sets DALE_REQUIRE_BROWSER=1, so there a missing browser
 // fails; elsewhere these tests are skipped with a note.
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { initBackend } from "@dale/backend";
 import { fromPretrained } from "@dale/models/node";
+import { samplerNfe, stepsForNfe } from "@dale/samplers";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DaleRun } from "../src/main";
@@ -68,8 +69,15 @@ describe.skipIf(!available)("the playground in chromium", () => {
     const context = await launch();
     try {
       const page = await context.newPage();
+      // The checkpoint's default sampler, with its recommended autoguidance where it has one (the guide's files are
+      // fetched from mnist-gbm/guide/): NFE 20 counts both networks.
+      const manifest = JSON.parse(readFileSync(join(root, "../../checkpoints/mnist-gbm/checkpoint.json"), "utf8")) as { extra: { sampling?: { sampler: string; guidance?: unknown } } };
+      const rec = manifest.extra.sampling;
+      const perEvaluation = rec?.guidance !== undefined ? 2 : 1;
+      const sampler = (rec?.sampler ?? "heun") as "heun";
+      const steps = stepsForNfe(sampler, Math.floor(20 / perEvaluation));
       const result = await sampleOnPage(page, "?n=16&seed=0&nfe=20&backend=wasm", 480_000);
-      expect(result).toMatchObject({ backend: "wasm", sampler: "heun", steps: 10, nfe: 19, n: 16, seed: 0, shape: [16, 28, 28, 1] });
+      expect(result).toMatchObject({ backend: "wasm", sampler, steps, nfe: perEvaluation * samplerNfe(sampler, { steps }), n: 16, seed: 0, shape: [16, 28, 28, 1] });
       expect(result.images).toHaveLength(16 * 784);
       expect(result.images.every((v) => v >= 0 && v <= 1)).toBe(true);
       expect(result.frames).toBeGreaterThan(1); // the grid was redrawn during the run, not only at its end
@@ -85,7 +93,7 @@ describe.skipIf(!available)("the playground in chromium", () => {
       await initBackend({ prefer: "wasm" });
       const pipe = await fromPretrained(join(root, "../../checkpoints/mnist-gbm"));
       try {
-        const node = await pipe.sample({ n: 16, seed: 0, sampler: "heun", steps: 10, batch: 16 });
+        const node = await pipe.sample({ n: 16, seed: 0, sampler, steps, batch: 16 });
         const diff = maxDiff(await node.data(), result.images);
         node.dispose();
         console.log(`[playground] wasm in chromium vs Node: max |difference| ${diff}`);

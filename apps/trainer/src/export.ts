@@ -43,7 +43,8 @@ async function main(): Promise<void> {
     checkSampler(o.sampler, sde);
     if (o.steps !== undefined && o.nfe !== undefined) throw new Error("give --steps or --nfe, not both.");
     if (o.steps === undefined && o.nfe === undefined) throw new Error("--sampler needs --steps or --nfe: the number the checkpoint recommends.");
-    const steps = o.steps ?? stepsForNfe(o.sampler, o.nfe as number);
+    // A guided evaluation runs two networks, and --nfe counts both.
+    const steps = o.steps ?? stepsForNfe(o.sampler, Math.floor((o.nfe as number) / (o.guide !== undefined ? 2 : 1)));
     if (steps < 1) throw new Error(`--nfe ${o.nfe} is too small for ${o.sampler}: one step takes ${samplerNfe(o.sampler, { steps: 1 })}.`);
     const guidance = o.guide !== undefined ? { checkpoint: GUIDE_FOLDER, weight: o.guidance ?? 2 } : undefined;
     const sampling = checkSamplerChoice({ sampler: o.sampler, schedule: { steps, ...solverSettings(o, o.sampler) }, ...(guidance ? { guidance } : {}) }, "dale-export --sampler");

@@ -111,8 +111,18 @@ async function main(): Promise<void> {
   const sampler = o.sampler ?? recommended?.sampler ?? defaultSampler(sde, output);
   checkSampler(sampler, sde);
   if (o.nfe !== undefined && o.steps !== undefined) throw new Error("give --steps or --nfe, not both.");
+  // Autoguidance: --guide, else the recommendation's (its folder inside the checkpoint's), unless --no-guide.
+  let guideSpec: { dir: string; weight: number } | null = null;
+  if (typeof o.guide === "string") guideSpec = { dir: userPath(o.guide), weight: o.guidance ?? 2 };
+  else if (o.guide !== false && recommended?.guidance !== undefined && recommended.sampler === sampler) {
+    guideSpec = { dir: join(dir, recommended.guidance.checkpoint), weight: o.guidance ?? recommended.guidance.weight };
+  } else if (o.guidance !== undefined) throw new Error("--guidance sets the weight of autoguidance; give --guide <dir> (or a checkpoint that recommends one).");
+  if (guideSpec !== null && !isSolver(sampler)) throw new Error(`autoguidance (--guide) combines denoisers, which only the solvers (${SOLVER_NAMES.join(", ")}) take, not ${sampler}.`);
+
   const stored = recommended !== undefined && recommended.sampler === sampler ? recommended.schedule : undefined;
-  const steps = o.steps ?? (o.nfe !== undefined ? stepsWithin(sampler, o.nfe) : (stored?.steps ?? (isSolver(sampler) ? DEFAULT_SOLVER.steps : 100)));
+  // With a guide both networks run at every evaluation, and --nfe counts both.
+  const perEvaluation = guideSpec !== null ? 2 : 1;
+  const steps = o.steps ?? (o.nfe !== undefined ? stepsWithin(sampler, o.nfe, perEvaluation) : (stored?.steps ?? (isSolver(sampler) ? DEFAULT_SOLVER.steps : 100)));
   if (!isSolver(sampler) && o.sigmaMin !== undefined) throw new Error(`--sigma-min shapes the solvers' grid (${SOLVER_NAMES.join(", ")}), not ${sampler}.`);
   if (isSolver(sampler) && (o.grid !== undefined || o.tMin !== undefined)) throw new Error(`--grid and --t-min shape the time grid of the reference samplers; ${sampler} runs on the karras grid in noise level (--rho, --sigma-min).`);
   let schedule: SamplerSchedule = { ...stored, steps };
@@ -138,14 +148,6 @@ async function main(): Promise<void> {
     throw new Error(`--delta, --repeats, --anneal, --denoise-steps and --no-denoise apply to dale-langevin and sign-agnostic, not ${sampler}.`);
   }
 
-  // Autoguidance: --guide, else the recommendation's (its folder inside the checkpoint's), unless --no-guide.
-  let guideSpec: { dir: string; weight: number } | null = null;
-  if (typeof o.guide === "string") guideSpec = { dir: userPath(o.guide), weight: o.guidance ?? 2 };
-  else if (o.guide !== false && recommended?.guidance !== undefined && recommended.sampler === sampler) {
-    guideSpec = { dir: join(dir, recommended.guidance.checkpoint), weight: o.guidance ?? recommended.guidance.weight };
-  } else if (o.guidance !== undefined) throw new Error("--guidance sets the weight of autoguidance; give --guide <dir> (or a checkpoint that recommends one).");
-  if (guideSpec !== null && !isSolver(sampler)) throw new Error(`autoguidance (--guide) combines denoisers, which only the solvers (${SOLVER_NAMES.join(", ")}) take, not ${sampler}.`);
-
   const { backend } = await initBackend();
 
   // 3. The model: a U-Net is rebuilt from the config; a function model comes from the module --model-module names.
@@ -165,8 +167,7 @@ async function main(): Promise<void> {
   );
 
   // 4. Sample, with progress per network evaluation: a bar on a terminal, else a line every tenth of a batch.
-  // Network evaluations per image: the solver's, twice over with a guide (both networks run at every evaluation).
-  const perEvaluation = guide ? 2 : 1;
+  // Network evaluations per image: the solver's, twice over with a guide.
   const nfe = perEvaluation * samplerNfe(sampler, schedule);
   const batches = Math.ceil(o.n / o.batch);
   const totalEvals = nfe * batches;
@@ -236,10 +237,12 @@ async function main(): Promise<void> {
   guide?.dispose();
 }
 
-/** `stepsForNfe` of the samplers' catalogue, refusing a budget too small for one step. */
-function stepsWithin(sampler: SamplerName, nfe: number): number {
-  const steps = stepsForNfe(sampler, nfe);
-  if (steps < 1) throw new Error(`--nfe ${nfe} is too small for ${sampler}: one step takes ${samplerNfe(sampler, { steps: 1 })}.`);
+/** `stepsForNfe` of the samplers' catalogue for `perEvaluation` networks per evaluation, refusing a budget too small for one step. */
+function stepsWithin(sampler: SamplerName, nfe: number, perEvaluation = 1): number {
+  const steps = stepsForNfe(sampler, Math.max(1, Math.floor(nfe / perEvaluation)));
+  if (steps < 1 || perEvaluation * samplerNfe(sampler, { steps }) > nfe) {
+    throw new Error(`--nfe ${nfe} is too small for ${sampler}${perEvaluation > 1 ? " with autoguidance" : ""}: one step takes ${perEvaluation * samplerNfe(sampler, { steps: 1 })}.`);
+  }
   return steps;
 }
 

@@ -354,19 +354,21 @@ function pipeline(model: UNet, manifest: CheckpointManifest, facts: ReturnType<t
     if (options.steps !== undefined) int(options.steps, "steps", 1);
     if (options.nfe !== undefined) int(options.nfe, "nfe", 1);
     if (onProgress !== undefined && typeof onProgress !== "function") throw new Error(`${fn}: onProgress must be a function, got ${typeof onProgress}.`);
-    let steps = options.steps ?? defaultSteps(sampler);
-    if (options.nfe !== undefined) {
-      steps = stepsForNfe(sampler, options.nfe);
-      if (steps < 1) throw new Error(`${fn}: nfe ${options.nfe} is too small for ${sampler}: one step takes ${samplerNfe(sampler, { steps: 1 })}.`);
-    }
-    const { steps: _stored, ...storedRest } = storedSchedule(sampler) ?? { steps: 0 };
-    const schedule: SamplerSchedule = { ...storedRest, ...(options.schedule ?? {}), steps };
     const { guidance } = options;
     if (guidance !== undefined && guidance !== false && !(typeof guidance === "number" && Number.isFinite(guidance) && guidance >= 0)) {
       throw new Error(`${fn}: guidance must be false or a finite number >= 0, got ${JSON.stringify(guidance)}.`);
     }
     const guided = guideDenoiser !== undefined && recommended?.guidance !== undefined && sampler === recommended.sampler && guidance !== false;
     if (typeof guidance === "number" && !guided) throw new Error(`${fn}: guidance sets the weight of the checkpoint's recommended autoguidance, which ${guideDenoiser ? `applies to ${recommended?.sampler} only` : "this checkpoint does not have"}.`);
+    // Network evaluations per denoiser evaluation: both networks run when guided, and nfe budgets count both.
+    const perEvaluation = guided ? 2 : 1;
+    let steps = options.steps ?? defaultSteps(sampler);
+    if (options.nfe !== undefined) {
+      steps = stepsForNfe(sampler, Math.floor(options.nfe / perEvaluation));
+      if (steps < 1) throw new Error(`${fn}: nfe ${options.nfe} is too small for ${sampler}${guided ? " with autoguidance" : ""}: one step takes ${perEvaluation * samplerNfe(sampler, { steps: 1 })}.`);
+    }
+    const { steps: _stored, ...storedRest } = storedSchedule(sampler) ?? { steps: 0 };
+    const schedule: SamplerSchedule = { ...storedRest, ...(options.schedule ?? {}), steps };
     const solverDenoiser = guided ? autoguidance(denoiser ?? denoiserFromScore(score, sde), guideDenoiser, typeof guidance === "number" ? guidance : (recommended?.guidance?.weight ?? 1)) : denoiser;
     const parts: tf.Tensor[] = [];
     try {
@@ -394,8 +396,8 @@ function pipeline(model: UNet, manifest: CheckpointManifest, facts: ReturnType<t
                   }
                 };
                 onProgress({
-                  nfe: p.nfe,
-                  totalNfe: p.totalNfe,
+                  nfe: perEvaluation * p.nfe,
+                  totalNfe: perEvaluation * p.totalNfe,
                   done: p.done,
                   batchSize: p.batchSize,
                   total: p.total,
