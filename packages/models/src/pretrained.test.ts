@@ -16,12 +16,18 @@ const manifestText = readFileSync(join(CHECKPOINT, "checkpoint.json"), "utf8");
 const STEP = (JSON.parse(manifestText) as { step: number }).step;
 
 const temps: string[] = [];
-/** A copy of checkpoint.json (edited by `edit`) and ema.safetensors in a fresh folder. */
+/** The committed manifest without its recommended sampler (whose guide lives in a folder the copies do not have). */
+const plainManifestText = (() => {
+  const m = JSON.parse(manifestText) as { extra: Record<string, unknown> };
+  delete m.extra.sampling;
+  return JSON.stringify(m);
+})();
+/** A copy of checkpoint.json (without extra.sampling, then edited by `edit`) and ema.safetensors in a fresh folder. */
 function copyWith(edit: (m: CheckpointManifest & { extra: Record<string, unknown> }) => unknown = (m) => m, files = ["ema.safetensors"]): string {
   const dir = mkdtempSync(join(tmpdir(), "dale-pretrained-"));
   temps.push(dir);
   for (const f of files) copyFileSync(join(CHECKPOINT, f), join(dir, f));
-  const manifest = JSON.parse(manifestText) as CheckpointManifest & { extra: Record<string, unknown> };
+  const manifest = JSON.parse(plainManifestText) as CheckpointManifest & { extra: Record<string, unknown> };
   writeFileSync(join(dir, "checkpoint.json"), JSON.stringify(edit(manifest) ?? manifest));
   return dir;
 }
@@ -34,7 +40,7 @@ beforeAll(async () => {
   server = createServer((req, res) => {
     const path = decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname);
     requested.push(path);
-    const m = /^\/(mnist-gbm)\/([\w.-]+)$/.exec(path);
+    const m = /^\/(mnist-gbm)\/((?:guide\/)?[\w.-]+)$/.exec(path);
     try {
       if (!m) throw new Error("not found");
       const bytes = readFileSync(join(CHECKPOINT, m[2] as string));
@@ -59,7 +65,7 @@ async function pixels(pipe: PretrainedPipeline, options: Parameters<PretrainedPi
 }
 
 describe("fromPretrained", () => {
-  it("loads checkpoints/mnist-gbm from its folder (Node): EMA weights, GBM, Heun 18, images in [0, 1]; no tensor leaks", async () => {
+  it("loads checkpoints/mnist-gbm from its folder (Node): EMA weights, GBM, its recommended autoguided sampler, images in [0, 1]; no tensor leaks", async () => {
     const before = tf.memory().numTensors;
     const pipe = await fromPretrainedNode("../../checkpoints/mnist-gbm"); // relative to packages/models, where vitest runs
     try {
@@ -67,7 +73,8 @@ describe("fromPretrained", () => {
       expect(config.weights).toBe("ema");
       expect(config.step).toBe(STEP);
       expect(config.shape).toEqual([28, 28, 1]);
-      expect(config.sampler).toEqual({ name: "heun", steps: 18, schedule: { steps: 18 } });
+      // The README's choice: EDM's stochastic sampler, 13 steps, autoguided by the step-2600 checkpoint in guide/ (NFE 50).
+      expect(config.sampler).toEqual({ name: "edm-stochastic", steps: 13, schedule: { steps: 13 }, guidance: { checkpoint: "guide", weight: 3, step: 2600 } });
       expect(config.transform).toEqual({ kind: "positive", shift: 1 });
       expect(config.sde.kind).toBe("gbm");
       expect(config.model.output).toBe("denoiser");
@@ -80,6 +87,7 @@ describe("fromPretrained", () => {
       const images = await pipe.sample({
         n: 2,
         seed: 3,
+        sampler: "heun",
         nfe: 5,
         onProgress: (p) => {
           progress.push(p.nfe);
@@ -106,12 +114,12 @@ describe("fromPretrained", () => {
     await expect(pipe.sample({ n: 1 })).rejects.toThrow(/pipeline\.sample: the pipeline was disposed/);
   });
 
-  it("loads the same checkpoint by URL over http (fetching only checkpoint.json and the EMA weights) and samples the same pixels", async () => {
+  it("loads the same checkpoint by URL over http (fetching only checkpoint.json and the EMA weights, its own and its guide's) and samples the same pixels", async () => {
     const fromFolder = await fromPretrainedNode(CHECKPOINT);
     const fromUrl = await fromPretrained(`${base}/mnist-gbm/`);
     requested.length = 0;
     const viaNodeEntry = await fromPretrainedNode(`${base}/mnist-gbm`); // no trailing slash: one is added
-    expect(requested).toEqual(["/mnist-gbm/checkpoint.json", "/mnist-gbm/ema.safetensors"]);
+    expect(requested).toEqual(["/mnist-gbm/checkpoint.json", "/mnist-gbm/ema.safetensors", "/mnist-gbm/guide/checkpoint.json", "/mnist-gbm/guide/ema.safetensors"]);
     try {
       const options = { n: 3, seed: 7, nfe: 3, batch: 2 };
       const a = await pixels(fromFolder, options);
@@ -158,7 +166,7 @@ describe("fromPretrained", () => {
     const recommended = { sampler: "edm-stochastic", schedule: { steps: 3, sChurn: 5, sNoise: 1.01 } };
     const dir = copyWith((m) => ({ ...m, extra: { ...m.extra, sampling: recommended } }));
     const pipe = await fromPretrainedNode(dir);
-    const plain = await fromPretrainedNode(CHECKPOINT);
+    const plain = await fromPretrainedNode(copyWith()); // the same weights, no recommendation
     try {
       expect(pipe.config.sampler).toEqual({ name: "edm-stochastic", steps: 3, schedule: recommended.schedule });
       const implicit = await pixels(pipe, { n: 2, seed: 1 });
@@ -189,7 +197,7 @@ describe("fromPretrained", () => {
     copyFileSync(join(CHECKPOINT, "ema.safetensors"), join(dir, "guide", "ema.safetensors"));
     writeFileSync(join(dir, "guide", "checkpoint.json"), manifestText);
     const pipe = await fromPretrainedNode(dir);
-    const plain = await fromPretrainedNode(CHECKPOINT);
+    const plain = await fromPretrainedNode(copyWith()); // the same weights, no recommendation
     try {
       expect(pipe.config.sampler).toEqual({ name: "heun", steps: 3, schedule: { steps: 3 }, guidance: { checkpoint: "guide", weight: 2, step: STEP } });
       const reference = await pixels(plain, { n: 2, seed: 4, sampler: "heun", steps: 3 });

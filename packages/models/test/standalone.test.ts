@@ -76,9 +76,10 @@ it("packs only dist/, README.md and package.json; installs into an empty folder;
 
   // The checkpoint folder over http on 127.0.0.1, as a static server would give it to a page.
   const server = createServer((req, res) => {
-    const name = basename(new URL(req.url ?? "/", "http://127.0.0.1").pathname);
+    // The checkpoint's files and its guide's (guide/), nothing else.
+    const name = new URL(req.url ?? "/", "http://127.0.0.1").pathname.replace(/^\/mnist-gbm\//, "");
     const path = join(checkpoint, name);
-    if (!["checkpoint.json", "ema.safetensors", "model.safetensors"].includes(name)) return void res.writeHead(404).end();
+    if (!/^(guide\/)?(checkpoint\.json|ema\.safetensors|model\.safetensors)$/.test(name)) return void res.writeHead(404).end();
     res.writeHead(200, { "Content-Length": statSync(path).size });
     createReadStream(path).pipe(res);
   });
@@ -87,9 +88,10 @@ it("packs only dist/, README.md and package.json; installs into an empty folder;
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/mnist-gbm/`;
     const { stdout } = await promisify(execFile)(process.execPath, ["load.mjs", checkpoint, url], { cwd: folder, encoding: "utf8" });
     const out = JSON.parse(stdout.trim().split("\n").at(-1) as string) as Record<string, { shape: number[]; sampler: string; step: number; min: number; max: number }> & { sameImages: boolean; tensors: number };
-    const step = (JSON.parse(readFileSync(join(checkpoint, "checkpoint.json"), "utf8")) as { step: number }).step;
+    const stored = JSON.parse(readFileSync(join(checkpoint, "checkpoint.json"), "utf8")) as { step: number; extra: { sampling?: { sampler: string } } };
+    const { step } = stored;
     for (const name of ["folder", "url"]) {
-      expect(out[name], name).toMatchObject({ shape: [2, 28, 28, 1], sampler: "heun", step });
+      expect(out[name], name).toMatchObject({ shape: [2, 28, 28, 1], sampler: stored.extra.sampling?.sampler ?? "heun", step });
       expect(out[name]?.min).toBeGreaterThanOrEqual(0);
       expect(out[name]?.max).toBeLessThanOrEqual(1);
       expect(out[name]?.max).toBeGreaterThan(0.5); // strokes, not a blank image

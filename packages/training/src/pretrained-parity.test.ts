@@ -1,5 +1,6 @@
 // fromPretrained of @dale/models samples what openCheckpoint does: same weights (EMA), same score and denoiser, same
 // seeds per batch and the same pixel transform, so the same pixels, on the repository's MNIST checkpoint.
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { fromPretrained } from "@dale/models/node";
 import { stepsForNfe } from "@dale/samplers";
@@ -25,8 +26,23 @@ describe("fromPretrained and openCheckpoint", () => {
         expect(await images.data()).toEqual(expected);
         images.dispose();
       }
-      // The default sampler is the one dale-sample takes for a denoiser checkpoint.
-      expect(pipe.config.sampler).toEqual({ name: "heun", steps: 18 });
+      // The default is the checkpoint's recommendation, autoguided by its guide/ folder: the same pixels as
+      // openCheckpoint's sample with that guide and weight (what dale-sample runs by default).
+      const rec = opened.extra.sampling;
+      expect(rec?.guidance).toBeDefined();
+      expect(pipe.config.sampler).toMatchObject({ name: rec?.sampler, steps: rec?.schedule.steps, guidance: { checkpoint: rec?.guidance?.checkpoint, weight: rec?.guidance?.weight } });
+      const guide = await openCheckpoint(join(CHECKPOINT, rec?.guidance?.checkpoint as string));
+      try {
+        const schedule = { ...rec?.schedule, steps: 2 } as NonNullable<typeof rec>["schedule"];
+        const expected = await opened.sample({ sampler: rec?.sampler as "heun", schedule, n: 3, batch: 100, seed: 1, guide: { checkpoint: guide, weight: rec?.guidance?.weight as number } });
+        const images = await pipe.sample({ n: 3, seed: 1, steps: 2 });
+        expect(await images.data()).toEqual(expected);
+        images.dispose();
+        const unguided = await opened.sample({ sampler: rec?.sampler as "heun", schedule, n: 3, batch: 100, seed: 1 });
+        expect(unguided).not.toEqual(expected);
+      } finally {
+        guide.dispose();
+      }
     } finally {
       pipe.dispose();
       opened.dispose();
