@@ -1,0 +1,62 @@
+// FID, KID (raw and on standardised features), precision and recall of a .npy of samples against a dale-bench run's
+// held-out images, in that run's classifier features: the bench's metrics for samples it cannot draw itself (e.g. an
+// autoguided sampler, which dale-bench does not run). The same functions and options as the bench's report stage.
+//
+// After `scripts/pnpm build`, from the repository root:
+//   node apps/trainer/dist/sample.js --checkpoint checkpoints/mnist-gbm --n 500 --seed 1 --out g.png --out-npy s.npy
+//   node tooling/bench-npy/metrics.mjs out/table13 mnist s.npy
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { initBackend } from "../../packages/backend/dist/index.js";
+import { decodeNpy } from "../../packages/data/dist/index.js";
+import {
+  classifierFeatureExtractor,
+  featureStats,
+  frechetDistance,
+  kernelInceptionDistance,
+  loadClassifier,
+  precisionRecall,
+  standardizeFeatures,
+} from "../../packages/metrics/dist/index.js";
+
+const tfPath = createRequire(new URL("../../packages/metrics/package.json", import.meta.url)).resolve("@tensorflow/tfjs-core");
+const tf = await import(pathToFileURL(tfPath).href);
+const [run, dataset, file] = process.argv.slice(2);
+if (!run || !dataset || !file) throw new Error("bench-npy: give RUN_FOLDER DATASET SAMPLES.npy (a dale-bench run with that dataset prepared).");
+await initBackend();
+const bench = JSON.parse(readFileSync(join(run, "bench.json"), "utf8"));
+const profile = bench.budget;
+const ref = decodeNpy(new Uint8Array(readFileSync(join(run, dataset, "reference-features.npy"))));
+const real = { data: ref.data, rows: ref.shape[0] };
+const { shape, data } = decodeNpy(new Uint8Array(readFileSync(file)));
+const extractor = classifierFeatureExtractor(await loadClassifier(join(run, dataset, "classifier.safetensors")));
+const parts = [];
+for (let i = 0; i < shape[0]; i += 100) {
+  const n = Math.min(100, shape[0] - i);
+  const size = shape[1] * shape[2] * shape[3];
+  const x = tf.tensor4d(data.subarray(i * size, (i + n) * size), [n, shape[1], shape[2], shape[3]]);
+  const f = extractor.features(x);
+  parts.push(await f.data());
+  tf.dispose([x, f]);
+}
+const dim = parts[0].length / Math.min(100, shape[0]);
+const fake = { data: Float32Array.from(parts.flatMap((p) => Array.from(p))), rows: shape[0] };
+const kidOptions = { subsets: profile.kid.subsets, subsetSize: Math.min(profile.kid.subsetSize, real.rows, fake.rows), seed: bench.seed };
+const kid = kernelInceptionDistance(real, fake, kidOptions);
+const [realZ, fakeZ] = standardizeFeatures(real, real, fake);
+const kidZ = kernelInceptionDistance(realZ, fakeZ, kidOptions);
+const pr = precisionRecall(real, fake, { k: profile.prK });
+console.log(
+  JSON.stringify({
+    file,
+    samples: fake.rows,
+    dim,
+    fid: frechetDistance(featureStats(real), featureStats(fake)),
+    kidX1000: 1000 * kid.mean,
+    kidStandardizedX1000: 1000 * kidZ.mean,
+    precision: pr.precision,
+    recall: pr.recall,
+  }),
+);
