@@ -14,7 +14,6 @@ import {
   SAMPLER_NAMES,
   samplerNfe,
   SOLVER_NAMES,
-  stepsForNfe,
   type ReferenceDataset,
   type SamplerName,
   type SamplerSchedule,
@@ -22,7 +21,7 @@ import {
 import cliProgress from "cli-progress";
 import { Command } from "commander";
 import { checkGuide, gridPng, openCheckpoint, readTrainerManifest, type OpenCheckpoint } from "@dale/training";
-import { addSolverFlags, solverSettings, type SolverFlags } from "./solver-flags";
+import { addSolverFlags, solverSettings, stepsWithin, type SolverFlags } from "./solver-flags";
 
 const PRESETS = ["mnist", "fashion-mnist", "kmnist", "cifar10"] as const satisfies readonly ReferenceDataset[];
 
@@ -235,15 +234,6 @@ async function main(): Promise<void> {
   if (o.json) console.log(JSON.stringify({ n: o.n, sampler, steps: schedule.steps, nfe, seconds: Number(seconds.toFixed(3)), out: png, ...(o.outNpy ? { outNpy: userPath(o.outNpy) } : {}), seed: o.seed, schedule, ...(guide && guideSpec ? { guidance: { checkpoint: guide.dir, step: guide.step, weight: guideSpec.weight } } : {}), checkpoint: dir, step: ckpt.step }));
   ckpt.dispose();
   guide?.dispose();
-}
-
-/** `stepsForNfe` of the samplers' catalogue for `perEvaluation` networks per evaluation, refusing a budget too small for one step. */
-function stepsWithin(sampler: SamplerName, nfe: number, perEvaluation = 1): number {
-  const steps = stepsForNfe(sampler, Math.max(1, Math.floor(nfe / perEvaluation)));
-  if (steps < 1 || perEvaluation * samplerNfe(sampler, { steps }) > nfe) {
-    throw new Error(`--nfe ${nfe} is too small for ${sampler}${perEvaluation > 1 ? " with autoguidance" : ""}: one step takes ${perEvaluation * samplerNfe(sampler, { steps: 1 })}.`);
-  }
-  return steps;
 }
 
 main().catch((e: unknown) => fail("sample", e));

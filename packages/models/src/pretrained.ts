@@ -14,7 +14,6 @@ import {
   stepsForNfe,
   type Denoiser,
   autoguidance,
-  denoiserFromScore,
   type SamplerChoice,
   type SamplerName,
   type SamplerSchedule,
@@ -333,7 +332,8 @@ function pipeline(model: UNet, manifest: CheckpointManifest, facts: ReturnType<t
   });
   const score = toSamplerScore(model, sde);
   const denoiser = output === "denoiser" ? toDenoiser(model, sde) : undefined;
-  const guideDenoiser = guide ? (guide.model.output === "denoiser" ? toDenoiser(guide.model, sde) : denoiserFromScore(toSamplerScore(guide.model, sde), sde)) : undefined;
+  // toDenoiser serves any model: its own denoiser output, else Tweedie's formula on its score.
+  const guideDenoiser = guide ? toDenoiser(guide.model, sde) : undefined;
   let disposed = false;
 
   const sample = async (options: PretrainedSampleOptions): Promise<tf.Tensor4D> => {
@@ -369,7 +369,7 @@ function pipeline(model: UNet, manifest: CheckpointManifest, facts: ReturnType<t
     }
     const { steps: _stored, ...storedRest } = storedSchedule(sampler) ?? { steps: 0 };
     const schedule: SamplerSchedule = { ...storedRest, ...(options.schedule ?? {}), steps };
-    const solverDenoiser = guided ? autoguidance(denoiser ?? denoiserFromScore(score, sde), guideDenoiser, typeof guidance === "number" ? guidance : (recommended?.guidance?.weight ?? 1)) : denoiser;
+    const solverDenoiser = guided ? autoguidance(denoiser ?? toDenoiser(model, sde), guideDenoiser, typeof guidance === "number" ? guidance : (recommended?.guidance?.weight ?? 1)) : denoiser;
     const parts: tf.Tensor[] = [];
     try {
       // The batches and seeds of sampleImages (@dale/training): one shared loop, so both give the same pixels.

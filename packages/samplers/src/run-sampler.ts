@@ -134,14 +134,14 @@ function additiveOf(name: SamplerName, sde: AnySDE): VPSDE | VESDE {
   return sde;
 }
 
-/** The stochasticity fields of the schedule that `solver` reads (its catalogue entry's `scheduleOptions`) and that are set. */
-function solverExtras(solver: SolverName, s: SamplerSchedule): Partial<Pick<SamplerSchedule, "sChurn" | "sTmin" | "sTmax" | "sNoise" | "eta">> {
-  const out: Record<string, number> = {};
-  for (const key of ["sChurn", "sTmin", "sTmax", "sNoise", "eta"] as const) {
-    const v = s[key];
-    if (v !== undefined && samplerCatalogue[solver].scheduleOptions.includes(key)) out[key] = v;
-  }
-  return out;
+/** Schedule fields that `solve` passes to every solver itself. */
+const SHARED_SOLVER_FIELDS: ReadonlySet<keyof SamplerSchedule> = new Set(["steps", "rho", "sigmaMin"]);
+
+/** The set fields of the schedule that only `solver` reads (its catalogue entry's `scheduleOptions`): its stochasticity. */
+function solverExtras(solver: SolverName, s: SamplerSchedule): Partial<SamplerSchedule> {
+  const out: Partial<Record<keyof SamplerSchedule, unknown>> = {};
+  for (const key of samplerCatalogue[solver].scheduleOptions) if (!SHARED_SOLVER_FIELDS.has(key) && s[key] !== undefined) out[key] = s[key];
+  return out as Partial<SamplerSchedule>;
 }
 
 /** The schedule's time-grid fields that are set. */

@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { toDenoiser, type Ema, type ScoreModel } from "@dale/models";
 import { loadCheckpoint } from "@dale/models/node";
-import { autoguidance, denoiserFromScore, isSolver, SOLVER_NAMES, type SamplerName, type SamplerSchedule } from "@dale/samplers";
+import { autoguidance, isSolver, SOLVER_NAMES, type SamplerName, type SamplerSchedule } from "@dale/samplers";
 import { sdeFromJSON, type AnySDE, type ScoreFn, type SDEJSON } from "@dale/sde";
 import { extraSchema, formatZodError, type TrainerExtra } from "./config";
 import { crossCheckManifest, type ManifestFacts } from "./manifest-checks";
@@ -98,10 +98,9 @@ export async function openCheckpoint(path: string, options: { modelModule?: stri
         return ema && ckpt.ema ? ckpt.ema.apply(run) : run();
       }
       if (!isSolver(o.sampler)) throw new Error(`sample: autoguidance combines denoisers, which only the solvers (${SOLVER_NAMES.join(", ")}) take, not ${o.sampler}.`);
-      const good = denoiser ?? denoiserFromScore(score, sde);
+      // toDenoiser serves any model: its own denoiser output, else Tweedie's formula on its score.
       const other = guide.checkpoint;
-      const bad = other.model.output === "denoiser" ? toDenoiser(other.model, other.sde) : denoiserFromScore(other.score, other.sde);
-      const guided = autoguidance(good, bad, guide.weight);
+      const guided = autoguidance(toDenoiser(ckpt.model, sde), toDenoiser(other.model, other.sde), guide.weight);
       const run = () => sampleImages({ score, denoiser: guided, sde, transform: extra.transform, shape: [height, width, channels], ...o });
       const withGuide = () => (ema && other.ema ? other.ema.apply(run) : run());
       return ema && ckpt.ema ? ckpt.ema.apply(withGuide) : withGuide();
