@@ -8,7 +8,8 @@
 # Order: seed 0 of every dataset first, so that a partial run already covers all four; then the other seeds.
 # MNIST and Fashion-MNIST get three training seeds; KMNIST and CIFAR-10 one training seed and three sampling seeds
 # (--models: the later seeds sample the seed-0 models). Then the reference recipe on MNIST (the paper's process and
-# weighting, sampled with Dale-Langevin, including the paper's 1000 steps), which measures what the new recipe changed.
+# weighting, sampled with Dale-Langevin), which measures what the new recipe changed; and the paper's 1000-step samplers
+# (Dale-Langevin, Euler-Maruyama) at 100 samples per row.
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
 OUT=${1:-out/cpu-edm-seeds}
@@ -24,9 +25,14 @@ for s in 1 2; do
   for ds in mnist fashion-mnist; do bench --datasets "$ds" --seed "$s" --out "$OUT/$ds-s$s"; done
   for ds in kmnist cifar10; do bench --datasets "$ds" --seed "$s" --out "$OUT/$ds-s$s" --models "$(models "$ds")"; done
 done
-bench --datasets mnist --seed 0 --recipe reference --samplers dale-langevin --nfe 10,20,50,1000 --grids uniform,karras --out "$OUT/mnist-reference-s0"
+bench --datasets mnist --seed 0 --recipe reference --samplers dale-langevin --nfe 10,20,50 --grids uniform,karras --out "$OUT/mnist-reference-s0"
+# The paper's 1000-step samplers, at 100 samples per row (a fifth of the other rows: 1000 evaluations per image).
+# FID is biased upwards at fewer samples, so these rows are compared with each other only, in a summary of their own.
+bench --datasets mnist --seed 0 --models "gbm=$OUT/mnist-reference-s0/mnist/models/gbm" --samplers dale-langevin --nfe 1000 --grids uniform --samples 100 --out "$OUT/mnist-reference-1000"
+bench --datasets mnist --seed 0 --models "$(models mnist)" --samplers dale-langevin,euler-maruyama --nfe 1000 --grids uniform --samples 100 --out "$OUT/mnist-1000"
 
 runs=()
 for ds in mnist fashion-mnist kmnist cifar10; do for s in 0 1 2; do runs+=("$OUT/$ds-s$s"); done; done
 runs+=("$OUT/mnist-reference-s0")
 node apps/bench/dist/summarize.js --runs "$(IFS=,; echo "${runs[*]}")" --out "$OUT/summary"
+node apps/bench/dist/summarize.js --runs "$OUT/mnist-1000,$OUT/mnist-reference-1000" --out "$OUT/summary-1000"
