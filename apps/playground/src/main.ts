@@ -5,7 +5,7 @@ import "@tensorflow/tfjs-backend-webgl";
 import "@tensorflow/tfjs-backend-webgpu";
 import { initBackend } from "@dale/backend";
 import { fromPretrained, type PretrainedPipeline, type PretrainedProgress } from "@dale/models";
-import { samplerCatalogue, samplerNfe, stepsForNfe, type SamplerName } from "@dale/samplers";
+import { samplerCatalogue, type SamplerName } from "@dale/samplers";
 import type * as tf from "@tensorflow/tfjs-core";
 import { gridColumns, tileRgba } from "./grid";
 import { GBM_SAMPLERS, parseSettings, type RunSettings } from "./settings";
@@ -68,12 +68,8 @@ function formSettings(base: RunSettings): RunSettings {
 }
 
 async function run(pipe: PretrainedPipeline, settings: RunSettings, backend: string, signal: AbortSignal): Promise<DaleRun> {
-  const sampler = settings.sampler ?? pipe.config.sampler.name;
-  // The checkpoint's recommended autoguidance runs two networks per evaluation, and the NFE budget counts both.
-  const networks = pipe.config.sampler.guidance !== undefined && sampler === pipe.config.sampler.name ? 2 : 1;
-  const steps = stepsForNfe(sampler, Math.floor(settings.nfe / networks));
-  if (steps < 1) throw new Error(`NFE ${settings.nfe} is too small for ${sampler}: one step takes ${networks * samplerNfe(sampler, { steps: 1 })}.`);
-  const nfe = networks * samplerNfe(sampler, { steps });
+  // The pipeline turns the NFE budget into steps, counting both networks where the checkpoint's guide runs.
+  const { sampler, steps, nfe } = pipe.plan({ ...(settings.sampler ? { sampler: settings.sampler } : {}), nfe: settings.nfe });
   const [h, w, c] = pipe.config.shape;
   const t0 = performance.now();
   let last = t0;

@@ -5,11 +5,11 @@ import { copyFile, mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { initBackend } from "@dale/backend";
 import { fail, int, num, oneOf, userArgv, userPath } from "@dale/cli-kit";
-import { checkSampler, checkSamplerChoice, SAMPLER_NAMES, samplerNfe, type SamplerName } from "@dale/samplers";
+import { checkSampler, checkSamplerChoice, SAMPLER_NAMES, samplerNfe, stepsWithinBudget, type SamplerName } from "@dale/samplers";
 import { saveCheckpoint } from "@dale/models/node";
 import { Command, Option } from "commander";
 import { acquireRunLock, checkGuide, openCheckpoint, readTrainerManifest } from "@dale/training";
-import { addSolverFlags, solverSettings, stepsWithin, type SolverFlags } from "./solver-flags";
+import { addSolverFlags, solverSettings, type SolverFlags } from "./solver-flags";
 
 /** Where an export keeps the checkpoint that its recommended autoguidance uses. */
 const GUIDE_FOLDER = "guide";
@@ -44,7 +44,7 @@ async function main(): Promise<void> {
     if (o.steps !== undefined && o.nfe !== undefined) throw new Error("give --steps or --nfe, not both.");
     if (o.steps === undefined && o.nfe === undefined) throw new Error("--sampler needs --steps or --nfe: the number the checkpoint recommends.");
     // A guided evaluation runs two networks, and --nfe counts both.
-    const steps = o.steps ?? stepsWithin(o.sampler, o.nfe as number, o.guide !== undefined ? 2 : 1);
+    const steps = o.steps ?? stepsWithinBudget(o.sampler, o.nfe as number, { networks: o.guide !== undefined ? 2 : 1, caller: "dale-export --nfe" });
     const guidance = o.guide !== undefined ? { checkpoint: GUIDE_FOLDER, weight: o.guidance ?? 2 } : undefined;
     const sampling = checkSamplerChoice({ sampler: o.sampler, schedule: { steps, ...solverSettings(o, o.sampler) }, ...(guidance ? { guidance } : {}) }, "dale-export --sampler");
     extra = { ...stored, sampling };

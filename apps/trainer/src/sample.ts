@@ -13,6 +13,7 @@ import {
   referencePresets,
   SAMPLER_NAMES,
   samplerNfe,
+  stepsWithinBudget,
   SOLVER_NAMES,
   type ReferenceDataset,
   type SamplerName,
@@ -21,7 +22,7 @@ import {
 import cliProgress from "cli-progress";
 import { Command } from "commander";
 import { checkGuide, gridPng, openCheckpoint, readTrainerManifest, type OpenCheckpoint } from "@dale/training";
-import { addSolverFlags, solverSettings, stepsWithin, type SolverFlags } from "./solver-flags";
+import { addSolverFlags, solverSettings, type SolverFlags } from "./solver-flags";
 
 const PRESETS = ["mnist", "fashion-mnist", "kmnist", "cifar10"] as const satisfies readonly ReferenceDataset[];
 
@@ -121,7 +122,7 @@ async function main(): Promise<void> {
   const stored = recommended !== undefined && recommended.sampler === sampler ? recommended.schedule : undefined;
   // With a guide both networks run at every evaluation, and --nfe counts both.
   const perEvaluation = guideSpec !== null ? 2 : 1;
-  const steps = o.steps ?? (o.nfe !== undefined ? stepsWithin(sampler, o.nfe, perEvaluation) : (stored?.steps ?? (isSolver(sampler) ? DEFAULT_SOLVER.steps : 100)));
+  const steps = o.steps ?? (o.nfe !== undefined ? stepsWithinBudget(sampler, o.nfe, { networks: perEvaluation, caller: "dale-sample --nfe" }) : (stored?.steps ?? (isSolver(sampler) ? DEFAULT_SOLVER.steps : 100)));
   if (!isSolver(sampler) && o.sigmaMin !== undefined) throw new Error(`--sigma-min shapes the solvers' grid (${SOLVER_NAMES.join(", ")}), not ${sampler}.`);
   if (isSolver(sampler) && (o.grid !== undefined || o.tMin !== undefined)) throw new Error(`--grid and --t-min shape the time grid of the reference samplers; ${sampler} runs on the karras grid in noise level (--rho, --sigma-min).`);
   let schedule: SamplerSchedule = { ...stored, steps };

@@ -1,8 +1,9 @@
-// The stochastic solvers' settings as command-line flags, and --nfe as steps, shared by dale-sample (to sample with
-// them) and dale-export (to record them as the checkpoint's recommended sampler).
+// The stochastic solvers' settings as command-line flags, shared by dale-sample (to sample with them) and dale-export
+// (to record them as the checkpoint's recommended sampler). --nfe becomes steps through stepsWithinBudget of
+// @dale/samplers, which counts both networks of a guided evaluation.
 import { num } from "@dale/cli-kit";
 import type { Command } from "commander";
-import { samplerNfe, stepsForNfe, type SamplerName, type SamplerSchedule } from "@dale/samplers";
+import type { SamplerName, SamplerSchedule } from "@dale/samplers";
 
 export interface SolverFlags {
   sChurn?: number;
@@ -34,16 +35,4 @@ export function solverSettings(o: SolverFlags, sampler: SamplerName): Partial<Sa
     out.eta = o.eta;
   }
   return out;
-}
-
-/**
- * The steps of `sampler` that fit `--nfe` when each evaluation runs `perEvaluation` networks (2 with autoguidance),
- * refusing a budget too small for one step.
- */
-export function stepsWithin(sampler: SamplerName, nfe: number, perEvaluation = 1): number {
-  const steps = stepsForNfe(sampler, Math.max(1, Math.floor(nfe / perEvaluation)));
-  if (steps < 1 || perEvaluation * samplerNfe(sampler, { steps }) > nfe) {
-    throw new Error(`--nfe ${nfe} is too small for ${sampler}${perEvaluation > 1 ? " with autoguidance" : ""}: one step takes ${perEvaluation * samplerNfe(sampler, { steps: 1 })}.`);
-  }
-  return steps;
 }

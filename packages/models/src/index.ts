@@ -58,10 +58,14 @@ export {
   type PretrainedConfig,
   type PretrainedPipeline,
   type PretrainedSampleOptions,
+  type PretrainedPlan,
+  type PretrainedPlanOptions,
   type PretrainedProgress,
   type FromPretrainedOptions,
   type UNetModelConfig,
 } from "./pretrained";
+// Whether one checkpoint can guide another (autoguidance).
+export { guideMismatch, GUIDE_HINT, type GuideFacts } from "./guide";
 export {
   encodeSafetensors,
   decodeSafetensors,

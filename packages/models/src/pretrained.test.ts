@@ -207,6 +207,14 @@ describe("fromPretrained", () => {
       await expect(pipe.sample({ n: 1, sampler: "euler", guidance: 2 })).rejects.toThrow(/pipeline\.sample: guidance sets the weight .* applies to heun only/);
       await expect(plain.sample({ n: 1, guidance: 2 })).rejects.toThrow(/which this checkpoint does not have/);
       await expect(pipe.sample({ n: 1, guidance: -1 as number })).rejects.toThrow(/guidance must be false or a finite number >= 0, got -1/);
+      // plan() says what sample() runs: a guided heun evaluation runs both networks, and an NFE budget counts both.
+      expect(pipe.plan()).toEqual({ sampler: "heun", steps: 3, schedule: { steps: 3 }, nfe: 10, guidance: 2 });
+      expect(pipe.plan({ nfe: 35 })).toMatchObject({ steps: 9, nfe: 34, guidance: 2 });
+      expect(pipe.plan({ nfe: 35, guidance: false })).toMatchObject({ steps: 18, nfe: 35, guidance: undefined });
+      expect(pipe.plan({ sampler: "euler", nfe: 20 })).toMatchObject({ sampler: "euler", steps: 20, nfe: 20, guidance: undefined });
+      expect(plain.plan({ sampler: "heun", nfe: 35 })).toMatchObject({ steps: 18, nfe: 35, guidance: undefined });
+      expect(() => pipe.plan({ nfe: 1 })).toThrow("pipeline.plan: a budget of NFE 1 is too small for heun with 2 networks per evaluation (autoguidance): one step takes 2.");
+      await expect(pipe.sample({ n: 1, nfe: 1 })).rejects.toThrow(/^pipeline\.sample: a budget of NFE 1 is too small for heun/);
     } finally {
       pipe.dispose();
       plain.dispose();
@@ -236,7 +244,12 @@ describe("fromPretrained", () => {
     mkdirSync(join(missing, "guide"));
     copyFileSync(join(CHECKPOINT, "ema.safetensors"), join(missing, "guide", "ema.safetensors"));
     writeFileSync(join(missing, "guide", "checkpoint.json"), JSON.stringify(other));
-    await expect(fromPretrainedNode(missing)).rejects.toThrow(/the guide has another process or pixel transform/);
+    await expect(fromPretrainedNode(missing)).rejects.toThrow(/fromPretrained: .*guide.*checkpoint\.json: the guide has another process \(extra\.sde\) than .*; autoguidance needs a weaker model/);
+    // The shape is checked before any weights are read.
+    const wide = JSON.parse(manifestText) as { config: { imageSize: number[] } };
+    wide.config.imageSize = wide.config.imageSize.map((d) => d * 2);
+    writeFileSync(join(missing, "guide", "checkpoint.json"), JSON.stringify(wide));
+    await expect(fromPretrainedNode(missing)).rejects.toThrow(/the guide has another image shape than/);
     expect(tf.memory().numTensors).toBe(before);
     await expect(fromPretrainedNode(copyWith((m) => ({ ...m, extra: { ...m.extra, sampling: { ...sampling, guidance: { checkpoint: "../mnist-vp", weight: 2 } } } })))).rejects.toThrow(
       /extra\.sampling\.guidance\.checkpoint must be a relative folder inside the checkpoint's/,

@@ -11,7 +11,7 @@ import {
   type BatchProgress,
   samplerNfe,
   SAMPLER_NAMES,
-  stepsForNfe,
+  stepsWithinBudget,
   type Denoiser,
   autoguidance,
   type SamplerChoice,
@@ -21,6 +21,7 @@ import {
 import { sdeFromJSON, type AnySDE, type Prior, type ScoreFn, type SDEJSON } from "@dale/sde";
 import * as tf from "@tensorflow/tfjs-core";
 import { CHECKPOINT_FILES, locate, readManifest, restoreCheckpoint, urlSource, type CheckpointManifest, type CheckpointSource } from "./checkpoint";
+import { GUIDE_HINT, guideMismatch } from "./guide";
 import { toDenoiser, toSamplerScore } from "./score-model";
 import type { ModelConfig } from "./types";
 import type { UNet } from "./unet";
@@ -123,7 +124,7 @@ export interface PretrainedSampleOptions {
   sampler?: SamplerName;
   /** Steps; default the checkpoint's for its sampler, else 18 for a solver and 100 for a reference sampler (as dale-sample). */
   steps?: number;
-  /** A budget of network evaluations per image instead of `steps`: the most steps that fit (`stepsForNfe`). */
+  /** A budget of network evaluations per image instead of `steps`: the most steps that fit, counting both networks when autoguided (`stepsWithinBudget` of @dale/samplers). */
   nfe?: number;
   /** The sampler's other schedule options (`SamplerSchedule` of @dale/samplers: grid, rho, sigmaMin, ...). */
   schedule?: Omit<SamplerSchedule, "steps">;
@@ -161,10 +162,31 @@ export interface PretrainedPipeline {
    * steps give the same pixels as `dale-sample` and `openCheckpoint(...).sample` of @dale/training.
    */
   sample(options: PretrainedSampleOptions): Promise<tf.Tensor4D>;
+  /**
+   * What `sample` would run for these options, checked the same way, without sampling: the sampler, its steps and
+   * schedule, the network evaluations per image (both networks when autoguided) and the guidance weight. A page that
+   * takes an NFE budget shows the steps it buys before it samples.
+   */
+  plan(options?: PretrainedPlanOptions): PretrainedPlan;
   /** The inverse pixel transform of the checkpoint ({@link toPixels}). */
   toPixels(x: tf.Tensor): tf.Tensor;
   /** Disposes the network's weights; the pipeline cannot sample afterwards. */
   dispose(): void;
+}
+
+/** The options of {@link PretrainedPipeline.sample} that choose what runs. */
+export type PretrainedPlanOptions = Pick<PretrainedSampleOptions, "sampler" | "steps" | "nfe" | "schedule" | "guidance">;
+
+/** What {@link PretrainedPipeline.sample} runs for some options ({@link PretrainedPipeline.plan}). */
+export interface PretrainedPlan {
+  sampler: SamplerName;
+  steps: number;
+  /** The whole schedule: the checkpoint's recommended one for its sampler, then the options', then `steps`. */
+  schedule: SamplerSchedule;
+  /** Network evaluations per image, counting the guide's when autoguided. */
+  nfe: number;
+  /** The autoguidance weight w when the checkpoint's guide runs; undefined when it does not. */
+  guidance: number | undefined;
 }
 
 /** Options of {@link fromPretrained}. */
@@ -289,9 +311,8 @@ export async function fromPretrained(source: string | URL | CheckpointSource, op
     try {
       const guideManifest = await readManifest(sub, FN);
       const guideFacts = pipelineFacts(guideManifest, locate(sub, CHECKPOINT_FILES.manifest));
-      if (JSON.stringify(guideFacts.sdeJSON) !== JSON.stringify(facts.sdeJSON) || JSON.stringify(guideFacts.transform) !== JSON.stringify(facts.transform)) {
-        throw new Error(`${FN}: ${locate(sub, CHECKPOINT_FILES.manifest)}: the guide has another process or pixel transform than ${where}.`);
-      }
+      const mismatch = guideMismatch({ sde: facts.sdeJSON, transform: facts.transform, shape: facts.shape }, { sde: guideFacts.sdeJSON, transform: guideFacts.transform, shape: guideFacts.shape });
+      if (mismatch !== undefined) throw new Error(`${FN}: ${locate(sub, CHECKPOINT_FILES.manifest)}: the guide has another ${mismatch} than ${where}; ${GUIDE_HINT}.`);
       const guideWeights = guideManifest.files.ema !== undefined && weights === "ema" ? "ema" : "model";
       const g = await restoreCheckpoint<UNet>(sub, guideManifest, { fn: FN, parts: { weights: guideWeights, ema: false, optimizer: false } });
       guide = { model: g.model, step: guideManifest.step };
@@ -336,6 +357,32 @@ function pipeline(model: UNet, manifest: CheckpointManifest, facts: ReturnType<t
   const guideDenoiser = guide ? toDenoiser(guide.model, sde) : undefined;
   let disposed = false;
 
+  /** The sampler, schedule, NFE and guidance that `options` ask for, checked: what `plan` returns and `sample` runs. */
+  const planOf = (options: PretrainedPlanOptions, fn: string): PretrainedPlan => {
+    if (options === null || typeof options !== "object") throw new Error(`${fn}: options must be an object, got ${options === null ? "null" : typeof options}.`);
+    const int = (v: unknown, name: string, min: number) => {
+      if (typeof v !== "number" || !Number.isInteger(v) || v < min) throw new Error(`${fn}: ${name} must be an integer >= ${min}, got ${JSON.stringify(v) ?? String(v)}.`);
+    };
+    const sampler = options.sampler ?? config.sampler.name;
+    if (typeof sampler !== "string" || !isSamplerName(sampler)) throw new Error(`${fn}: sampler must be one of ${SAMPLER_NAMES.join(", ")}, got ${JSON.stringify(sampler)}.`);
+    checkSampler(sampler, sde);
+    if (options.steps !== undefined && options.nfe !== undefined) throw new Error(`${fn}: give steps or nfe, not both.`);
+    if (options.steps !== undefined) int(options.steps, "steps", 1);
+    if (options.nfe !== undefined) int(options.nfe, "nfe", 1);
+    const { guidance } = options;
+    if (guidance !== undefined && guidance !== false && !(typeof guidance === "number" && Number.isFinite(guidance) && guidance >= 0)) {
+      throw new Error(`${fn}: guidance must be false or a finite number >= 0, got ${JSON.stringify(guidance)}.`);
+    }
+    const guided = guideDenoiser !== undefined && recommended?.guidance !== undefined && sampler === recommended.sampler && guidance !== false;
+    if (typeof guidance === "number" && !guided) throw new Error(`${fn}: guidance sets the weight of the checkpoint's recommended autoguidance, which ${guideDenoiser ? `applies to ${recommended?.sampler} only` : "this checkpoint does not have"}.`);
+    const networks = guided ? 2 : 1;
+    const steps = options.nfe !== undefined ? stepsWithinBudget(sampler, options.nfe, { networks, caller: fn }) : (options.steps ?? defaultSteps(sampler));
+    const { steps: _stored, ...storedRest } = storedSchedule(sampler) ?? { steps: 0 };
+    const schedule: SamplerSchedule = { ...storedRest, ...(options.schedule ?? {}), steps };
+    const weight = guided ? (typeof guidance === "number" ? guidance : (recommended?.guidance?.weight ?? 1)) : undefined;
+    return { sampler, steps, schedule, nfe: networks * samplerNfe(sampler, schedule), guidance: weight };
+  };
+
   const sample = async (options: PretrainedSampleOptions): Promise<tf.Tensor4D> => {
     const fn = "pipeline.sample";
     if (disposed) throw new Error(`${fn}: the pipeline was disposed.`);
@@ -347,29 +394,12 @@ function pipeline(model: UNet, manifest: CheckpointManifest, facts: ReturnType<t
     int(n, "n", 1);
     if (typeof seed !== "number" || !Number.isInteger(seed)) throw new Error(`${fn}: seed must be an integer, got ${JSON.stringify(seed) ?? String(seed)}.`);
     int(batch, "batch", 1);
-    const sampler = options.sampler ?? config.sampler.name;
-    if (typeof sampler !== "string" || !isSamplerName(sampler)) throw new Error(`${fn}: sampler must be one of ${SAMPLER_NAMES.join(", ")}, got ${JSON.stringify(sampler)}.`);
-    checkSampler(sampler, sde);
-    if (options.steps !== undefined && options.nfe !== undefined) throw new Error(`${fn}: give steps or nfe, not both.`);
-    if (options.steps !== undefined) int(options.steps, "steps", 1);
-    if (options.nfe !== undefined) int(options.nfe, "nfe", 1);
     if (onProgress !== undefined && typeof onProgress !== "function") throw new Error(`${fn}: onProgress must be a function, got ${typeof onProgress}.`);
-    const { guidance } = options;
-    if (guidance !== undefined && guidance !== false && !(typeof guidance === "number" && Number.isFinite(guidance) && guidance >= 0)) {
-      throw new Error(`${fn}: guidance must be false or a finite number >= 0, got ${JSON.stringify(guidance)}.`);
-    }
-    const guided = guideDenoiser !== undefined && recommended?.guidance !== undefined && sampler === recommended.sampler && guidance !== false;
-    if (typeof guidance === "number" && !guided) throw new Error(`${fn}: guidance sets the weight of the checkpoint's recommended autoguidance, which ${guideDenoiser ? `applies to ${recommended?.sampler} only` : "this checkpoint does not have"}.`);
+    const { sampler, schedule, guidance: weight } = planOf(options, fn);
+    const guided = weight !== undefined;
     // Network evaluations per denoiser evaluation: both networks run when guided, and nfe budgets count both.
     const perEvaluation = guided ? 2 : 1;
-    let steps = options.steps ?? defaultSteps(sampler);
-    if (options.nfe !== undefined) {
-      steps = stepsForNfe(sampler, Math.floor(options.nfe / perEvaluation));
-      if (steps < 1) throw new Error(`${fn}: nfe ${options.nfe} is too small for ${sampler}${guided ? " with autoguidance" : ""}: one step takes ${perEvaluation * samplerNfe(sampler, { steps: 1 })}.`);
-    }
-    const { steps: _stored, ...storedRest } = storedSchedule(sampler) ?? { steps: 0 };
-    const schedule: SamplerSchedule = { ...storedRest, ...(options.schedule ?? {}), steps };
-    const solverDenoiser = guided ? autoguidance(denoiser ?? toDenoiser(model, sde), guideDenoiser, typeof guidance === "number" ? guidance : (recommended?.guidance?.weight ?? 1)) : denoiser;
+    const solverDenoiser = guided && guideDenoiser ? autoguidance(denoiser ?? toDenoiser(model, sde), guideDenoiser, weight) : denoiser;
     const parts: tf.Tensor[] = [];
     try {
       // The batches and seeds of sampleImages (@dale/training): one shared loop, so both give the same pixels.
@@ -431,6 +461,10 @@ function pipeline(model: UNet, manifest: CheckpointManifest, facts: ReturnType<t
     denoiser,
     manifest,
     sample,
+    plan: (options: PretrainedPlanOptions = {}) => {
+      if (disposed) throw new Error("pipeline.plan: the pipeline was disposed.");
+      return planOf(options, "pipeline.plan");
+    },
     toPixels: (x) => toPixels(x, transform),
     dispose: () => {
       if (disposed) return;

@@ -63,6 +63,7 @@ export {
   isSolver,
   samplerNfe,
   stepsForNfe,
+  stepsWithinBudget,
   defaultSampler,
   checkSampler,
   checkSamplerChoice,

@@ -24,6 +24,7 @@ import {
   SOLVER_NAMES,
   solvers,
   stepsForNfe,
+  stepsWithinBudget,
   type SamplerName,
   type SamplerSchedule,
 } from "./index";
@@ -110,6 +111,29 @@ describe("network evaluations", () => {
     expect(stepsForNfe("predictor-corrector", 1)).toBe(0);
     expect(stepsForNfe("heun", 35)).toBe(18);
     expect(stepsForNfe("probability-flow", 20)).toBe(10);
+  });
+
+  it("stepsWithinBudget counts every network of a guided evaluation and refuses a budget without one step", () => {
+    for (const name of SAMPLER_NAMES) {
+      for (const networks of [1, 2, 3]) {
+        for (let nfe = 1; nfe <= 60; nfe++) {
+          const one = networks * samplerNfe(name, { steps: 1 });
+          if (nfe < one) {
+            expect(() => stepsWithinBudget(name, nfe, { networks, caller: "here" }), `${name} x${networks} at ${nfe}`).toThrow(/^here: a budget of NFE \d+ is too small for .*: one step takes \d+\.$/);
+            continue;
+          }
+          const steps = stepsWithinBudget(name, nfe, { networks });
+          // The most steps whose evaluations, counted over every network, fit the budget.
+          expect(networks * samplerNfe(name, { steps }), `${name} x${networks} at ${nfe}`).toBeLessThanOrEqual(nfe);
+          expect(networks * samplerNfe(name, { steps: steps + 1 }), `${name} x${networks} at ${nfe}`).toBeGreaterThan(nfe);
+        }
+      }
+    }
+    // checkpoints/mnist-gbm's recommendation: edm-stochastic, 13 steps, autoguided, NFE 50.
+    expect(stepsWithinBudget("edm-stochastic", 50, { networks: 2 })).toBe(13);
+    expect(() => stepsWithinBudget("heun", 1, { networks: 2 })).toThrow("stepsWithinBudget: a budget of NFE 1 is too small for heun with 2 networks per evaluation (autoguidance): one step takes 2.");
+    expect(() => stepsWithinBudget("heun", 10, { networks: 0 })).toThrow(/stepsWithinBudget: networks must be an integer/);
+    expect(() => stepsWithinBudget("heun", 2.5)).toThrow(/stepsWithinBudget: nfe must be an integer/);
   });
 
   it("rejects bad input, naming the function and the argument", () => {

@@ -242,6 +242,28 @@ export function stepsForNfe(name: SamplerName, nfe: number): number {
   return samplerCatalogue[name].stepsForNfe(nfe);
 }
 
+/**
+ * The most steps of `name` that fit a budget of `nfe` network evaluations per image, where every evaluation of the
+ * sampler's score or denoiser runs `networks` networks: 2 under autoguidance, whose guide is evaluated beside the
+ * model, and the budget counts both. Unlike {@link stepsForNfe}, it throws when not even one step fits, with an error
+ * that starts with `caller`. Apps, the pretrained pipeline and the playground all turn budgets into steps here.
+ *
+ * @example
+ * stepsWithinBudget("edm-stochastic", 50, { networks: 2 }); // 13: 25 guided evaluations, NFE 50
+ */
+export function stepsWithinBudget(name: SamplerName, nfe: number, options: { networks?: number; caller?: string } = {}): number {
+  const { networks = 1, caller = "stepsWithinBudget" } = options;
+  assertOneOf(name, SAMPLER_NAMES, caller, "name");
+  checkInteger(nfe, caller, "nfe", 1);
+  checkInteger(networks, caller, "networks", 1);
+  const steps = Math.floor(nfe / networks) >= 1 ? samplerCatalogue[name].stepsForNfe(Math.floor(nfe / networks)) : 0;
+  if (steps < 1) {
+    const one = networks * samplerNfe(name, { steps: 1 });
+    throw new Error(`${caller}: a budget of NFE ${nfe} is too small for ${name}${networks > 1 ? ` with ${networks} networks per evaluation (autoguidance)` : ""}: one step takes ${one}.`);
+  }
+  return steps;
+}
+
 /** The solver and steps that a denoiser model (the EDM recipe) samples with by default: Heun, 18 steps, NFE 35. */
 export const DEFAULT_SOLVER: Readonly<{ sampler: SolverName; steps: number }> = Object.freeze({ sampler: "heun", steps: 18 });
 

@@ -1,7 +1,7 @@
 // Opening a trained checkpoint for sampling (dale-sample, dale-export and the benchmark use it).
 import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { toDenoiser, type Ema, type ScoreModel } from "@dale/models";
+import { GUIDE_HINT, guideMismatch, toDenoiser, type Ema, type ScoreModel } from "@dale/models";
 import { loadCheckpoint } from "@dale/models/node";
 import { autoguidance, isSolver, SOLVER_NAMES, type SamplerName, type SamplerSchedule } from "@dale/samplers";
 import { sdeFromJSON, type AnySDE, type ScoreFn, type SDEJSON } from "@dale/sde";
@@ -127,10 +127,7 @@ function functionModelMessage(dir: string, stored: string | null): string {
  * (`extra.sde`), the same pixel transform and image shape. Errors name both folders.
  */
 export function checkGuide(main: Pick<OpenCheckpoint, "dir" | "extra">, guide: Pick<OpenCheckpoint, "dir" | "extra">): void {
-  const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
-  const differs = (what: string) => new Error(`the guide ${guide.dir} has another ${what} than ${main.dir}; autoguidance needs a weaker model of the same process and data (e.g. an earlier checkpoint of the same run).`);
-  if (!same(main.extra.sde, guide.extra.sde)) throw differs("process (extra.sde)");
-  if (!same(main.extra.transform, guide.extra.transform)) throw differs("pixel transform");
-  const shape = (e: TrainerExtra) => [e.data.height, e.data.width, e.data.channels];
-  if (!same(shape(main.extra), shape(guide.extra))) throw differs("image shape");
+  const facts = (e: TrainerExtra) => ({ sde: e.sde, transform: e.transform, shape: [e.data.height, e.data.width, e.data.channels] });
+  const mismatch = guideMismatch(facts(main.extra), facts(guide.extra));
+  if (mismatch !== undefined) throw new Error(`checkGuide: the guide ${guide.dir} has another ${mismatch} than ${main.dir}; ${GUIDE_HINT}.`);
 }
