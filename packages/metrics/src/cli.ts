@@ -1,0 +1,151 @@
+// dale-metrics: FID, KID, and precision and recall between two feature files, for features computed anywhere (a
+// PyTorch Inception, a Dale classifier, another library's network). The arithmetic is this package's: float64, checked
+// against pytorch-fid, torch-fidelity and Kynkaanniemi et al.'s code (src/*.test.ts).
+//
+//   dale-metrics real.npy fake.npy [--metrics fid,kid,pr] [--kid-subsets 100] [--kid-subset-size 1000] [--seed 0]
+//                [--standardize] [--k 3]
+//
+// Command-line parsing is node:util's parseArgs: Node's own, strict about unknown and malformed options, and no
+// dependency for a package that otherwise has no command line.
+import { readFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { decodeNpyArray } from "@dale/io";
+import { frechetDistance } from "./frechet";
+import { kernelInceptionDistance } from "./kid";
+import type { HostFeatureMatrix } from "./matrix";
+import { precisionRecall } from "./precision-recall";
+import { standardizeFeatures } from "./standardize";
+import { featureStats } from "./stats";
+
+const NAME = "dale-metrics";
+const METRICS = ["fid", "kid", "pr"] as const;
+type MetricName = (typeof METRICS)[number];
+
+export const USAGE = `Usage: ${NAME} REAL.npy FAKE.npy [options]
+
+FID, KID, and precision and recall between two sets of feature rows, each a .npy file of shape [rows, dim]
+(little-endian float32 or float64, C order, as numpy.save writes them). float64 files are read unrounded, and all
+arithmetic is float64. Prints one JSON object.
+
+Options:
+  --metrics <list>        comma-separated: fid, kid, pr (default fid,kid)
+  --kid-subsets <n>       KID: random subsets averaged (default 100)
+  --kid-subset-size <m>   KID: rows per subset, capped at the smaller set (default 1000)
+  --seed <s>              KID: the subsets' seed (default 0)
+  --standardize           also KID on features standardised with REAL's mean and std per dimension
+  --k <k>                 precision and recall: the k-th nearest neighbour (default 3)
+  -h, --help              this text`;
+
+/** What `dale-metrics` prints. */
+export interface MetricsCliResult {
+  real: { file: string; rows: number; dim: number; dtype: "float32" | "float64" };
+  fake: { file: string; rows: number; dim: number; dtype: "float32" | "float64" };
+  fid?: number;
+  kid?: { mean: number; std: number; subsets: number; subsetSize: number; seed: number };
+  kidStandardized?: { mean: number; std: number; subsets: number; subsetSize: number; seed: number };
+  precision?: number;
+  recall?: number;
+  k?: number;
+}
+
+function integer(value: string | undefined, flag: string, fallback: number, min: number): number {
+  if (value === undefined) return fallback;
+  const v = Number(value);
+  if (!/^-?\d+$/.test(value.trim()) || !Number.isSafeInteger(v) || v < min) throw new Error(`${NAME}: ${flag} must be an integer >= ${min}, got "${value}".`);
+  return v;
+}
+
+function readFeatures(file: string, which: string): HostFeatureMatrix & { dim: number; dtype: "float32" | "float64" } {
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(readFileSync(file));
+  } catch (e) {
+    throw new Error(`${NAME}: cannot read ${which} ${file} (${e instanceof Error ? e.message : String(e)}).`);
+  }
+  const { shape, dtype, data } = decodeNpyArray(bytes, `${NAME}: ${file}`);
+  if (shape.length !== 2) throw new Error(`${NAME}: ${file}: ${which} features must have shape [rows, dim], got [${shape.join(", ")}].`);
+  const [rows, dim] = shape as [number, number];
+  if (rows < 2 || dim < 1) throw new Error(`${NAME}: ${file}: ${which} features need at least 2 rows and 1 dimension, got [${rows}, ${dim}].`);
+  return { data, rows, dim, dtype };
+}
+
+/**
+ * Runs `dale-metrics` on its arguments (without the node and script paths) and returns what it prints; throws an
+ * error starting with "dale-metrics:" on bad input. `{ help: true }` when -h or --help was given.
+ */
+export function runMetricsCli(argv: readonly string[]): MetricsCliResult | { help: true } {
+  let parsed: ReturnType<typeof parse>;
+  try {
+    parsed = parse(argv);
+  } catch (e) {
+    throw new Error(`${NAME}: ${e instanceof Error ? e.message : String(e)}\n\n${USAGE}`);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) return { help: true };
+  if (positionals.length !== 2) throw new Error(`${NAME}: give two feature files, REAL.npy and FAKE.npy, got ${positionals.length}.\n\n${USAGE}`);
+  const metrics = (values.metrics ?? "fid,kid").split(",").map((m) => m.trim());
+  for (const m of metrics) if (!(METRICS as readonly string[]).includes(m)) throw new Error(`${NAME}: --metrics takes ${METRICS.join(", ")}, got "${m}".`);
+  const want = (m: MetricName) => metrics.includes(m);
+  const subsets = integer(values["kid-subsets"], "--kid-subsets", 100, 1);
+  const subsetSize = integer(values["kid-subset-size"], "--kid-subset-size", 1000, 2);
+  const seed = integer(values.seed, "--seed", 0, 0);
+  const k = integer(values.k, "--k", 3, 1);
+  if (values.standardize && !want("kid")) throw new Error(`${NAME}: --standardize applies to KID; add kid to --metrics.`);
+  const [realFile, fakeFile] = positionals as [string, string];
+  const real = readFeatures(realFile, "REAL");
+  const fake = readFeatures(fakeFile, "FAKE");
+  if (real.dim !== fake.dim) throw new Error(`${NAME}: REAL ${realFile} has ${real.dim} features per row and FAKE ${fakeFile} has ${fake.dim}; they must match.`);
+  const out: MetricsCliResult = {
+    real: { file: realFile, rows: real.rows, dim: real.dim, dtype: real.dtype },
+    fake: { file: fakeFile, rows: fake.rows, dim: fake.dim, dtype: fake.dtype },
+  };
+  if (want("fid")) out.fid = frechetDistance(featureStats(real), featureStats(fake));
+  const kid = (a: HostFeatureMatrix, b: HostFeatureMatrix) => {
+    const r = kernelInceptionDistance(a, b, { subsets, subsetSize, seed });
+    return { mean: r.mean, std: r.std, subsets, subsetSize: r.subsetSize, seed };
+  };
+  if (want("kid")) out.kid = kid(real, fake);
+  if (want("kid") && values.standardize) {
+    const [a, b] = standardizeFeatures(real, real, fake) as [HostFeatureMatrix, HostFeatureMatrix];
+    out.kidStandardized = kid(a, b);
+  }
+  if (want("pr")) {
+    const pr = precisionRecall(real, fake, { k });
+    out.precision = pr.precision;
+    out.recall = pr.recall;
+    out.k = pr.k;
+  }
+  return out;
+}
+
+function parse(argv: readonly string[]) {
+  return parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    strict: true,
+    options: {
+      metrics: { type: "string" },
+      "kid-subsets": { type: "string" },
+      "kid-subset-size": { type: "string" },
+      seed: { type: "string" },
+      standardize: { type: "boolean" },
+      k: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+}
+
+/** The bin's entry: prints the JSON, or the error and exit code 1. */
+export function main(argv: readonly string[] = process.argv.slice(2)): void {
+  try {
+    const result = runMetricsCli(argv);
+    if ("help" in result) {
+      process.stdout.write(`${USAGE}\n`);
+      return;
+    }
+    process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  } catch (e) {
+    process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`);
+    process.exitCode = 1;
+  }
+}
