@@ -5,31 +5,64 @@
 #
 #   DALE_DATA_DIR=../shared/datasets apps/bench/campaigns/cpu-edm-seeds.sh [OUT]   (default out/cpu-edm-seeds)
 #
-# Order: seed 0 of every dataset first, so that a partial run already covers all four; then the other seeds.
-# MNIST and Fashion-MNIST get three training seeds; KMNIST and CIFAR-10 one training seed and three sampling seeds
-# (--models: the later seeds sample the seed-0 models). Then the reference recipe on MNIST (the paper's process and
-# weighting, sampled with Dale-Langevin), which measures what the new recipe changed; and the paper's 1000-step samplers
-# (Dale-Langevin, Euler-Maruyama) at 100 samples per row.
+# Two lanes run side by side, each a chain of dale-bench runs on one thread (one wasm thread, one oneDNN thread). On
+# this 2-core machine two one-thread processes train 1.6 to 1.7 times as many steps per second as one process on both
+# cores (BENCHMARKS.md, "Two one-thread processes"). LANES=1 runs lane A, then lane B, in this one process instead,
+# with the threads the backend picks (both cores).
+#
+# Lane A: MNIST and KMNIST; lane B: Fashion-MNIST and CIFAR-10. Seed 0 of each dataset comes first, so that a partial
+# run already covers all four. MNIST and Fashion-MNIST get three training seeds; KMNIST and CIFAR-10 one training seed
+# and three sampling seeds (--models: the later seeds sample the seed-0 models). Then, in lane A, the reference recipe
+# on MNIST (the paper's process and weighting, sampled with Dale-Langevin), which measures what the new recipe
+# changed; and the paper's 1000-step samplers (Dale-Langevin, Euler-Maruyama) at 100 samples per row. The logs are
+# OUT/lane-a.log and OUT/lane-b.log.
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
 OUT=${1:-out/cpu-edm-seeds}
 DATA=${DALE_DATA_DIR:?set DALE_DATA_DIR to the datasets folder}
+LANES=${LANES:-2}
+mkdir -p "$OUT"
 bench() {
-  echo "[campaign] $(date -u +%FT%TZ) dale-bench $*" >&2
+  local lane=$1
+  shift
+  echo "[campaign] $(date -u +%FT%TZ) lane $lane: dale-bench $*" >&2
   node apps/bench/dist/bench.js --profile cpu-edm --data-dir "$DATA" --quiet "$@"
 }
 models() { echo "gbm=$OUT/$1-s0/$1/models/gbm,vp=$OUT/$1-s0/$1/models/vp"; }
 
-for ds in mnist fashion-mnist kmnist cifar10; do bench --datasets "$ds" --seed 0 --out "$OUT/$ds-s0"; done
-for s in 1 2; do
-  for ds in mnist fashion-mnist; do bench --datasets "$ds" --seed "$s" --out "$OUT/$ds-s$s"; done
-  for ds in kmnist cifar10; do bench --datasets "$ds" --seed "$s" --out "$OUT/$ds-s$s" --models "$(models "$ds")"; done
-done
-bench --datasets mnist --seed 0 --recipe reference --samplers dale-langevin --nfe 10,20,50 --grids uniform,karras --out "$OUT/mnist-reference-s0"
-# The paper's 1000-step samplers, at 100 samples per row (a fifth of the other rows: 1000 evaluations per image).
-# FID is biased upwards at fewer samples, so these rows are compared with each other only, in a summary of their own.
-bench --datasets mnist --seed 0 --models "gbm=$OUT/mnist-reference-s0/mnist/models/gbm" --samplers dale-langevin --nfe 1000 --grids uniform --samples 100 --out "$OUT/mnist-reference-1000"
-bench --datasets mnist --seed 0 --models "$(models mnist)" --samplers dale-langevin,euler-maruyama --nfe 1000 --grids uniform --samples 100 --out "$OUT/mnist-1000"
+lane_a() {
+  bench A --datasets mnist --seed 0 --out "$OUT/mnist-s0"
+  bench A --datasets kmnist --seed 0 --out "$OUT/kmnist-s0"
+  for s in 1 2; do bench A --datasets mnist --seed "$s" --out "$OUT/mnist-s$s"; done
+  for s in 1 2; do bench A --datasets kmnist --seed "$s" --out "$OUT/kmnist-s$s" --models "$(models kmnist)"; done
+  bench A --datasets mnist --seed 0 --recipe reference --samplers dale-langevin --nfe 10,20,50 --grids uniform,karras --out "$OUT/mnist-reference-s0"
+  # The paper's 1000-step samplers, at 100 samples per row (a fifth of the other rows: 1000 evaluations per image).
+  # FID is biased upwards at fewer samples, so these rows are compared with each other only, in a summary of their own.
+  bench A --datasets mnist --seed 0 --models "$(models mnist)" --samplers dale-langevin,euler-maruyama --nfe 1000 --grids uniform --samples 100 --out "$OUT/mnist-1000"
+  bench A --datasets mnist --seed 0 --models "gbm=$OUT/mnist-reference-s0/mnist/models/gbm" --samplers dale-langevin --nfe 1000 --grids uniform --samples 100 --out "$OUT/mnist-reference-1000"
+}
+
+lane_b() {
+  bench B --datasets fashion-mnist --seed 0 --out "$OUT/fashion-mnist-s0"
+  bench B --datasets cifar10 --seed 0 --out "$OUT/cifar10-s0"
+  for s in 1 2; do bench B --datasets fashion-mnist --seed "$s" --out "$OUT/fashion-mnist-s$s"; done
+  for s in 1 2; do bench B --datasets cifar10 --seed "$s" --out "$OUT/cifar10-s$s" --models "$(models cifar10)"; done
+}
+
+if [ "$LANES" = 1 ]; then
+  lane_a
+  lane_b
+else
+  export OMP_NUM_THREADS=1 DALE_WASM_THREADS=1
+  (lane_a) >> "$OUT/lane-a.log" 2>&1 &
+  a=$!
+  (lane_b) >> "$OUT/lane-b.log" 2>&1 &
+  b=$!
+  failed=0
+  wait "$a" || { echo "[campaign] lane A failed; see $OUT/lane-a.log" >&2; failed=1; }
+  wait "$b" || { echo "[campaign] lane B failed; see $OUT/lane-b.log" >&2; failed=1; }
+  [ "$failed" = 0 ] || exit 1
+fi
 
 runs=()
 for ds in mnist fashion-mnist kmnist cifar10; do for s in 0 1 2; do runs+=("$OUT/$ds-s$s"); done; done
