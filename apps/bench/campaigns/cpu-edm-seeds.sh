@@ -6,8 +6,8 @@
 #   DALE_DATA_DIR=../shared/datasets apps/bench/campaigns/cpu-edm-seeds.sh [OUT]   (default out/cpu-edm-seeds)
 #
 # Two lanes run side by side, each a chain of dale-bench runs on one thread (one wasm thread, one oneDNN thread). On
-# this 2-core machine two one-thread processes train 1.6 to 1.7 times as many steps per second as one process on both
-# cores (BENCHMARKS.md, "Two one-thread processes"). LANES=1 runs lane A, then lane B, in this one process instead,
+# this 2-core machine two one-thread processes train 1.3 to 1.7 times as many steps per second as one process on both
+# cores (BENCHMARKS.md, "two one-thread processes against one process on both cores"). LANES=1 runs lane A, then lane B, in this one process instead,
 # with the threads the backend picks (both cores).
 #
 # Lane A: MNIST and KMNIST; lane B: Fashion-MNIST and CIFAR-10. Seed 0 of each dataset comes first, so that a partial
