@@ -320,7 +320,7 @@ export function summaryMarkdown(s: SeedSummary, gridFiles: Partial<Record<BenchD
   for (const d of s.datasets) {
     lines.push("", `## ${d.dataset}`, "", `Features: ${d.features.join("; ")}. Real images: ${d.reference}. Floor (training images against them): FID ${pm(d.floor)}.`, "");
     for (const m of d.models) {
-      lines.push(`- ${modelLabel(m)}: ${m.seeds.length} ${m.kind} (${m.seeds.join(", ")}); ${m.kind === "sampling seeds" ? `one model, \`${m.checkpoints[0]}\` at step ${m.steps[0]}` : `checkpoints at steps ${m.steps.join(", ")}`}.`);
+      lines.push(`- ${modelLabel(m)}: ${m.seeds.length} ${m.seeds.length === 1 ? m.kind.replace(/s$/, "") : m.kind} (${m.seeds.join(", ")}); ${m.kind === "sampling seeds" ? `one model, \`${m.checkpoints[0]}\` at step ${m.steps[0]}` : `checkpoints at steps ${m.steps.join(", ")}`}.`);
     }
     const file = gridFiles[d.dataset];
     if (file !== undefined) lines.push("", `![${d.dataset}: GBM and VP side by side](${file})`);

@@ -109,6 +109,7 @@ describe("summarize", () => {
     expect(md).toContain("no clear difference");
     expect(md).toContain("![mnist: GBM and VP side by side](grids/mnist.png)");
     expect(md).toContain("3 training seeds (0, 1, 2)");
+    expect(summaryMarkdown(summarize([three[0] as SeedRun]))).toContain("1 training seed (0)");
   });
 
   it("tells sampling seeds (one shared checkpoint) from training seeds", () => {
