@@ -47,6 +47,8 @@ export const profileSchema = z
       batch: posInt,
       lr: z.number().positive(),
       ema: z.number().min(0).lt(1),
+      /** dale-train's --ema-warmup: the EMA's decay grows as min(ema, (1 + t) / (10 + t)); off in runs from before it. */
+      emaWarmup: z.boolean().default(false),
       checkpointEvery: posInt,
       /** Train the models and the classifier on the first this many training images (all when absent). */
       images: posInt.optional(),
@@ -124,7 +126,10 @@ export const PROFILES = {
     // with the solvers at NFE 10, 20 and 50.
     name: "cpu-edm",
     model: { gray: "mnistSmall", color: "cifar10Small" },
-    train: { steps: 2000, batch: 32, lr: 5e-4, ema: 0.999, checkpointEvery: 250, recipe: "edm", lrDecay: { start: 1200, end: 2000, final: 0.05 } },
+    // The EMA is warmed up: a plain EMA of decay 0.999 would still hold 0.999^2000 = 13.5% of the random initial
+    // weights at step 2000 (measured on MNIST's GBM model, seed 0: FID 135 with that EMA against 94 with the raw
+    // weights, edm-stochastic at NFE 9).
+    train: { steps: 2000, batch: 32, lr: 5e-4, ema: 0.999, emaWarmup: true, checkpointEvery: 250, recipe: "edm", lrDecay: { start: 1200, end: 2000, final: 0.05 } },
     nfe: [10, 20, 50],
     grids: ["karras"],
     samplers: ["euler", "heun", "edm-stochastic", "dpmpp-2m", "dpmpp-2m-sde"],

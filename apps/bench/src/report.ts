@@ -272,7 +272,7 @@ export function markdown(results: Results, root: string): string {
     `Written ${results.created}. ${results.metricsNote}`,
     "",
     (trainsAny
-      ? `Budget per model that this run trains: ${p.train.steps} steps of batch ${p.train.batch} (lr ${p.train.lr}${p.train.lrDecay ? `, decayed linearly from step ${p.train.lrDecay.start} to ${p.train.lrDecay.final} x at ${p.train.lrDecay.end}` : ""}, EMA ${p.train.ema}), ${p.train.recipe} recipe`
+      ? `Budget per model that this run trains: ${p.train.steps} steps of batch ${p.train.batch} (lr ${p.train.lr}${p.train.lrDecay ? `, decayed linearly from step ${p.train.lrDecay.start} to ${p.train.lrDecay.final} x at ${p.train.lrDecay.end}` : ""}, EMA ${p.train.ema}${p.train.emaWarmup ? " warmed up as min(EMA, (1 + t) / (10 + t))" : ""}), ${p.train.recipe} recipe`
       : "No model is trained by this run: every process is an existing checkpoint (--models)") +
       `${p.train.images !== undefined ? `; classifier${trainsAny ? " and models" : ""} on the first ${p.train.images} training images` : ""}; ${p.samples} samples per row; ` +
       `${p.evalImages} held-out real images; KID over ${p.kid.subsets} subsets; precision/recall with k = ${p.prK}.`,

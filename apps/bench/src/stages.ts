@@ -135,6 +135,7 @@ async function trainModel(ctx: RunContext, dataset: BenchDataset, kind: BenchPro
     lrDecay: profile.train.lrDecay,
     ...(profile.train.images !== undefined ? { trainImages: profile.train.images } : {}),
     ema: profile.train.ema,
+    emaWarmup: profile.train.emaWarmup,
     seed: ctx.seed,
     checkpointEvery: profile.train.checkpointEvery,
     sampleCount: 0,

@@ -31,6 +31,7 @@ function command(): Command {
     .option("--lr <rate>", "Adam learning rate", num("--lr", (v) => v > 0, "a positive number"), 2e-4)
     .option("--lr-decay <start:end[:final]>", "decay the learning rate linearly from step start to step end, down to final (default 0) times --lr; none: a constant rate. May be set on resume", lrDecay)
     .option("--ema <decay>", "EMA decay of the weights used for sampling", num("--ema", (v) => v >= 0 && v < 1, "in [0, 1)"), 0.999)
+    .option("--ema-warmup", "warm the EMA up: decay min(--ema, (1 + t) / (10 + t)) at update t, so that a short run's average forgets its random start", false)
     .option("--seed <n>", "seed of the initial weights, the batch order and every random draw", int("--seed", 0, 2 ** 31 - 1), 0)
     .option("--out <dir>", "output folder", "out/train")
     .option("--resume", "continue from <out>/checkpoint (starts fresh, with a note, when there is none)", false)
@@ -74,6 +75,7 @@ interface RawOptions {
   lr: number;
   lrDecay?: { start: number; end: number; final: number } | "none";
   ema: number;
+  emaWarmup: boolean;
   seed: number;
   out: string;
   resume: boolean;
@@ -98,7 +100,7 @@ function flag(key: string): string {
 function optionsFrom(raw: RawOptions, given: (name: string) => boolean): TrainOptions {
   if (raw.gbmSigmaMin !== undefined && raw.gbmSigmaMax === undefined) throw new Error("--gbm-sigma-min needs --gbm-sigma-max.");
   const options: Record<string, unknown> = { out: userPath(raw.out), resume: raw.resume, steps: raw.steps };
-  const plain = ["dataset", "process", "model", "trainImages", "weighting", "modelInput", "recipe", "batch", "lr", "lrDecay", "ema", "seed", "checkpointEvery", "sampleEvery", "sampleCount", "sampleSteps", "logEvery", "workers"] as const;
+  const plain = ["dataset", "process", "model", "trainImages", "weighting", "modelInput", "recipe", "batch", "lr", "lrDecay", "ema", "emaWarmup", "seed", "checkpointEvery", "sampleEvery", "sampleCount", "sampleSteps", "logEvery", "workers"] as const;
   for (const key of plain) if (given(key)) options[key] = raw[key];
   if (options.lrDecay === "none") options.lrDecay = null;
   if (given("dataDir") && raw.dataDir !== undefined) options.dataDir = userPath(raw.dataDir);

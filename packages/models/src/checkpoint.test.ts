@@ -9,7 +9,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { afterAll, describe, expect, it } from "vitest";
 import type { CheckpointManifest } from "./checkpoint";
 import { loadCheckpoint, saveCheckpoint } from "./checkpoint-folder";
-import { Ema } from "./ema";
+import { Ema, emaDecayAt } from "./ema";
 import { decodeSafetensors, encodeSafetensors } from "@dale/io";
 import { fromFunction } from "./score-model";
 import { createUNet, unetPresets, type UNet } from "./unet";
@@ -230,6 +230,35 @@ describe("Ema", () => {
     w.dispose();
   });
 
+  it("warms up as min(decay, (1 + t) / (10 + t)): the start's weight after t updates is 9! t! / (9 + t)!, exactly", () => {
+    expect([0, 1, 2, 8990, 9000].map((t) => emaDecayAt(0.999, true, t))).toEqual([0.1, 2 / 11, 3 / 12, 8991 / 9000, 0.999]);
+    expect(emaDecayAt(0.999, false, 0)).toBe(0.999);
+    expect(() => emaDecayAt(0.999, true, -1)).toThrow(/emaDecayAt: updates must be an integer >= 0, got -1/);
+    expect(() => emaDecayAt(1, true, 3)).toThrow(/emaDecayAt: decay must be in \[0, 1\)/);
+    // A weight that drops from 1 to 0 before the first update: the EMA is then the start's weight, the product of the
+    // decays, prod_{k<t} (1 + k) / (10 + k) = 1 / C(9 + t, 9) with warm-up, and 0.999^t without.
+    const w = tf.variable(tf.scalar(1), true, "ema-warmup-w");
+    const warm = new Ema({ w }, 0.999);
+    const plain = new Ema({ w }, 0.999);
+    w.assign(tf.scalar(0));
+    const before = tf.memory().numTensors;
+    const binom = (n: number, k: number) => Array.from({ length: k }, (_, i) => (n - i) / (k - i)).reduce((a, b) => a * b, 1);
+    for (let t = 0; t < 30; t++) {
+      warm.update(emaDecayAt(0.999, true, t));
+      plain.update();
+    }
+    expect(tf.memory().numTensors).toBe(before);
+    const rel = (got: number, want: number) => Math.abs(got - want) / want;
+    expect(rel(warm.namedTensors().w?.dataSync()[0] as number, 1 / binom(39, 9))).toBeLessThan(1e-5);
+    expect(rel(plain.namedTensors().w?.dataSync()[0] as number, 0.999 ** 30)).toBeLessThan(1e-5);
+    // The point of it: at the cpu-edm budget (2,000 updates at 0.999) the plain EMA keeps 13.5% of the start.
+    expect(0.999 ** 2000).toBeCloseTo(0.135, 3);
+    expect(1 / binom(2009, 9)).toBeLessThan(1e-20);
+    expect(() => warm.update(1)).toThrow(/Ema\.update: decay must be in \[0, 1\), got 1/);
+    warm.dispose();
+    plain.dispose();
+    w.dispose();
+  });
 });
 
 describe("checkpoint configs", () => {

@@ -34,9 +34,17 @@ export class Ema {
     this.restT = tf.keep(tf.scalar(1 - decay));
   }
 
-  /** One averaging step: ema = decay * ema + (1 - decay) * w for every variable. */
-  update(): void {
-    const next = tf.tidy(() => this.shadow.map((s, i) => tf.keep(tf.add(tf.mul(s, this.decayT), tf.mul(this.vars[i] as tf.Variable, this.restT)))));
+  /**
+   * One averaging step: ema = d * ema + (1 - d) * w for every variable, with d = `decay` (default this EMA's own; pass
+   * {@link emaDecayAt}'s value for a warm-up).
+   */
+  update(decay?: number): void {
+    if (decay !== undefined && !(decay >= 0 && decay < 1)) throw new Error(`Ema.update: decay must be in [0, 1), got ${decay}.`);
+    const next = tf.tidy(() => {
+      const d = decay === undefined ? this.decayT : tf.scalar(decay);
+      const rest = decay === undefined ? this.restT : tf.scalar(1 - decay);
+      return this.shadow.map((s, i) => tf.keep(tf.add(tf.mul(s, d), tf.mul(this.vars[i] as tf.Variable, rest))));
+    });
     tf.dispose(this.shadow);
     this.shadow = next;
   }
@@ -88,4 +96,18 @@ export class Ema {
     tf.dispose([this.decayT, this.restT]);
     this.shadow = [];
   }
+}
+
+/**
+ * The decay of the EMA update after `updates` earlier updates: `decay`, or with `warmup`
+ * min(decay, (1 + updates) / (10 + updates)), the warm-up of TensorFlow's `ExponentialMovingAverage(num_updates)` and
+ * diffusers' `EMAModel`. Without it the average starts from the initial weights and forgets them only as decay^t: at
+ * decay 0.999 a 2,000-step run still keeps 0.999^2000 = 13.5% of its random initialisation in the EMA. With it, the
+ * first update copies 90% of the weights, and the window (about 1 / (1 - d) updates) grows with the run, up to
+ * 1 / (1 - decay).
+ */
+export function emaDecayAt(decay: number, warmup: boolean, updates: number): number {
+  if (!(decay >= 0 && decay < 1)) throw new Error(`emaDecayAt: decay must be in [0, 1), got ${decay}.`);
+  if (!(Number.isInteger(updates) && updates >= 0)) throw new Error(`emaDecayAt: updates must be an integer >= 0, got ${updates}.`);
+  return warmup ? Math.min(decay, (1 + updates) / (10 + updates)) : decay;
 }

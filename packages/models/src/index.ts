@@ -32,7 +32,7 @@ export {
   type UNet,
   type CreateUNetOptions,
 } from "./unet";
-export { Ema } from "./ema";
+export { Ema, emaDecayAt } from "./ema";
 // Checkpoints over bytes (folders are @dale/models/node's: saveCheckpoint, loadCheckpoint, folderSource).
 export {
   readCheckpoint,

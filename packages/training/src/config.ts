@@ -61,6 +61,12 @@ const trainConfigFields = z
       .nullable()
       .default(null),
     ema: z.number().min(0).lt(1),
+    /**
+     * Warm the EMA up: decay min(ema, (1 + t) / (10 + t)) at update t (`emaDecayAt` of @dale/models) instead of `ema`
+     * from the first step, so that a short run's average does not keep its random initialisation. Off in runs from
+     * before it existed.
+     */
+    emaWarmup: z.boolean().default(false),
     seed: nonNegInt.max(2 ** 31 - 1),
     checkpointEvery: nonNegInt,
     sampleEvery: nonNegInt,
@@ -139,6 +145,7 @@ export const TRAIN_DEFAULTS = {
   lr: 2e-4,
   lrDecay: null,
   ema: 0.999,
+  emaWarmup: false,
   seed: 0,
   checkpointEvery: 500,
   sampleEvery: 0,

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import { afterAll, describe, expect, it } from "vitest";
+import { emaDecayAt, modelVariables, type Ema } from "@dale/models";
 import { openCheckpoint } from "./open-checkpoint";
 import { learningRateAt } from "./config";
 import { NonFiniteLossError, readLossCsv, train, type TrainStep } from "./train";
@@ -66,6 +67,36 @@ describe("train", () => {
     // Inherited on a later resume; refused when its end is not after its start.
     expect((await train({ out, resume: true, steps: 4, sampleCount: 0 })).config.lrDecay).toEqual({ start: 1, end: 2, final: 0 });
     await expect(train({ out, resume: true, steps: 5, lrDecay: { start: 3, end: 3, final: 0 } })).rejects.toThrow(/its end step must be after its start step/);
+  });
+
+  it("warms the EMA up by update number, also across a resume, and keeps the setting", async () => {
+    const out = join(tmp, "ema-warmup");
+    await train({ ...tiny, out, steps: 1, checkpointEvery: 1, emaWarmup: true });
+    const one = await openCheckpoint(join(out, "checkpoint"));
+    const read = (r: Record<string, tf.Tensor>) => Object.fromEntries(Object.entries(r).map(([k, t]) => [k, Array.from(t.dataSync())]));
+    const ema1 = read((one.ema as Ema).namedTensors());
+    one.dispose();
+    const result = await train({ out, resume: true, steps: 2, sampleCount: 0 });
+    expect(result.config.emaWarmup).toBe(true);
+    const two = await openCheckpoint(join(out, "checkpoint"));
+    const ema2 = read((two.ema as Ema).namedTensors());
+    const raw2 = read(modelVariables(two.model));
+    two.dispose();
+    // Step 2 is update number 1: decay (1 + 1) / (10 + 1), not 0.999 (which would leave the EMA next to ema1).
+    const d = emaDecayAt(0.999, true, 1);
+    expect(d).toBeCloseTo(2 / 11, 15);
+    let worst = 0;
+    let moved = 0;
+    for (const [name, values] of Object.entries(ema2)) {
+      values.forEach((v, i) => {
+        const want = d * (ema1[name]?.[i] as number) + (1 - d) * (raw2[name]?.[i] as number);
+        worst = Math.max(worst, Math.abs(v - want));
+        moved = Math.max(moved, Math.abs(v - (ema1[name]?.[i] as number)));
+      });
+    }
+    expect(worst).toBeLessThan(1e-6);
+    expect(moved).toBeGreaterThan(1e-5);
+    await expect(train({ out, resume: true, steps: 3, emaWarmup: false })).rejects.toThrow(/^emaWarmup false differs from the checkpoint's true/);
   });
 
   it("validates its options with one schema, naming the field", async () => {

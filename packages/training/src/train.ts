@@ -9,7 +9,7 @@ import { adam, initBackend } from "@dale/backend";
 import { dataParallel, type DataParallel } from "@dale/backend/node";
 import { toTensor } from "@dale/data";
 import { DEFAULT_SOLVER, defaultSampler } from "@dale/samplers";
-import { Ema, modelVariables, toDenoiser, type ScoreModel } from "@dale/models";
+import { Ema, emaDecayAt, modelVariables, toDenoiser, type ScoreModel } from "@dale/models";
 import { loadCheckpoint } from "@dale/models/node";
 import { fitPrior, gbm, geometricSchedule, noiseCoordinates, normalArray, sdeFromJSON, veSDE, vpSDE, type AnySDE, type SDEJSON } from "@dale/sde";
 import { CheckpointStore } from "./checkpoint-store";
@@ -413,7 +413,8 @@ async function run(given: Given, hooks: TrainHooks, out: string, name: (key: str
       optimizer.setLearningRate(learningRateAt(config.lr, config.lrDecay, step));
       optimizer.applyGradients(grads);
       tf.dispose(Object.values(grads));
-      ema.update();
+      // Step `step` is the EMA's update number step - 1 (0 for the first), also after a resume.
+      ema.update(emaDecayAt(config.ema, config.emaWarmup, step - 1));
       appendFileSync(lossCsv, `${step},${loss}\n`);
 
       // Tensor count: flat after the first step (Adam's moments are created then); warn once if it grows.
