@@ -139,7 +139,7 @@ describe("effectiveProfile", () => {
   it("applies the overrides and leaves the rest of the profile as defined", () => {
     expect(effectiveProfile("full", {})).toEqual(profileSchema.parse(PROFILES.full));
     const p = effectiveProfile("full", { trainSteps: 500, trainImages: 20000, samples: 100, nfe: [50, 10, 10, 20], evalImages: 2000 });
-    expect(p.train).toEqual({ ...PROFILES.full.train, steps: 500, checkpointEvery: 500, images: 20000, recipe: "reference", lrDecay: null });
+    expect(p.train).toEqual({ ...PROFILES.full.train, steps: 500, checkpointEvery: 500, images: 20000, recipe: "reference", lrDecay: null, emaWarmup: false });
     expect(p.samples).toBe(100);
     expect(p.chunk).toBe(100); // a chunk is never larger than the row
     expect(p.nfe).toEqual([10, 20, 50]);
@@ -151,6 +151,7 @@ describe("effectiveProfile", () => {
     const p = effectiveProfile("cpu-edm", {});
     expect(p.train.recipe).toBe("edm");
     expect(p.train.lrDecay).toEqual({ start: 1200, end: 2000, final: 0.05 });
+    expect(p.train.emaWarmup).toBe(true); // a plain 0.999 EMA would keep 13.5% of the random start after 2,000 steps
     expect(p.samplers).toEqual(["euler", "heun", "edm-stochastic", "dpmpp-2m", "dpmpp-2m-sde"]);
     const short = effectiveProfile("cpu-edm", { trainSteps: 500 });
     expect(short.train.lrDecay).toEqual({ start: 300, end: 500, final: 0.05 });
