@@ -40,9 +40,11 @@ export class Ema {
    */
   update(decay?: number): void {
     if (decay !== undefined && !(decay >= 0 && decay < 1)) throw new Error(`Ema.update: decay must be in [0, 1), got ${decay}.`);
+    // The kept scalars serve the usual case (no warm-up, or a warm-up that has reached `decay`): no upload per step.
+    const own = decay === undefined || decay === this.decay;
     const next = tf.tidy(() => {
-      const d = decay === undefined ? this.decayT : tf.scalar(decay);
-      const rest = decay === undefined ? this.restT : tf.scalar(1 - decay);
+      const d = own ? this.decayT : tf.scalar(decay);
+      const rest = own ? this.restT : tf.scalar(1 - decay);
       return this.shadow.map((s, i) => tf.keep(tf.add(tf.mul(s, d), tf.mul(this.vars[i] as tf.Variable, rest))));
     });
     tf.dispose(this.shadow);

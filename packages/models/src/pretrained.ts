@@ -329,6 +329,13 @@ function subSource(src: CheckpointSource, path: string): CheckpointSource {
   return { location: locate(src, path), read: (name) => src.read(`${path}/${name}`), locate: (name) => locate(src, `${path}/${name}`) };
 }
 
+/** A check that a named option is an integer >= min, with errors that start with `fn`. */
+function integerCheck(fn: string): (v: unknown, name: string, min: number) => void {
+  return (v, name, min) => {
+    if (typeof v !== "number" || !Number.isInteger(v) || v < min) throw new Error(`${fn}: ${name} must be an integer >= ${min}, got ${JSON.stringify(v) ?? String(v)}.`);
+  };
+}
+
 function pipeline(model: UNet, manifest: CheckpointManifest, facts: ReturnType<typeof pipelineFacts>, weights: "ema" | "model", guide?: { model: UNet; step: number }): PretrainedPipeline {
   const { sde, transform, shape } = facts;
   const { output } = model;
@@ -360,9 +367,7 @@ function pipeline(model: UNet, manifest: CheckpointManifest, facts: ReturnType<t
   /** The sampler, schedule, NFE and guidance that `options` ask for, checked: what `plan` returns and `sample` runs. */
   const planOf = (options: PretrainedPlanOptions, fn: string): PretrainedPlan => {
     if (options === null || typeof options !== "object") throw new Error(`${fn}: options must be an object, got ${options === null ? "null" : typeof options}.`);
-    const int = (v: unknown, name: string, min: number) => {
-      if (typeof v !== "number" || !Number.isInteger(v) || v < min) throw new Error(`${fn}: ${name} must be an integer >= ${min}, got ${JSON.stringify(v) ?? String(v)}.`);
-    };
+    const int = integerCheck(fn);
     const sampler = options.sampler ?? config.sampler.name;
     if (typeof sampler !== "string" || !isSamplerName(sampler)) throw new Error(`${fn}: sampler must be one of ${SAMPLER_NAMES.join(", ")}, got ${JSON.stringify(sampler)}.`);
     checkSampler(sampler, sde);
@@ -388,9 +393,7 @@ function pipeline(model: UNet, manifest: CheckpointManifest, facts: ReturnType<t
     if (disposed) throw new Error(`${fn}: the pipeline was disposed.`);
     if (options === null || typeof options !== "object") throw new Error(`${fn}: options must be an object { n, seed?, sampler?, steps?, nfe? }, got ${options === null ? "null" : typeof options}.`);
     const { n, seed = 0, batch = 100, onProgress, signal } = options;
-    const int = (v: unknown, name: string, min: number) => {
-      if (typeof v !== "number" || !Number.isInteger(v) || v < min) throw new Error(`${fn}: ${name} must be an integer >= ${min}, got ${JSON.stringify(v) ?? String(v)}.`);
-    };
+    const int = integerCheck(fn);
     int(n, "n", 1);
     if (typeof seed !== "number" || !Number.isInteger(seed)) throw new Error(`${fn}: seed must be an integer, got ${JSON.stringify(seed) ?? String(seed)}.`);
     int(batch, "batch", 1);

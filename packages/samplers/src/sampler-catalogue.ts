@@ -256,7 +256,8 @@ export function stepsWithinBudget(name: SamplerName, nfe: number, options: { net
   assertOneOf(name, SAMPLER_NAMES, caller, "name");
   checkInteger(nfe, caller, "nfe", 1);
   checkInteger(networks, caller, "networks", 1);
-  const steps = Math.floor(nfe / networks) >= 1 ? samplerCatalogue[name].stepsForNfe(Math.floor(nfe / networks)) : 0;
+  const perNetwork = Math.floor(nfe / networks);
+  const steps = perNetwork >= 1 ? samplerCatalogue[name].stepsForNfe(perNetwork) : 0;
   if (steps < 1) {
     const one = networks * samplerNfe(name, { steps: 1 });
     throw new Error(`${caller}: a budget of NFE ${nfe} is too small for ${name}${networks > 1 ? ` with ${networks} networks per evaluation (autoguidance)` : ""}: one step takes ${one}.`);
