@@ -11,15 +11,7 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { initBackend } from "../../packages/backend/dist/index.js";
 import { decodeNpy } from "../../packages/data/dist/index.js";
-import {
-  classifierFeatureExtractor,
-  featureStats,
-  frechetDistance,
-  kernelInceptionDistance,
-  loadClassifier,
-  precisionRecall,
-  standardizeFeatures,
-} from "../../packages/metrics/dist/index.js";
+import { classifierFeatureExtractor, compareFeatures, loadClassifier } from "../../packages/metrics/dist/index.js";
 
 const tfPath = createRequire(new URL("../../packages/metrics/package.json", import.meta.url)).resolve("@tensorflow/tfjs-core");
 const tf = await import(pathToFileURL(tfPath).href);
@@ -43,20 +35,16 @@ for (let i = 0; i < shape[0]; i += 100) {
 }
 const dim = parts[0].length / Math.min(100, shape[0]);
 const fake = { data: Float32Array.from(parts.flatMap((p) => Array.from(p))), rows: shape[0] };
-const kidOptions = { subsets: profile.kid.subsets, subsetSize: Math.min(profile.kid.subsetSize, real.rows, fake.rows), seed: bench.seed };
-const kid = kernelInceptionDistance(real, fake, kidOptions);
-const [realZ, fakeZ] = standardizeFeatures(real, real, fake);
-const kidZ = kernelInceptionDistance(realZ, fakeZ, kidOptions);
-const pr = precisionRecall(real, fake, { k: profile.prK });
+const m = compareFeatures(real, fake, { kid: { subsets: profile.kid.subsets, subsetSize: profile.kid.subsetSize, seed: bench.seed }, standardizedKid: true, prK: profile.prK });
 console.log(
   JSON.stringify({
     file,
     samples: fake.rows,
     dim,
-    fid: frechetDistance(featureStats(real), featureStats(fake)),
-    kidX1000: 1000 * kid.mean,
-    kidStandardizedX1000: 1000 * kidZ.mean,
-    precision: pr.precision,
-    recall: pr.recall,
+    fid: m.fid,
+    kidX1000: 1000 * m.kid.mean,
+    kidStandardizedX1000: 1000 * m.kidStandardized.mean,
+    precision: m.precision,
+    recall: m.recall,
   }),
 );

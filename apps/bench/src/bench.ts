@@ -54,6 +54,7 @@ interface Options {
   samplers?: BenchSampler[];
   models?: ModelPaths;
   evalImages?: number;
+  evalWeights?: "ema" | "raw";
   features: FeatureChoice["kind"];
   inceptionWeights?: string;
   downloadWeights: boolean;
@@ -84,6 +85,7 @@ function command(): Command {
     .option("--train-steps <n>", "override the profile's training steps per model", int("--train-steps", 1))
     .option("--train-images <n>", "train models and classifiers on the first n training images (e.g. where only part of CIFAR-10 fits on a machine)", int("--train-images", 1))
     .addOption(new Option("--recipe <name>", "override the profile's training recipe: edm (the solvers' denoiser) or reference (the paper's process and weighting)").choices(["reference", "edm"]))
+    .addOption(new Option("--eval-weights <which>", "override which weights the samples use: ema (the moving average) or raw (the trained weights); training is the same either way").choices(["ema", "raw"]))
     .option("--samples <n>", "override the profile's generated images per row", int("--samples", 1))
     .option("--nfe <list>", "override the profile's network-evaluation budgets, comma-separated (e.g. 10,20,50)", list("--nfe", int("every item of --nfe", 1)))
     .option("--grids <list>", `override the profile's time grids of the reference samplers, comma-separated: ${BENCH_GRIDS.join(", ")} (the solvers always run on their Karras noise-level grid)`, list("--grids", oneOf("every item of --grids", BENCH_GRIDS)))
@@ -94,7 +96,7 @@ function command(): Command {
     )
     .option(
       "--models <list>",
-      "evaluate existing checkpoints instead of training: gbm=DIR,vp=DIR (either or both; a dale-train checkpoint or --out folder, or a dale-export folder), sampled with their EMA weights; needs a single --datasets",
+      "evaluate existing checkpoints instead of training: gbm=DIR,vp=DIR (either or both; a dale-train checkpoint or --out folder, or a dale-export folder), sampled with the weights the profile names (evalWeights: EMA, or raw); needs a single --datasets",
       modelsOption,
     )
     .option("--eval-images <n>", "override the profile's held-out real images", int("--eval-images", 1))
@@ -123,6 +125,7 @@ async function main(): Promise<void> {
     ...(o.grids !== undefined ? { grids: o.grids } : {}),
     ...(o.samplers !== undefined ? { samplers: o.samplers } : {}),
     ...(o.evalImages !== undefined ? { evalImages: o.evalImages } : {}),
+    ...(o.evalWeights !== undefined ? { evalWeights: o.evalWeights } : {}),
   });
   const shard = o.shard !== undefined ? parseShard(o.shard) : null;
   const stage: Stage = o.stage ?? (shard ? "sample" : "all");
@@ -163,7 +166,7 @@ async function main(): Promise<void> {
     const storedBudget = profileSchema.parse(stored.budget ?? PROFILES[stored.profile]);
     if (JSON.stringify(storedBudget) !== JSON.stringify(profile)) {
       throw new Error(
-        `${root} holds a run of profile ${stored.profile} with another budget (${JSON.stringify(storedBudget)}); give the same --train-steps, --train-images, --recipe, --samples, --nfe, --grids, --samplers and --eval-images as when it was made, or use another --out.`,
+        `${root} holds a run of profile ${stored.profile} with another budget (${JSON.stringify(storedBudget)}); give the same --train-steps, --train-images, --recipe, --samples, --nfe, --grids, --samplers, --eval-images and --eval-weights as when it was made, or use another --out.`,
       );
     }
     // Runs from before --models trained every model.

@@ -4,11 +4,11 @@
 import { existsSync, readFileSync } from "node:fs";
 import { isAbsolute, join, relative } from "node:path";
 import { renderPng } from "@dale/cli-kit";
-import { featureStats, frechetDistance, inceptionScore, kernelInceptionDistance, precisionRecall, standardizeFeatures, type HostFeatureMatrix } from "@dale/metrics";
+import { compareFeatures, featureStats, inceptionScore, type HostFeatureMatrix } from "@dale/metrics";
 import type { TopLevelSpec } from "vega-lite";
 import { isSolver, solvers } from "@dale/samplers";
 import { BENCH_PROCESSES, chunksOf, configKey, processesOf, sampleConfigs, samplerLabel, type BenchDataset, type BenchGrid, type BenchProcess, type BenchSampler, type Profile, type SampleConfig } from "./plan";
-import { checkpointOf, floorFeatures, readModelRecord, type ChunkInfo, type ModelRecord } from "./stages";
+import { checkpointOf, floorFeatures, readModelRecord, sampledWeights, type ChunkInfo, type ModelRecord } from "./stages";
 import type { RunContext } from "./context";
 import { readFeatures, writeAtomic } from "./store";
 
@@ -53,7 +53,7 @@ export interface DatasetSummary {
   reference: { eval: string; floor: string; pixelSpread?: number | null };
   /** Where each process's model came from: trained by this run, or an existing checkpoint (`--models`). */
   training: Partial<Record<BenchProcess, ModelRecord>>;
-  /** The checkpoint each process was sampled from (EMA weights where it has them), and its training step. */
+  /** The checkpoint each process was sampled from, its training step, and whether its EMA weights were sampled (the profile's evalWeights, where it has them). */
   checkpoints: Partial<Record<BenchProcess, { path: string; step: number; ema: boolean }>>;
   notes: string[];
 }
@@ -108,6 +108,7 @@ function gather(
   const chunks = chunksOf(config, ctx.profile, ctx.seed);
   const record = readModelRecord(ctx.store, config.dataset, config.process);
   const { dir, step } = checkpointOf(ctx.store, config.dataset, config.process, record);
+  const weights = sampledWeights(ctx.profile, dir);
   const missing = chunks.filter((c) => !existsSync(ctx.store.chunkInfo(c)));
   if (missing.length > 0) {
     throw new Error(
@@ -127,6 +128,11 @@ function gather(
     // A --models folder that kept training between two sample stages would mix steps in one row.
     if (record.source === "checkpoint" && info.checkpointStep !== step) {
       throw new Error(`${ctx.store.chunkInfo(c)} was sampled from step ${info.checkpointStep} of ${dir}, but the run's model is at step ${step}; delete ${join(ctx.store.root, config.dataset, "samples")} and run the sample stage again.`);
+    }
+    // Chunks from before the choice of weights were sampled with the EMA wherever the checkpoint had one.
+    const infoWeights = info.weights ?? sampledWeights({ ...ctx.profile, evalWeights: "ema" }, dir);
+    if (infoWeights !== weights) {
+      throw new Error(`${ctx.store.chunkInfo(c)} was sampled with the ${infoWeights} weights of ${dir}, but this run samples its ${weights} weights (evalWeights); delete ${join(ctx.store.root, config.dataset, "samples")} and run the sample stage again.`);
     }
     seconds += info.seconds;
     nonFinite += info.nonFinite;
@@ -154,22 +160,17 @@ function metricsRow(
   fake: { data: Float32Array; rows: number },
   probabilities: { data: Float32Array; rows: number },
 ): ResultRow {
-  const fakeStats = featureStats(host(fake));
   const { subsets, subsetSize } = ctx.profile.kid;
-  const kidOptions = { subsets, subsetSize: Math.min(subsetSize, real.rows, fake.rows), seed: ctx.seed };
-  const kid = kernelInceptionDistance(host(real), host(fake), kidOptions);
-  const [realZ, fakeZ] = standardizeFeatures(host(real), host(real), host(fake));
-  const kidZ = kernelInceptionDistance(realZ!, fakeZ!, kidOptions);
-  const pr = precisionRecall(host(real), host(fake), { k: ctx.profile.prK });
+  const m = compareFeatures(host(real), host(fake), { realStats, kid: { subsets, subsetSize, seed: ctx.seed }, standardizedKid: true, prK: ctx.profile.prK });
   const is = probabilities.rows > 0 ? inceptionScore(host(probabilities), { input: "probabilities", splits: Math.min(10, probabilities.rows) }) : null;
   return {
     ...base,
     samples: fake.rows,
-    fid: frechetDistance(realStats, fakeStats),
-    kid: { mean: kid.mean, std: kid.std },
-    kidStandardized: { mean: kidZ.mean, std: kidZ.std },
-    precision: pr.precision,
-    recall: pr.recall,
+    fid: m.fid!,
+    kid: { mean: m.kid!.mean, std: m.kid!.std },
+    kidStandardized: { mean: m.kidStandardized!.mean, std: m.kidStandardized!.std },
+    precision: m.precision!,
+    recall: m.recall!,
     isClassifier: is ? { mean: is.mean, std: is.std } : null,
   };
 }
@@ -218,8 +219,7 @@ export async function report(ctx: RunContext): Promise<Results> {
     const checkpoints: DatasetSummary["checkpoints"] = Object.fromEntries(
       processes.map((p) => {
         const { dir, step } = checkpointOf(ctx.store, dataset, p, training[p] as ModelRecord);
-        const manifest = JSON.parse(readFileSync(join(dir, "checkpoint.json"), "utf8")) as { files?: { ema?: unknown } };
-        return [p, { path: dir, step, ema: manifest.files?.ema !== undefined }];
+        return [p, { path: dir, step, ema: sampledWeights(ctx.profile, dir) === "ema" }];
       }),
     );
     const notes = [...new Set(Object.values(training).flatMap((t) => (t.note ? [t.note] : [])))];
@@ -274,7 +274,7 @@ export function markdown(results: Results, root: string): string {
     (trainsAny
       ? `Budget per model that this run trains: ${p.train.steps} steps of batch ${p.train.batch} (lr ${p.train.lr}${p.train.lrDecay ? `, decayed linearly from step ${p.train.lrDecay.start} to ${p.train.lrDecay.final} x at ${p.train.lrDecay.end}` : ""}, EMA ${p.train.ema}${p.train.emaWarmup ? " warmed up as min(EMA, (1 + t) / (10 + t))" : ""}), ${p.train.recipe} recipe`
       : "No model is trained by this run: every process is an existing checkpoint (--models)") +
-      `${p.train.images !== undefined ? `; classifier${trainsAny ? " and models" : ""} on the first ${p.train.images} training images` : ""}; ${p.samples} samples per row; ` +
+      `${p.train.images !== undefined ? `; classifier${trainsAny ? " and models" : ""} on the first ${p.train.images} training images` : ""}; ${p.samples} samples per row, drawn with each model's ${p.evalWeights === "ema" ? "EMA" : "raw (not EMA)"} weights; ` +
       `${p.evalImages} held-out real images; KID over ${p.kid.subsets} subsets; precision/recall with k = ${p.prK}.`,
     "",
     `Samplers: ${p.samplers.join(", ")}. NFE is what each row spent per image, the most that fits the target budget.` +
@@ -299,7 +299,7 @@ export function markdown(results: Results, root: string): string {
       if (c !== undefined) {
         // The run's own models by their place in the run folder, a --models checkpoint by its absolute path.
         const rel = relative(root, c.path);
-        where = `checkpoint \`${rel.startsWith("..") || isAbsolute(rel) ? c.path : rel}\` at step ${c.step}${c.ema ? " (EMA weights)" : ""}`;
+        where = `checkpoint \`${rel.startsWith("..") || isAbsolute(rel) ? c.path : rel}\` at step ${c.step}${c.ema ? " (EMA weights)" : " (raw weights)"}`;
       }
       lines.push(
         t.source === "checkpoint"

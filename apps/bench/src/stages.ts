@@ -48,7 +48,7 @@ export interface CheckpointRecord {
   checkpoint: string;
   /** Its training step: every chunk must have been sampled from it at this step. */
   step: number;
-  /** Whether it holds EMA weights, which the samples then use. */
+  /** Whether it holds EMA weights, which the samples then use unless the profile's evalWeights is "raw". */
   ema: boolean;
   /** Its U-Net preset (null for a --model-module network), training recipe and dataset, from its manifest. */
   preset: string | null;
@@ -62,6 +62,12 @@ export interface CheckpointRecord {
 /** The checkpoint folder of a model of the run, and the step it was recorded at. */
 export function checkpointOf(store: BenchStore, dataset: BenchDataset, kind: BenchProcess, record: ModelRecord): { dir: string; step: number } {
   return record.source === "checkpoint" ? { dir: record.checkpoint, step: record.step } : { dir: join(store.model(dataset, kind), "checkpoint"), step: record.steps };
+}
+
+/** The weights the run samples a checkpoint with: its EMA when the profile asks for it and the checkpoint has one, else its raw weights. */
+export function sampledWeights(profile: Profile, dir: string): "ema" | "raw" {
+  const manifest = JSON.parse(readFileSync(join(dir, "checkpoint.json"), "utf8")) as { files?: { ema?: unknown } };
+  return profile.evalWeights === "ema" && manifest.files?.ema !== undefined ? "ema" : "raw";
 }
 
 /** A model's record, or an error that says which stage makes it. */
@@ -285,6 +291,8 @@ export interface ChunkInfo {
   steps: number;
   nfe: number;
   checkpointStep: number;
+  /** The weights it was sampled with: the checkpoint's EMA, or its raw weights (absent in chunks from before the choice: EMA). */
+  weights?: "ema" | "raw";
   /** Pixel values that came out NaN or infinite (set to 0 before embedding). */
   nonFinite: number;
   /** `pixelSpread` of the chunk's images (in [0, 1]): near 0 when the sampler collapsed to one image. */
@@ -316,7 +324,8 @@ export async function sampleChunks(ctx: RunContext, chunks: readonly Chunk[]): P
       });
       const embedder = await embedders.get(embedderKey(ctx, dataset), () => embedderFor(ctx, dataset, null));
       const t0 = performance.now();
-      const pixels = await ckpt.sample({ sampler, schedule: { steps, grid }, n: chunk.count, batch: chunk.count, seed: chunk.seed });
+      const ema = ctx.profile.evalWeights === "ema";
+      const pixels = await ckpt.sample({ sampler, schedule: { steps, grid }, n: chunk.count, batch: chunk.count, seed: chunk.seed, ema });
       const seconds = (performance.now() - t0) / 1000;
       // A diverged sampler leaves NaN: count it, and embed those pixels as 0 so that the metrics still say how bad it is.
       let nonFinite = 0;
@@ -341,7 +350,8 @@ export async function sampleChunks(ctx: RunContext, chunks: readonly Chunk[]): P
       await writeFeatures(ctx.store.chunkFeatures(chunk), out.features, chunk.count);
       await writeFeatures(ctx.store.chunkFeatures(chunk).replace(/\.features\.npy$/, ".probabilities.npy"), out.probabilities, chunk.count);
       const spread = chunk.count >= 2 ? pixelSpread(pixels, chunk.count) : undefined;
-      const info: ChunkInfo = { seconds, count: chunk.count, seed: chunk.seed, steps, nfe, checkpointStep: ckpt.step, nonFinite, ...(spread !== undefined ? { pixelSpread: spread } : {}) };
+      const weights = ema && ckpt.ema !== undefined ? "ema" : "raw";
+      const info: ChunkInfo = { seconds, count: chunk.count, seed: chunk.seed, steps, nfe, checkpointStep: ckpt.step, weights, nonFinite, ...(spread !== undefined ? { pixelSpread: spread } : {}) };
       await writeAtomic(ctx.store.chunkInfo(chunk), `${JSON.stringify(info)}\n`); // written last: marks the chunk done
       task.update(++done);
     }

@@ -2,7 +2,7 @@
 // evaluated end to end with reference samplers and solvers, on a budget smaller than the quick profile's;
 // and a run folder written before --samplers and --models, which must still report.
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { train } from "@dale/training";
@@ -77,7 +77,35 @@ describe("dale-bench --models", () => {
     const swapped = await run([...common, ...budget, "--out", join(tmp, "swapped"), "--models", `gbm=${join(tmp, "vp")}`]);
     expect(swapped.code).toBe(1);
     expect(swapped.stderr).toMatch(/--models gbm=.*vp: that checkpoint was trained with the vp process, not gbm/);
-  }, 180_000);
+
+    // --eval-weights raw samples the trained weights, not the EMA (which, two steps after a 0.999 EMA began, is still
+    // close to the random start): the rows differ, and the results say which weights were used.
+    const rawOut = join(tmp, "run-raw");
+    const raw = await run([...common, "--out", rawOut, ...budget, ...models, "--eval-weights", "raw"]);
+    expect(raw.stderr).not.toMatch(/error/);
+    expect(raw.code).toBe(0);
+    const rawResults = JSON.parse(readFileSync(join(rawOut, "results.json"), "utf8")) as Results;
+    expect(rawResults.datasets[0]?.checkpoints.gbm).toEqual({ path: join(tmp, "gbm", "checkpoint"), step: 2, ema: false });
+    const rawMd = readFileSync(join(rawOut, "results.md"), "utf8");
+    expect(rawMd).toContain(`- gbm: checkpoint \`${join(tmp, "gbm", "checkpoint")}\` at step 2 (raw weights), given with --models`);
+    expect(rawMd).toContain("drawn with each model's raw (not EMA) weights");
+    const fidOf = (r: Results, key: string) => r.rows.find((row) => `${row.process} ${row.sampler}` === key)?.fid;
+    expect(fidOf(rawResults, "gbm heun")).not.toBe(fidOf(results, "gbm heun"));
+    // The run folder remembers the choice, and a chunk sampled with the other weights (a shard copied in from an EMA
+    // run, or one from before the choice, which used the EMA) is refused by the report.
+    const emaAgain = await run([...common, "--out", rawOut, ...budget, ...models, "--stage", "report"]);
+    expect(emaAgain.code).toBe(1);
+    expect(emaAgain.stderr).toMatch(/with another budget .*give the same .*--eval-weights as when it was made/);
+    const chunk = join(rawOut, "mnist", "samples", readdirSync(join(rawOut, "mnist", "samples")).find((k) => k.startsWith("gbm-heun")) ?? "?", "chunk-00000.json");
+    const info = JSON.parse(readFileSync(chunk, "utf8")) as { weights?: string };
+    expect(info.weights).toBe("raw");
+    for (const stale of [{ ...info, weights: "ema" }, { ...info, weights: undefined }]) {
+      writeFileSync(chunk, JSON.stringify(stale));
+      const refused = await run([...common, "--out", rawOut, ...budget, ...models, "--eval-weights", "raw", "--stage", "report"]);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toMatch(/chunk-00000\.json was sampled with the ema weights of .*gbm.*checkpoint, but this run samples its raw weights \(evalWeights\)/);
+    }
+  }, 240_000);
 
   it("rejects --samplers and --models that do not fit, naming the option", async () => {
     const bad = join(tmp, "bad");

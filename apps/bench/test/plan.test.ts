@@ -152,6 +152,7 @@ describe("effectiveProfile", () => {
     expect(p.train.recipe).toBe("edm");
     expect(p.train.lrDecay).toEqual({ start: 1200, end: 2000, final: 0.05 });
     expect(p.train.emaWarmup).toBe(true); // a plain 0.999 EMA would keep 13.5% of the random start after 2,000 steps
+    expect(p.evalWeights).toBe("raw"); // the warmed-up EMA still trailed the raw weights in all 8 comparisons
     expect(p.samplers).toEqual(["euler", "heun", "edm-stochastic", "dpmpp-2m", "dpmpp-2m-sde"]);
     const short = effectiveProfile("cpu-edm", { trainSteps: 500 });
     expect(short.train.lrDecay).toEqual({ start: 300, end: 500, final: 0.05 });
@@ -160,6 +161,14 @@ describe("effectiveProfile", () => {
     const ref = effectiveProfile("cpu-edm", { recipe: "reference", samplers: ["dale-langevin"] });
     expect([ref.train.recipe, ref.train.lrDecay?.end, ref.train.steps]).toEqual(["reference", 2000, 2000]);
     expect(effectiveProfile("quick", { trainSteps: 10 }).train.lrDecay).toBeNull();
+  });
+
+  it("samples the EMA weights unless the profile or --eval-weights says raw; budgets stored before the choice read as EMA", () => {
+    expect(effectiveProfile("cpu", {}).evalWeights).toBe("ema");
+    expect(effectiveProfile("cpu", { evalWeights: "raw" }).evalWeights).toBe("raw");
+    const { evalWeights: _w, ...old } = effectiveProfile("cpu", {});
+    expect(profileSchema.parse(old).evalWeights).toBe("ema");
+    expect(profileSchema.safeParse({ ...old, evalWeights: "average" }).success).toBe(false);
   });
 
   it("reads a budget stored before recipes as the reference recipe at a constant rate (old run folders stay valid)", () => {

@@ -31,7 +31,8 @@ function command(): Command {
     .option("--lr <rate>", "Adam learning rate", num("--lr", (v) => v > 0, "a positive number"), 2e-4)
     .option("--lr-decay <start:end[:final]>", "decay the learning rate linearly from step start to step end, down to final (default 0) times --lr; none: a constant rate. May be set on resume", lrDecay)
     .option("--ema <decay>", "EMA decay of the weights used for sampling", num("--ema", (v) => v >= 0 && v < 1, "in [0, 1)"), 0.999)
-    .option("--ema-warmup", "warm the EMA up: decay min(--ema, (1 + t) / (10 + t)) at update t, so that a short run's average forgets its random start", false)
+    .option("--ema-warmup", "warm the EMA up: decay min(--ema, (1 + t) / (10 + t)) at update t, so that a short run's average forgets its random start (the default for a fresh run)")
+    .option("--no-ema-warmup", "a plain EMA of decay --ema from the first step (what runs from before the warm-up did)")
     .option("--seed <n>", "seed of the initial weights, the batch order and every random draw", int("--seed", 0, 2 ** 31 - 1), 0)
     .option("--out <dir>", "output folder", "out/train")
     .option("--resume", "continue from <out>/checkpoint (starts fresh, with a note, when there is none)", false)
@@ -75,7 +76,7 @@ interface RawOptions {
   lr: number;
   lrDecay?: { start: number; end: number; final: number } | "none";
   ema: number;
-  emaWarmup: boolean;
+  emaWarmup?: boolean;
   seed: number;
   out: string;
   resume: boolean;

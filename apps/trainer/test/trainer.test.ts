@@ -460,6 +460,24 @@ describe("dale-train --lr-decay", () => {
   });
 });
 
+describe("dale-train --ema-warmup", () => {
+  it("is on for a fresh run, --no-ema-warmup turns it off, and a resume keeps the stored setting", async () => {
+    const config = (out: string) => (JSON.parse(readFileSync(join(out, "checkpoint", "checkpoint.json"), "utf8")) as { extra: { config: { emaWarmup: boolean } } }).extra.config;
+    const on = join(tmp, "ema-on");
+    expect((await run(TRAIN, ["--out", on, ...COMMON, "--steps", "1", "--sample-count", "0"])).code).toBe(0);
+    expect(config(on).emaWarmup).toBe(true);
+    const off = join(tmp, "ema-off");
+    expect((await run(TRAIN, ["--out", off, ...COMMON, "--steps", "1", "--sample-count", "0", "--no-ema-warmup"])).code).toBe(0);
+    expect(config(off).emaWarmup).toBe(false);
+    // Resumed without the option: the stored plain EMA continues, it does not switch to the new default.
+    expect((await run(TRAIN, ["--out", off, ...COMMON, "--steps", "2", "--sample-count", "0", "--resume"])).code).toBe(0);
+    expect(config(off).emaWarmup).toBe(false);
+    const changed = await run(TRAIN, ["--out", off, ...COMMON, "--steps", "3", "--sample-count", "0", "--resume", "--ema-warmup"]);
+    expect(changed.code).toBe(1);
+    expect(changed.stderr).toMatch(/--ema-warmup true differs from the checkpoint's false/);
+  });
+});
+
 describe("dale-train --recipe edm and dale-sample's solvers", () => {
   it("trains a preconditioned log-space denoiser, stores its constants, samples with Heun at NFE 35 by default", async () => {
     const out = join(tmp, "edm");

@@ -10,12 +10,8 @@
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { decodeNpyArray } from "@dale/io";
-import { frechetDistance } from "./frechet";
-import { kernelInceptionDistance } from "./kid";
+import { compareFeatures } from "./compare";
 import type { HostFeatureMatrix } from "./matrix";
-import { precisionRecall } from "./precision-recall";
-import { standardizeFeatures } from "./standardize";
-import { featureStats } from "./stats";
 
 const NAME = "dale-metrics";
 const METRICS = ["fid", "kid", "pr"] as const;
@@ -99,21 +95,14 @@ export function runMetricsCli(argv: readonly string[]): MetricsCliResult | { hel
     real: { file: realFile, rows: real.rows, dim: real.dim, dtype: real.dtype },
     fake: { file: fakeFile, rows: fake.rows, dim: fake.dim, dtype: fake.dtype },
   };
-  if (want("fid")) out.fid = frechetDistance(featureStats(real), featureStats(fake));
-  const kid = (a: HostFeatureMatrix, b: HostFeatureMatrix) => {
-    const r = kernelInceptionDistance(a, b, { subsets, subsetSize, seed });
-    return { mean: r.mean, std: r.std, subsets, subsetSize: r.subsetSize, seed };
-  };
-  if (want("kid")) out.kid = kid(real, fake);
-  if (want("kid") && values.standardize) {
-    const [a, b] = standardizeFeatures(real, real, fake) as [HostFeatureMatrix, HostFeatureMatrix];
-    out.kidStandardized = kid(a, b);
-  }
-  if (want("pr")) {
-    const pr = precisionRecall(real, fake, { k });
-    out.precision = pr.precision;
-    out.recall = pr.recall;
-    out.k = pr.k;
+  const m = compareFeatures(real, fake, { fid: want("fid"), kid: want("kid") && { subsets, subsetSize, seed }, standardizedKid: values.standardize === true, prK: want("pr") && k });
+  if (m.fid !== undefined) out.fid = m.fid;
+  if (m.kid) out.kid = { mean: m.kid.mean, std: m.kid.std, subsets, subsetSize: m.kid.subsetSize, seed };
+  if (m.kidStandardized) out.kidStandardized = { mean: m.kidStandardized.mean, std: m.kidStandardized.std, subsets, subsetSize: m.kidStandardized.subsetSize, seed };
+  if (m.precision !== undefined && m.recall !== undefined) {
+    out.precision = m.precision;
+    out.recall = m.recall;
+    out.k = k;
   }
   return out;
 }

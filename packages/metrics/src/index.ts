@@ -7,6 +7,7 @@ export { frechetDistance, type GaussianStats } from "./frechet";
 export { kernelInceptionDistance, type KIDOptions, type KIDResult } from "./kid";
 export { standardizeFeatures, standardizeFeaturesWith } from "./standardize";
 export { precisionRecall, type PrecisionRecallOptions, type PrecisionRecallResult } from "./precision-recall";
+export { compareFeatures, type CompareFeaturesOptions, type FeatureComparison } from "./compare";
 export { inceptionScore, type InceptionScoreOptions, type InceptionScoreResult } from "./inception-score";
 export * from "./torch";
 export * from "./inception";

@@ -63,8 +63,9 @@ const trainConfigFields = z
     ema: z.number().min(0).lt(1),
     /**
      * Warm the EMA up: decay min(ema, (1 + t) / (10 + t)) at update t (`emaDecayAt` of @dale/models) instead of `ema`
-     * from the first step, so that a short run's average does not keep its random initialisation. Off in runs from
-     * before it existed.
+     * from the first step, so that a short run's average does not keep its random initialisation. On for fresh runs
+     * ({@link TRAIN_DEFAULTS}); a checkpoint from before it existed has no value and reads as off, so it resumes as it
+     * was trained.
      */
     emaWarmup: z.boolean().default(false),
     seed: nonNegInt.max(2 ** 31 - 1),
@@ -145,7 +146,8 @@ export const TRAIN_DEFAULTS = {
   lr: 2e-4,
   lrDecay: null,
   ema: 0.999,
-  emaWarmup: false,
+  /** On for fresh runs, as diffusers' EMAModel: a plain 0.999 EMA still holds 13.5% of the random start after 2,000 steps. */
+  emaWarmup: true,
   seed: 0,
   checkpointEvery: 500,
   sampleEvery: 0,

@@ -75,6 +75,11 @@ describe("checkpoint.json cross-checks", () => {
     expect(() => readTrainerManifest(out)).toThrow(/lognormalPrior: loc must be finite everywhere, got null at index 0/);
   });
 
+  it("a checkpoint from before the EMA warm-up (no emaWarmup stored) resumes with the plain EMA it was trained with", async () => {
+    const { out } = edited("no-warmup", (m) => delete (m.extra as unknown as { config: Record<string, unknown> }).config.emaWarmup);
+    expect((await train({ out, resume: true, steps: 5, sampleCount: 0 })).config.emaWarmup).toBe(false);
+  });
+
   it("a resume must read the same images: an edited trainImages is refused by the data's count", async () => {
     const { out } = edited("data", (m) => delete (m.extra as unknown as { config: Record<string, unknown> }).config.trainImages);
     await expect(train({ out, resume: true, steps: 6 })).rejects.toThrow(/the training data \(4000 images 28x28x1 of builtin-mnist\) differ from the checkpoint's \(64 images 28x28x1\)/);

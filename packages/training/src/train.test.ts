@@ -71,7 +71,8 @@ describe("train", () => {
 
   it("warms the EMA up by update number, also across a resume, and keeps the setting", async () => {
     const out = join(tmp, "ema-warmup");
-    await train({ ...tiny, out, steps: 1, checkpointEvery: 1, emaWarmup: true });
+    // On by default for a fresh run.
+    expect((await train({ ...tiny, out, steps: 1, checkpointEvery: 1 })).config.emaWarmup).toBe(true);
     const one = await openCheckpoint(join(out, "checkpoint"));
     const read = (r: Record<string, tf.Tensor>) => Object.fromEntries(Object.entries(r).map(([k, t]) => [k, Array.from(t.dataSync())]));
     const ema1 = read((one.ema as Ema).namedTensors());
