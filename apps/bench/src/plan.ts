@@ -135,7 +135,7 @@ export const PROFILES = {
     // weights at step 2000 (measured on MNIST's GBM model, seed 0: FID 135 with that EMA against 94 with the raw
     // weights, edm-stochastic at NFE 9). Even warmed up, the EMA trails the raw weights at this budget: the learning-rate
     // decay from step 1200 already averages them, and the EMA still carries weights from before it. On the seed-0 MNIST
-    // models the raw weights had the lower FID in all 8 comparisons (both processes, 4 solver settings, 500 samples;
+    // models the raw weights had the lower FID in all 6 comparisons (both processes, 3 solver settings, 500 samples;
     // RESULTS.md), so the benchmark samples them.
     train: { steps: 2000, batch: 32, lr: 5e-4, ema: 0.999, emaWarmup: true, checkpointEvery: 250, recipe: "edm", lrDecay: { start: 1200, end: 2000, final: 0.05 } },
     evalWeights: "raw",

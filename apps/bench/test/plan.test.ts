@@ -152,7 +152,7 @@ describe("effectiveProfile", () => {
     expect(p.train.recipe).toBe("edm");
     expect(p.train.lrDecay).toEqual({ start: 1200, end: 2000, final: 0.05 });
     expect(p.train.emaWarmup).toBe(true); // a plain 0.999 EMA would keep 13.5% of the random start after 2,000 steps
-    expect(p.evalWeights).toBe("raw"); // the warmed-up EMA still trailed the raw weights in all 8 comparisons
+    expect(p.evalWeights).toBe("raw"); // the warmed-up EMA still trailed the raw weights in all 6 comparisons
     expect(p.samplers).toEqual(["euler", "heun", "edm-stochastic", "dpmpp-2m", "dpmpp-2m-sde"]);
     const short = effectiveProfile("cpu-edm", { trainSteps: 500 });
     expect(short.train.lrDecay).toEqual({ start: 300, end: 500, final: 0.05 });
