@@ -1,17 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { gaussian } from "./__fixtures__/gaussian";
 import { compareFeatures } from "./compare";
 import { featureStats } from "./stats";
-
-function gaussian(rows: number, dim: number, seed: number, scale: number[], shift: number[]): Float64Array {
-  let s = seed >>> 0;
-  const u = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) + 0.5) / 2 ** 32;
-  const out = new Float64Array(rows * dim);
-  for (let i = 0; i < out.length; i++) {
-    const z = Math.sqrt(-2 * Math.log(u())) * Math.cos(2 * Math.PI * u());
-    out[i] = shift[i % dim]! + scale[i % dim]! * z;
-  }
-  return out;
-}
 
 const dim = 4;
 const real = { data: gaussian(300, dim, 1, [3, 1, 0.5, 2], [1, -2, 0, 4]), rows: 300 };
