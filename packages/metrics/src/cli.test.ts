@@ -17,6 +17,10 @@ interface CliReference {
   kid: { subsets: number; subsetSize: number; seed: number; m: number; mean: number; std: number };
   kidStandardized: { mean: number; std: number };
   pr: { k: number; precision: number; recall: number };
+  realStatsNpz: string;
+  fakeStatsNpzCompressed: string;
+  fakeFeaturesNpz: string;
+  objectNpz: string;
 }
 const cliRef = JSON.parse(readFileSync(new URL("./__fixtures__/cli-reference.json", import.meta.url), "utf8")) as CliReference;
 const tmp = mkdtempSync(join(tmpdir(), "dale-metrics-cli-"));
@@ -25,13 +29,18 @@ const real = join(tmp, "real.npy");
 const fake = join(tmp, "fake.npy");
 writeFileSync(real, Buffer.from(cliRef.real, "base64"));
 writeFileSync(fake, Buffer.from(cliRef.fake, "base64"));
+const npz = (key: "realStatsNpz" | "fakeStatsNpzCompressed" | "fakeFeaturesNpz" | "objectNpz") => {
+  const file = join(tmp, `${key}.npz`);
+  writeFileSync(file, Buffer.from(cliRef[key], "base64"));
+  return file;
+};
 const kidArgs = ["--kid-subsets", String(cliRef.kid.subsets), "--kid-subset-size", String(cliRef.kid.subsetSize), "--seed", String(cliRef.kid.seed)];
 const run = (args: string[]) => runMetricsCli(args) as MetricsCliResult;
 
 describe("dale-metrics", () => {
   it("matches scipy's FID (pytorch-fid's formula) to 1e-6 on numpy's float64 files, with KID and precision/recall", () => {
     const r = run([real, fake, "--metrics", "fid,kid,pr", "--standardize", ...kidArgs]);
-    expect(r.real).toEqual({ file: real, rows: 160, dim: 24, dtype: "float64" });
+    expect(r.real).toEqual({ file: real, kind: "features", rows: 160, dim: 24, dtype: "float64" });
     expect(r.fake).toMatchObject({ rows: 140, dim: 24, dtype: "float64" });
     expect(relErr(r.fid as number, cliRef.fid.pytorchFid)).toBeLessThan(1e-6);
     expect(relErr(r.fid as number, cliRef.fid.eigh)).toBeLessThan(1e-9);
@@ -60,6 +69,27 @@ describe("dale-metrics", () => {
     expect(relErr(run([write("B"), write("A"), ...kidArgs]).kid?.mean as number, c.mean)).toBeGreaterThan(1e-6);
   });
 
+  it("reads pytorch-fid's statistics (.npz of mu and sigma, stored or compressed) and features in an .npz, as numpy wrote them", () => {
+    const realStats = npz("realStatsNpz");
+    const fakeStats = npz("fakeStatsNpzCompressed");
+    // Statistics on both sides, on one side, and features from an .npz: the same FID as scipy's on the rows, to 1e-6.
+    for (const [a, b] of [[realStats, fakeStats], [realStats, fake], [real, fakeStats], [realStats, npz("fakeFeaturesNpz")]] as const) {
+      const r = run([a, b]);
+      expect(relErr(r.fid as number, cliRef.fid.pytorchFid)).toBeLessThan(1e-6);
+      expect(r.kid).toBeUndefined(); // FID alone is the default when a file holds statistics
+    }
+    expect(run([realStats, fake]).real).toEqual({ file: realStats, kind: "statistics", dim: 24, dtype: "float64" });
+    const features = run([real, npz("fakeFeaturesNpz"), "--metrics", "fid,kid,pr", ...kidArgs]);
+    expect(features.fake).toMatchObject({ kind: "features", rows: 140, dim: 24 });
+    expect(relErr(features.kid?.mean as number, cliRef.kid.mean)).toBeLessThan(1e-9);
+    expect(() => run([realStats, fake, "--metrics", "fid,kid"])).toThrow(/dale-metrics: REAL .*realStatsNpz\.npz holds only mu and sigma, from which FID alone can be computed; drop kid from --metrics/);
+    // numpy's object arrays need pickle to read: refused, never unpickled.
+    expect(() => run([npz("objectNpz"), fake])).toThrow(/dale-metrics: .*objectNpz\.npz: mu\.npy: .*/);
+    const junk = join(tmp, "junk.npz");
+    writeFileSync(junk, Buffer.from("PK\x03\x04 not really a zip"));
+    expect(() => run([junk, fake])).toThrow(/dale-metrics: .*junk\.npz: not a readable \.npz file/);
+  });
+
   it("prints the default metrics (fid, kid) as JSON from the bin, and refuses bad input by name", () => {
     const bin = fileURLToPath(new URL("../bin/dale-metrics.mjs", import.meta.url));
     const printed = JSON.parse(execFileSync(process.execPath, [bin, real, fake, ...kidArgs], { encoding: "utf8" })) as MetricsCliResult;
@@ -68,7 +98,7 @@ describe("dale-metrics", () => {
     expect(printed.precision).toBeUndefined();
     const bad = spawnSync(process.execPath, [bin, real], { encoding: "utf8" });
     expect(bad.status).toBe(1);
-    expect(bad.stderr).toMatch(/^dale-metrics: give two feature files, REAL\.npy and FAKE\.npy, got 1\./);
+    expect(bad.stderr).toMatch(/^dale-metrics: give two files, REAL and FAKE \(\.npy or \.npz\), got 1\./);
 
     const images = join(tmp, "images.npy");
     writeFileSync(images, encodeNpy(new Float32Array(2 * 4 * 4), [2, 4, 4, 1]));
