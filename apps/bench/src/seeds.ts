@@ -138,7 +138,8 @@ export function verdict(gbm: Stat, vp: Stat): BenchProcess | "none" {
 /**
  * Merges the results of several runs. Every run must have the same profile budget apart from its seed; rows are
  * matched by (dataset, process, recipe, sampler, grid, target NFE), and a row missing from some run is refused by
- * name, so that no mean is over fewer seeds than the table says.
+ * name, so that no mean is over fewer seeds than the table says. So is a row whose runs drew different numbers of
+ * samples or sampled different weights (EMA or raw).
  */
 export function summarize(runs: readonly SeedRun[], created = new Date().toISOString()): SeedSummary {
   const fn = "summarize";
@@ -176,6 +177,22 @@ export function summarize(runs: readonly SeedRun[], created = new Date().toISOSt
     const set = runsOfModel.get(model) ?? new Set<string>();
     for (const e of list) set.add(e.run.root);
     runsOfModel.set(model, set);
+  }
+  // One mean must not mix sample counts (FID is biased by the count) or weights (a model's EMA against its raw weights).
+  const weightsOf = (run: SeedRun, row: ResultRow) => {
+    const c = run.results.datasets.find((d) => d.dataset === row.dataset)?.checkpoints[row.process as BenchProcess];
+    return c === undefined ? "unknown" : c.ema ? "EMA" : "raw";
+  };
+  for (const [key, list] of groups) {
+    for (const [what, of] of [
+      ["samples", (e: (typeof list)[number]) => String(e.row.samples)],
+      ["weights", (e: (typeof list)[number]) => weightsOf(e.run, e.row)],
+    ] as const) {
+      const values = new Set(list.map(of));
+      if (values.size > 1) {
+        throw new Error(`${fn}: the row ${key} has different ${what} in its runs (${list.map((e) => `${of(e)} in ${e.run.root}`).join(", ")}); summarise runs made with the same ${what === "samples" ? "--samples" : "weights (--eval-weights)"}.`);
+      }
+    }
   }
   for (const [key, list] of groups) {
     const model = key.split("|").slice(0, 3).join("|");

@@ -4,7 +4,7 @@ import type { Results, ResultRow } from "../src/report";
 import { seedsFidSpec, sideBySideChoice, stat, summarize, summaryMarkdown, verdict, type SeedRun } from "../src/seeds";
 
 /** A results.json of one run with the given FIDs per (process, sampler, NFE); other metrics derive from the FID. */
-function run(seed: number, fids: Record<string, number>, o: { checkpoints?: Record<string, string>; recipe?: string; profile?: string; floor?: number } = {}): SeedRun {
+function run(seed: number, fids: Record<string, number>, o: { checkpoints?: Record<string, string>; recipe?: string; profile?: string; floor?: number; samples?: number; ema?: boolean } = {}): SeedRun {
   const rows: ResultRow[] = [
     { dataset: "mnist", process: "real", sampler: "training images", grid: null, targetNfe: null, nfe: null, steps: null, samples: 100, fid: o.floor ?? 0.5, kid: { mean: 0, std: 0 }, precision: 0.8, recall: 0.8, isClassifier: null, pixelSpread: 0.3, secondsPerImage: null, nonFinite: null },
   ];
@@ -20,7 +20,7 @@ function run(seed: number, fids: Record<string, number>, o: { checkpoints?: Reco
       targetNfe: Number(nfe),
       nfe: Number(nfe) - (sampler === "heun" ? 1 : 0),
       steps: 10,
-      samples: 100,
+      samples: o.samples ?? 100,
       fid,
       kid: { mean: fid / 1000, std: 0 },
       kidStandardized: { mean: fid / 100, std: 0 },
@@ -34,7 +34,7 @@ function run(seed: number, fids: Record<string, number>, o: { checkpoints?: Reco
   }
   const recipe = o.recipe ?? "edm";
   const training = Object.fromEntries([...processes].map((p) => [p, { source: "trained", preset: "tiny", steps: 10, batch: 8, lr: 1e-3, recipe, seconds: 1 }]));
-  const checkpoints = Object.fromEntries([...processes].map((p) => [p, { path: o.checkpoints?.[p] ?? `/runs/s${seed}/mnist/models/${p}/checkpoint`, step: 10, ema: true }]));
+  const checkpoints = Object.fromEntries([...processes].map((p) => [p, { path: o.checkpoints?.[p] ?? `/runs/s${seed}/mnist/models/${p}/checkpoint`, step: 10, ema: o.ema ?? true }]));
   const results = {
     app: "dale-bench",
     version: 1,
@@ -136,6 +136,9 @@ describe("summarize", () => {
     expect(() => summarize([...three, partial])).toThrow(/mnist\|vp\|edm\|euler\|karras\|20 is missing from \/runs\/s3/);
     expect(() => summarize([three[0] as SeedRun, { ...(three[0] as SeedRun), root: "/elsewhere" }])).toThrow(/both hold seed 0/);
     expect(() => summarize([three[0] as SeedRun, run(1, { "gbm:heun:20": 1 }, { profile: "cpu" })])).toThrow(/different profiles \(cpu-edm, cpu\)/);
+    const fids = { "gbm:heun:20": 10, "vp:heun:20": 20, "gbm:euler:20": 30, "vp:euler:20": 31 };
+    expect(() => summarize([...three, run(3, fids, { samples: 500 })])).toThrow(/the row mnist\|gbm\|edm\|heun\|karras\|20 has different samples in its runs \(100 in \/runs\/s0, .*500 in \/runs\/s3\); summarise runs made with the same --samples/);
+    expect(() => summarize([...three, run(3, fids, { ema: false })])).toThrow(/has different weights in its runs \(EMA in \/runs\/s0, .*raw in \/runs\/s3\); summarise runs made with the same weights \(--eval-weights\)/);
     expect(() => summarize([])).toThrow(/at least one run/);
     expect(() => summarize([{ root: "/x", results: {} as Results }])).toThrow(/\/x does not hold a dale-bench results.json/);
   });
