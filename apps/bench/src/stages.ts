@@ -36,7 +36,11 @@ export interface TrainRecord {
   lr: number;
   /** dale-train's recipe (absent in records from before recipes: "reference"). */
   recipe?: string;
-  /** Seconds spent in dale-train by this benchmark, summed over resumed runs. */
+  /**
+   * Seconds of training behind the model's checkpoint: dale-train's `trainSeconds`, over every resume (steps a killed
+   * call repeated are not counted). For a checkpoint from before that figure, the seconds of the dale-train call that
+   * finished it, plus those of earlier finished calls.
+   */
   seconds: number;
   note?: string;
 }
@@ -169,7 +173,9 @@ async function trainModel(ctx: RunContext, dataset: BenchDataset, kind: BenchPro
     batch: profile.train.batch,
     lr: profile.train.lr,
     recipe: profile.train.recipe,
-    seconds: (before?.seconds ?? 0) + (performance.now() - t0) / 1000,
+    // The checkpoint's own training time, over every resume (a killed call's lost steps excluded); older checkpoints
+    // lack it, and then this call's time is what is known.
+    seconds: result.trainSeconds ?? (before?.seconds ?? 0) + (performance.now() - t0) / 1000,
     ...(result.note !== undefined ? { note: result.note } : {}),
   };
   await writeAtomic(recordPath, `${JSON.stringify(record, null, 2)}\n`);

@@ -203,6 +203,12 @@ export const extraSchema = z.object({
   /** Number of rows of loss.csv that belong to this checkpoint (one per step). */
   lossRows: nonNegInt,
   /**
+   * Wall-clock seconds of training behind this checkpoint, summed over the calls that resumed it. Steps that a killed
+   * call ran past its last checkpoint are not counted: a resume continues from the checkpoint's own figure. Absent in
+   * checkpoints from before it, and then in every checkpoint resumed from one.
+   */
+  trainSeconds: z.number().nonnegative().optional(),
+  /**
    * The sampler and schedule this checkpoint recommends (`dale-export --sampler ...`), which dale-sample and
    * `fromPretrained` use when the caller names no sampler; absent: the process's default (`defaultSampler`).
    */

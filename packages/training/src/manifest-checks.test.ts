@@ -80,6 +80,13 @@ describe("checkpoint.json cross-checks", () => {
     expect((await train({ out, resume: true, steps: 5, sampleCount: 0 })).config.emaWarmup).toBe(false);
   });
 
+  it("a checkpoint from before trainSeconds resumes without inventing one", async () => {
+    const { out } = edited("no-seconds", (m) => delete (m.extra as { trainSeconds?: number }).trainSeconds);
+    const result = await train({ out, resume: true, steps: 5, sampleCount: 0 });
+    expect(result.trainSeconds).toBeUndefined();
+    expect((JSON.parse(readFileSync(join(out, "checkpoint", "checkpoint.json"), "utf8")) as { extra: Record<string, unknown> }).extra).not.toHaveProperty("trainSeconds");
+  });
+
   it("a resume must read the same images: an edited trainImages is refused by the data's count", async () => {
     const { out } = edited("data", (m) => delete (m.extra as unknown as { config: Record<string, unknown> }).config.trainImages);
     await expect(train({ out, resume: true, steps: 6 })).rejects.toThrow(/the training data \(4000 images 28x28x1 of builtin-mnist\) differ from the checkpoint's \(64 images 28x28x1\)/);

@@ -38,8 +38,15 @@ describe("train", () => {
   it("resumes with the stored settings, and refuses a given identity field that differs, naming it", async () => {
     const out = join(tmp, "run");
     const steps: number[] = [];
+    const trainSecondsOf = () => (JSON.parse(readFileSync(join(out, "checkpoint", "checkpoint.json"), "utf8")) as { extra: { trainSeconds?: number } }).extra.trainSeconds;
+    const before = trainSecondsOf() as number;
+    expect(before).toBeGreaterThan(0);
     const result = await train({ out, resume: true, steps: 5, sampleCount: 0 }, { onStep: ({ step }) => steps.push(step) });
     expect(steps).toEqual([4, 5]);
+    // The training time behind the checkpoint adds up over the resume: the stored figure plus this call's loop.
+    expect(result.trainSeconds).toBe(trainSecondsOf());
+    expect(result.trainSeconds as number).toBeGreaterThan(before);
+    expect(result.trainSeconds as number).toBeLessThanOrEqual(before + result.seconds);
     expect(result.config.trainImages).toBe(64);
     await expect(train({ out, resume: true, steps: 6, seed: 4 })).rejects.toThrow(/^seed 4 differs from the checkpoint's 0; a resumed run keeps its settings\.$/);
     await expect(train({ out, resume: true, steps: 6, lr: 1 }, { optionName: (k) => `--${k}` })).rejects.toThrow(/^--lr 1 differs/);

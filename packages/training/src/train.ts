@@ -98,7 +98,13 @@ export interface TrainResult {
   /** `<out>/checkpoint (-> checkpoints/step-...)`, or "none". */
   checkpoint: string;
   lossCsv: string;
+  /** Wall-clock seconds of this call. */
   seconds: number;
+  /**
+   * Wall-clock seconds of training behind the final checkpoint, over every call that resumed it (the checkpoint's
+   * `trainSeconds`); absent when the run resumed a checkpoint from before that figure was kept.
+   */
+  trainSeconds?: number;
   /** A note about the data (e.g. a subset), also stored in the checkpoint. */
   note?: string;
 }
@@ -306,8 +312,13 @@ async function run(given: Given, hooks: TrainHooks, out: string, name: (key: str
     ...(dataNote ? { note: dataNote } : {}),
   };
 
+  // Training time before this call: 0 for a fresh run, the checkpoint's figure on resume (unknown for old checkpoints).
+  const secondsBefore = stored === null ? 0 : stored.trainSeconds;
+  let loopStart: number | null = null;
+  const trainSeconds = () => (secondsBefore === undefined ? undefined : secondsBefore + (loopStart === null ? 0 : (performance.now() - loopStart) / 1000));
   const extraAt = (step: number): TrainerExtra => {
     const pos = order.position(Math.max(1, step + 1));
+    const seconds = trainSeconds();
     return {
       app: "dale-trainer",
       version: 1,
@@ -318,11 +329,15 @@ async function run(given: Given, hooks: TrainHooks, out: string, name: (key: str
       data,
       position: { step, epoch: pos.epoch, batchInEpoch: pos.batchInEpoch, stepsPerEpoch: order.stepsPerEpoch },
       lossRows: step,
+      ...(seconds !== undefined ? { trainSeconds: seconds } : {}),
     };
   };
   let lastCheckpoint: { step: number; path: string } | null = resumeDir ? { step: start, path: store.describe() } : null;
+  let finalSeconds = secondsBefore;
   const save = async (step: number) => {
-    await store.save({ model, ema, optimizer, step, extra: extraAt(step) }, lossCsv);
+    const extra = extraAt(step);
+    finalSeconds = extra.trainSeconds;
+    await store.save({ model, ema, optimizer, step, extra }, lossCsv);
     lastCheckpoint = { step, path: store.describe() };
     hooks.onCheckpoint?.(lastCheckpoint);
   };
@@ -387,6 +402,7 @@ async function run(given: Given, hooks: TrainHooks, out: string, name: (key: str
 
   hooks.onStart?.({ config, start, resumedFrom: resumeDir ? store.describe() : null, parameters, stepsPerEpoch: order.stepsPerEpoch, backend, data });
   const t0 = performance.now();
+  loopStart = t0;
   let baseline: number | null = null;
   let warnedLeak = false;
   try {
@@ -445,6 +461,7 @@ async function run(given: Given, hooks: TrainHooks, out: string, name: (key: str
     checkpoint: store.describe(),
     lossCsv,
     seconds: (performance.now() - t0) / 1000,
+    ...(finalSeconds !== undefined ? { trainSeconds: finalSeconds } : {}),
     ...(dataNote ? { note: dataNote } : {}),
   };
 }
