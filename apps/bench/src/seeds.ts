@@ -64,6 +64,8 @@ export interface DatasetModels extends ModelKey {
   seeds: number[];
   /** The checkpoints sampled, one per run (the same path repeated for sampling seeds). */
   checkpoints: string[];
+  /** The run folders holding the model, in the order of `seeds`. */
+  runs: string[];
   steps: number[];
 }
 
@@ -247,6 +249,7 @@ export function summarize(runs: readonly SeedRun[], created = new Date().toISOSt
         kind: new Set(checkpoints).size === 1 && holding.length > 1 ? "sampling seeds" : "training seeds",
         seeds: holding.map((run) => run.results.seed),
         checkpoints,
+        runs: holding.map((run) => run.root),
         steps: cps.map((c) => c?.step ?? NaN),
       });
     }
@@ -403,16 +406,17 @@ export function seedsFidSpec(s: SeedSummary): TopLevelSpec {
 
 /**
  * The (sampler, grid, NFE) whose grids a dataset shows side by side: of the pairs both processes ran with the
- * recipe, the one with the lowest sum of the two mean FIDs. The grid files are the first run's (lowest seed).
+ * recipe, the one with the lowest sum of the two mean FIDs. The grid files are those of the model's run with the lowest
+ * seed (of the runs that hold the dataset).
  */
 export function sideBySideChoice(s: SeedSummary, dataset: BenchDataset, recipe = "edm"): { comparison: Comparison; files: Record<BenchProcess, string> } | null {
   const mine = s.comparisons.filter((c) => c.dataset === dataset && c.recipe === recipe).sort((a, b) => a.gbm.mean + a.vp.mean - (b.gbm.mean + b.vp.mean));
   const c = mine[0];
   if (!c) return null;
+  // The run of the model's lowest seed that holds this dataset: runs of other datasets may share that seed.
   const root = (p: BenchProcess) => {
     const m = s.datasets.find((d) => d.dataset === dataset)?.models.find((x) => x.process === p && x.recipe === recipe);
-    const seed = m?.seeds[0];
-    return s.runs.find((r) => r.seed === seed)?.root ?? (s.runs[0] as { root: string }).root;
+    return m?.runs[0] ?? (s.runs[0] as { root: string }).root;
   };
   const file = (p: BenchProcess) => `${root(p)}/${dataset}/grids/${configKey(p, c.sampler, c.targetNfe, c.grid)}.png`;
   return { comparison: c, files: { gbm: file("gbm"), vp: file("vp") } };

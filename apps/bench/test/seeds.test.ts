@@ -156,5 +156,12 @@ describe("summarize", () => {
     expect(choice?.comparison.sampler).toBe("heun");
     expect(choice?.files.gbm).toBe("/runs/s0/mnist/grids/gbm-heun-nfe20-karras.png");
     expect(sideBySideChoice(summarize(three), "cifar10")).toBeNull();
+    // One run per dataset, both seed 0 (how the campaign runs): each dataset's grids come from its own run.
+    const fashion = run(0, { "gbm:heun:20": 10, "vp:heun:20": 20 });
+    const f = fashion.results as unknown as { datasets: { dataset: string }[]; rows: { dataset: string }[] };
+    for (const x of [...f.datasets, ...f.rows]) x.dataset = "fashion-mnist";
+    const both = summarize([three[0] as SeedRun, { root: "/runs/fashion-s0", results: fashion.results }]);
+    expect(sideBySideChoice(both, "fashion-mnist")?.files.vp).toBe("/runs/fashion-s0/fashion-mnist/grids/vp-heun-nfe20-karras.png");
+    expect(sideBySideChoice(both, "mnist")?.files.vp).toBe("/runs/s0/mnist/grids/vp-heun-nfe20-karras.png");
   });
 });
