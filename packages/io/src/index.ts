@@ -2,4 +2,3 @@
 export { encodeSafetensors, decodeSafetensors, type SafetensorsDtype, type SafetensorsFile, type RawTensor } from "./safetensors";
 export { float32ToFloat16, float16ToFloat32 } from "./float16";
 export { encodeNpy, decodeNpy, decodeNpyArray } from "./npy";
-export { decodeNpz, type NpzArray } from "./npz";

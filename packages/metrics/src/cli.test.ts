@@ -87,7 +87,7 @@ describe("dale-metrics", () => {
     expect(() => run([npz("objectNpz"), fake])).toThrow(/dale-metrics: .*objectNpz\.npz: mu\.npy: .*/);
     const junk = join(tmp, "junk.npz");
     writeFileSync(junk, Buffer.from("PK\x03\x04 not really a zip"));
-    expect(() => run([junk, fake])).toThrow(/dale-metrics: .*junk\.npz: not a readable \.npz file/);
+    expect(() => run([junk, fake])).toThrow(/dale-metrics: .*junk\.npz starts like an \.npz file but is not a readable zip archive/);
   });
 
   it("prints the default metrics (fid, kid) as JSON from the bin, and refuses bad input by name", () => {

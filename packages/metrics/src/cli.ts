@@ -10,10 +10,11 @@
 // dependency for a package that otherwise has no command line.
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { decodeNpyArray, decodeNpz } from "@dale/io";
+import { decodeNpyArray } from "@dale/io";
 import { compareFeatures } from "./compare";
 import { frechetDistance } from "./frechet";
 import type { HostFeatureMatrix } from "./matrix";
+import { readNpz, type NpzArray } from "./npz";
 import { featureStats } from "./stats";
 
 const NAME = "dale-metrics";
@@ -71,9 +72,10 @@ function readInput(file: string, which: string): Input {
   }
   let array: { shape: number[]; dtype: "float32" | "float64"; data: Float32Array | Float64Array };
   if (file.toLowerCase().endsWith(".npz")) {
-    const arrays = decodeNpz(bytes, { caller: `${NAME}: ${file}` });
-    const keys = Object.keys(arrays);
-    const { mu, sigma } = arrays;
+    const arrays = readNpz(bytes, `${NAME}: ${file}`);
+    const keys = [...arrays.keys()];
+    const mu = arrays.get("mu");
+    const sigma = arrays.get("sigma");
     if (mu && sigma) {
       const dim = mu.shape.length === 1 ? (mu.shape[0] as number) : -1;
       if (dim < 1 || sigma.shape.length !== 2 || sigma.shape[0] !== dim || sigma.shape[1] !== dim) {
@@ -84,7 +86,7 @@ function readInput(file: string, which: string): Input {
     if (keys.length !== 1) {
       throw new Error(`${NAME}: ${file}: an .npz must hold mu and sigma (pytorch-fid's statistics) or exactly one array of feature rows; it holds ${keys.join(", ")}.`);
     }
-    array = arrays[keys[0] as string] as typeof array;
+    array = arrays.get(keys[0] as string) as NpzArray;
   } else {
     array = decodeNpyArray(bytes, `${NAME}: ${file}`);
   }

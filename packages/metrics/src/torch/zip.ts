@@ -38,11 +38,12 @@ const crc32 = (zlib as { crc32?: (data: Uint8Array) => number }).crc32;
 
 /**
  * Reads the central directory of the zip archive `bytes`. `where` starts every error message (e.g.
- * `"readTorchStateDict: model.pth"`); every structural problem says "is not a readable zip archive".
+ * `"readTorchStateDict: model.pth"`); every structural problem says "is not a readable zip archive". `kind` names what
+ * the file looked like (default "a PyTorch zip file"; `.npz` files are zip archives too).
  */
-export function readZipDirectory(bytes: Uint8Array, where: string): Map<string, ZipEntry> {
+export function readZipDirectory(bytes: Uint8Array, where: string, kind = "a PyTorch zip file"): Map<string, ZipEntry> {
   const corrupt = (what: string): Error =>
-    new Error(`${where} starts like a PyTorch zip file but is not a readable zip archive (${what}); it is probably truncated or corrupt: download or save it again.`);
+    new Error(`${where} starts like ${kind} but is not a readable zip archive (${what}); it is probably truncated or corrupt: download or save it again.`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const u16 = (at: number): number => view.getUint16(at, true);
   const u32 = (at: number): number => view.getUint32(at, true);
