@@ -38,6 +38,10 @@ export function priorFromJSON(json: PriorJSON): Prior {
 
 function elementwisePrior(family: "lognormal" | "normal", params: PriorParams): Prior {
   const fn = `${family}Prior`;
+  // The parameters may come from a checkpoint's JSON: anything but an array of positive integers is refused by name.
+  if (params.shape !== undefined && !(Array.isArray(params.shape) && params.shape.every((d) => Number.isInteger(d) && d > 0))) {
+    throw new Error(`${fn}: shape must be an array of positive integers (the trailing axes that loc and scale cover), got ${JSON.stringify(params.shape)}.`);
+  }
   const shape = [...(params.shape ?? [1])];
   const size = shape.reduce((a, b) => a * b, 1);
   const loc = expand(params.loc, size, fn, "loc");
