@@ -8,7 +8,7 @@ import { compareFeatures, featureStats, inceptionScore, type HostFeatureMatrix }
 import type { TopLevelSpec } from "vega-lite";
 import { isSolver, solvers } from "@dale/samplers";
 import { BENCH_PROCESSES, chunksOf, configKey, processesOf, sampleConfigs, samplerLabel, type BenchDataset, type BenchGrid, type BenchProcess, type BenchSampler, type Profile, type SampleConfig } from "./plan";
-import { checkpointOf, floorFeatures, readModelRecord, sampledWeights, type ChunkInfo, type ModelRecord } from "./stages";
+import { checkpointHasEma, checkpointOf, floorFeatures, readModelRecord, sampledWeights, type ChunkInfo, type ModelRecord } from "./stages";
 import type { RunContext } from "./context";
 import { readFeatures, writeAtomic } from "./store";
 
@@ -108,7 +108,8 @@ function gather(
   const chunks = chunksOf(config, ctx.profile, ctx.seed);
   const record = readModelRecord(ctx.store, config.dataset, config.process);
   const { dir, step } = checkpointOf(ctx.store, config.dataset, config.process, record);
-  const weights = sampledWeights(ctx.profile, dir);
+  const hasEma = checkpointHasEma(dir);
+  const weights = sampledWeights(ctx.profile.evalWeights, hasEma);
   const missing = chunks.filter((c) => !existsSync(ctx.store.chunkInfo(c)));
   if (missing.length > 0) {
     throw new Error(
@@ -130,7 +131,7 @@ function gather(
       throw new Error(`${ctx.store.chunkInfo(c)} was sampled from step ${info.checkpointStep} of ${dir}, but the run's model is at step ${step}; delete ${join(ctx.store.root, config.dataset, "samples")} and run the sample stage again.`);
     }
     // Chunks from before the choice of weights were sampled with the EMA wherever the checkpoint had one.
-    const infoWeights = info.weights ?? sampledWeights({ ...ctx.profile, evalWeights: "ema" }, dir);
+    const infoWeights = info.weights ?? sampledWeights("ema", hasEma);
     if (infoWeights !== weights) {
       throw new Error(`${ctx.store.chunkInfo(c)} was sampled with the ${infoWeights} weights of ${dir}, but this run samples its ${weights} weights (evalWeights); delete ${join(ctx.store.root, config.dataset, "samples")} and run the sample stage again.`);
     }
@@ -219,7 +220,7 @@ export async function report(ctx: RunContext): Promise<Results> {
     const checkpoints: DatasetSummary["checkpoints"] = Object.fromEntries(
       processes.map((p) => {
         const { dir, step } = checkpointOf(ctx.store, dataset, p, training[p] as ModelRecord);
-        return [p, { path: dir, step, ema: sampledWeights(ctx.profile, dir) === "ema" }];
+        return [p, { path: dir, step, ema: sampledWeights(ctx.profile.evalWeights, checkpointHasEma(dir)) === "ema" }];
       }),
     );
     const notes = [...new Set(Object.values(training).flatMap((t) => (t.note ? [t.note] : [])))];

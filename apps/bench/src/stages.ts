@@ -68,10 +68,15 @@ export function checkpointOf(store: BenchStore, dataset: BenchDataset, kind: Ben
   return record.source === "checkpoint" ? { dir: record.checkpoint, step: record.step } : { dir: join(store.model(dataset, kind), "checkpoint"), step: record.steps };
 }
 
-/** The weights the run samples a checkpoint with: its EMA when the profile asks for it and the checkpoint has one, else its raw weights. */
-export function sampledWeights(profile: Profile, dir: string): "ema" | "raw" {
+/** Whether the checkpoint folder `dir` holds EMA weights (its checkpoint.json lists them). */
+export function checkpointHasEma(dir: string): boolean {
   const manifest = JSON.parse(readFileSync(join(dir, "checkpoint.json"), "utf8")) as { files?: { ema?: unknown } };
-  return profile.evalWeights === "ema" && manifest.files?.ema !== undefined ? "ema" : "raw";
+  return manifest.files?.ema !== undefined;
+}
+
+/** The weights a run samples a checkpoint with: its EMA when `evalWeights` asks for it and the checkpoint has one, else its raw weights. */
+export function sampledWeights(evalWeights: Profile["evalWeights"], hasEma: boolean): "ema" | "raw" {
+  return evalWeights === "ema" && hasEma ? "ema" : "raw";
 }
 
 /** A model's record, or an error that says which stage makes it. */
@@ -356,7 +361,7 @@ export async function sampleChunks(ctx: RunContext, chunks: readonly Chunk[]): P
       await writeFeatures(ctx.store.chunkFeatures(chunk), out.features, chunk.count);
       await writeFeatures(ctx.store.chunkFeatures(chunk).replace(/\.features\.npy$/, ".probabilities.npy"), out.probabilities, chunk.count);
       const spread = chunk.count >= 2 ? pixelSpread(pixels, chunk.count) : undefined;
-      const weights = ema && ckpt.ema !== undefined ? "ema" : "raw";
+      const weights = sampledWeights(ctx.profile.evalWeights, ckpt.ema !== undefined);
       const info: ChunkInfo = { seconds, count: chunk.count, seed: chunk.seed, steps, nfe, checkpointStep: ckpt.step, weights, nonFinite, ...(spread !== undefined ? { pixelSpread: spread } : {}) };
       await writeAtomic(ctx.store.chunkInfo(chunk), `${JSON.stringify(info)}\n`); // written last: marks the chunk done
       task.update(++done);

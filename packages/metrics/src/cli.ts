@@ -70,7 +70,7 @@ function readInput(file: string, which: string): Input {
   } catch (e) {
     throw new Error(`${NAME}: cannot read ${which} ${file} (${e instanceof Error ? e.message : String(e)}).`);
   }
-  let array: { shape: number[]; dtype: "float32" | "float64"; data: Float32Array | Float64Array };
+  let array: NpzArray;
   if (file.toLowerCase().endsWith(".npz")) {
     const arrays = readNpz(bytes, `${NAME}: ${file}`);
     const keys = [...arrays.keys()];
