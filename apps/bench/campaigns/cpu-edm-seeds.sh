@@ -1,7 +1,13 @@
 #!/usr/bin/env bash
 # The benchmark of RESULTS.md (issue 18): GBM against VP with the cpu-edm profile on all four datasets, with seeds,
 # then dale-bench-summary over the runs. Every step is a dale-bench run folder, which resumes where it stopped, so
-# this script resumes too: run it again after a stop (finished runs are skipped in seconds).
+# this script resumes too: run it again after a stop (finished runs are skipped).
+#
+# On a machine that keeps no untracked files between sessions, snapshot.sh saves the campaign into a tracked folder
+# and restores it (see that script); the campaign of RESULTS.md is kept in results/cpu-edm/campaign:
+#
+#   apps/bench/campaigns/snapshot.sh restore results/cpu-edm/campaign out/cpu-edm-seeds   (then this script)
+#   apps/bench/campaigns/snapshot.sh save out/cpu-edm-seeds results/cpu-edm/campaign      (then git add and commit)
 #
 #   DALE_DATA_DIR=../shared/datasets apps/bench/campaigns/cpu-edm-seeds.sh [OUT]   (default out/cpu-edm-seeds)
 #
@@ -22,9 +28,25 @@ OUT=${1:-out/cpu-edm-seeds}
 DATA=${DALE_DATA_DIR:?set DALE_DATA_DIR to the datasets folder}
 LANES=${LANES:-2}
 mkdir -p "$OUT"
+# Without @dale/onednn's addon (Debian's libdnnl-dev, then `scripts/pnpm install`) the convolutions run in plain wasm
+# and training is about 3 times slower (BENCHMARKS.md: 2,554 ms a step of the 28x28 U-Net on one thread without it,
+# against the 1.1 to 1.4 steps/s a lane trains with it): refuse rather than run for days.
+if [ ! -f packages/onednn/build/dale_onednn.node ] && [ "${ALLOW_NO_ONEDNN:-0}" != 1 ]; then
+  echo "cpu-edm-seeds.sh: packages/onednn/build/dale_onednn.node is missing, so training would run about 3 times slower; install libdnnl-dev and run scripts/pnpm install (or set ALLOW_NO_ONEDNN=1)" >&2
+  exit 1
+fi
 bench() {
   local lane=$1
   shift
+  # A finished run (results.json written) is skipped without starting dale-bench: a run restored from a snapshot
+  # (snapshot.sh) has no sample features, which dale-bench would otherwise draw again.
+  local args=("$@") i
+  for ((i = 0; i < ${#args[@]} - 1; i++)); do
+    if [ "${args[i]}" = --out ] && [ -f "${args[i + 1]}/results.json" ]; then
+      echo "[campaign] $(date -u +%FT%TZ) lane $lane: ${args[i + 1]} is finished; skipped" >&2
+      return 0
+    fi
+  done
   echo "[campaign] $(date -u +%FT%TZ) lane $lane: dale-bench $*" >&2
   node apps/bench/dist/bench.js --profile cpu-edm --data-dir "$DATA" --quiet "$@"
 }
