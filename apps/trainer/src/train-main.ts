@@ -41,7 +41,12 @@ function command(): Command {
     .option("--sample-count <n>", "images per sample grid; 0: no grids", int("--sample-count", 0, 10000), 64)
     .option("--sample-steps <n>", "sampler steps for the grids (default 100; 18 Heun steps, NFE 35, with --recipe edm)", int("--sample-steps", 1, 100000))
     .option("--log-every <steps>", "one log line every this many steps when stderr is not a terminal", int("--log-every", 1), 50)
-    .option("--workers <n>", "worker threads that each compute a slice of every batch (data parallelism; presets only); 0: the main thread alone", int("--workers", 0, 256), 0);
+    .option("--workers <n>", "worker threads that each compute a slice of every batch (data parallelism; presets only); 0: the main thread alone", int("--workers", 0, 256), 0)
+    .option(
+      "--micro-batch <n>",
+      "compute each batch in slices of at most this many images and sum their gradients (the same step, less memory: tfjs' wasm backend has at most 4 GiB); default: the whole batch at once",
+      int("--micro-batch", 1),
+    );
 }
 
 /**
@@ -86,6 +91,7 @@ interface RawOptions {
   sampleSteps?: number;
   logEvery: number;
   workers: number;
+  microBatch?: number;
 }
 
 /** A field of `train`'s options as dale-train names it: its flag. */
@@ -101,7 +107,7 @@ function flag(key: string): string {
 function optionsFrom(raw: RawOptions, given: (name: string) => boolean): TrainOptions {
   if (raw.gbmSigmaMin !== undefined && raw.gbmSigmaMax === undefined) throw new Error("--gbm-sigma-min needs --gbm-sigma-max.");
   const options: Record<string, unknown> = { out: userPath(raw.out), resume: raw.resume, steps: raw.steps };
-  const plain = ["dataset", "process", "model", "trainImages", "weighting", "modelInput", "recipe", "batch", "lr", "lrDecay", "ema", "emaWarmup", "seed", "checkpointEvery", "sampleEvery", "sampleCount", "sampleSteps", "logEvery", "workers"] as const;
+  const plain = ["dataset", "process", "model", "trainImages", "weighting", "modelInput", "recipe", "batch", "lr", "lrDecay", "ema", "emaWarmup", "seed", "checkpointEvery", "sampleEvery", "sampleCount", "sampleSteps", "logEvery", "workers", "microBatch"] as const;
   for (const key of plain) if (given(key)) options[key] = raw[key];
   if (options.lrDecay === "none") options.lrDecay = null;
   if (given("dataDir") && raw.dataDir !== undefined) options.dataDir = userPath(raw.dataDir);

@@ -384,6 +384,36 @@ describe("dale-train --workers", () => {
   });
 });
 
+describe("dale-train --micro-batch", () => {
+  it("6 steps in slices of 3 (also across a worker thread) give the weights of whole batches; 0 is refused", async () => {
+    const w0 = join(tmp, "w0"); // the --workers test's run: 6 steps, whole batches of 8 on the main thread
+    expect(existsSync(join(w0, "checkpoint", "model.safetensors"))).toBe(true);
+    const [m, mw] = [join(tmp, "m3"), join(tmp, "m3w")];
+    const [r, rw] = await Promise.all([
+      run(TRAIN, [...COMMON, "--steps", "6", "--micro-batch", "3", "--out", m]),
+      run(TRAIN, [...COMMON, "--steps", "6", "--micro-batch", "3", "--workers", "1", "--out", mw]),
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(rw.code, rw.stderr).toBe(0);
+    for (const dir of [m, mw]) {
+      const a = safetensors(bytes(w0, "model.safetensors"));
+      const b = safetensors(bytes(dir, "model.safetensors"));
+      let worst = 0;
+      for (const [name, x] of a) {
+        const y = b.get(name) as Float32Array;
+        expect(y.length, name).toBe(x.length);
+        for (let i = 0; i < x.length; i++) worst = Math.max(worst, Math.abs((x[i] as number) - (y[i] as number)));
+      }
+      console.log(`[micro-batch] ${dir}: largest weight difference ${worst.toExponential(2)}`);
+      expect(worst).toBeLessThan(1e-5);
+    }
+    expect((JSON.parse(readFileSync(join(m, "checkpoint", "checkpoint.json"), "utf8")) as { extra: { config: { microBatch: number } } }).extra.config.microBatch).toBe(3);
+    const refused = await run(TRAIN, [...COMMON, "--steps", "1", "--micro-batch", "0", "--out", join(tmp, "m0")]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/--micro-batch/);
+  });
+});
+
 describe("helpers", () => {
   it("inverse clips to [0, 1] and keeps NaN visible (wasm would clip it to 0)", async () => {
     const { inverse } = await import("@dale/training");

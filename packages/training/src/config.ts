@@ -77,6 +77,14 @@ const trainConfigFields = z
     logEvery: posInt,
     /** Worker threads computing slices of each batch (--workers); 0: the main thread alone. May change on resume. */
     workers: nonNegInt.default(0),
+    /**
+     * Images per forward and backward pass (--micro-batch): each batch of `batch` images is computed in slices of at
+     * most this many, whose gradients are summed weighted by their size, which is the whole batch's gradient (the loss
+     * is a mean). It bounds the memory of a step, as diffusers' gradient accumulation does: tfjs' wasm backend has a
+     * 4 GiB heap, which a batch of 128 28x28 images through the mnistSmall U-Net exceeds. null: the whole batch at
+     * once. A setting of the call, like `workers`: it may change on resume.
+     */
+    microBatch: posInt.nullable().default(null),
   })
   .strict();
 
@@ -114,7 +122,7 @@ export const trainOptionsSchema = trainConfigFields
 export type TrainOptions = z.input<typeof trainOptionsSchema>;
 
 /** The fields that may change on resume; every other one is part of the run's identity. */
-export const MUTABLE_ON_RESUME = ["steps", "lrDecay", "dataDir", "checkpointEvery", "sampleEvery", "sampleCount", "sampleSteps", "logEvery", "workers"] as const;
+export const MUTABLE_ON_RESUME = ["steps", "lrDecay", "dataDir", "checkpointEvery", "sampleEvery", "sampleCount", "sampleSteps", "logEvery", "workers", "microBatch"] as const;
 
 /**
  * The settings of one call rather than of the run: on resume they are what the call gives, else their defaults, never
@@ -122,7 +130,7 @@ export const MUTABLE_ON_RESUME = ["steps", "lrDecay", "dataDir", "checkpointEver
  * work and how many threads a call spends (a stored `sampleCount` of 800,000 would draw that many images) or where it
  * reads (`dataDir`, a path on the machine that wrote it).
  */
-export const NOT_INHERITED_ON_RESUME = ["dataDir", "sampleEvery", "sampleCount", "sampleSteps", "workers"] as const;
+export const NOT_INHERITED_ON_RESUME = ["dataDir", "sampleEvery", "sampleCount", "sampleSteps", "workers", "microBatch"] as const;
 
 /**
  * The learning rate of the update at `step` (1-based): `lr` up to `decay.start`, then linear down to `lr * decay.final`
@@ -156,6 +164,7 @@ export const TRAIN_DEFAULTS = {
   sampleSteps: 100,
   logEvery: 50,
   workers: 0,
+  microBatch: null,
 } as const;
 
 /** How pixels in [0, 1] were mapped for the SDE, so that samples can be mapped back. */

@@ -36,7 +36,7 @@ export {
 } from "./config";
 export { BatchOrder, forward, inverse, KMNIST_TEST_SUBSET, loadTrainingData, trainingBatch, transformFor, type TrainingData } from "./data";
 export { buildModel, importModel, PRESET_NAMES, samplerScore, type ModelKit, type PresetName } from "./model";
-export { stepLoss, stepTimes, LOSS_EPS, type LossRecipe, type StepDraws } from "./loss";
+export { stepLoss, stepTimes, inSlices, LOSS_EPS, type LossRecipe, type StepDraws, type LossAndGrads } from "./loss";
 export { CheckpointStore } from "./checkpoint-store";
 export { acquireRunLock, readLock, LOCK_FILE, type LockInfo, type RunLock } from "./run-lock";
 export { checkGuide, checkpointDir, openCheckpoint, readTrainerManifest, type OpenCheckpoint } from "./open-checkpoint";

@@ -1,6 +1,6 @@
 // The loss of one training step, a pure function of (weights, x0, draws): shared by `train`'s main loop and, for
 // `workers`, by the data-parallel shard that every worker thread imports (shard.ts).
-import type * as tf from "@tensorflow/tfjs-core";
+import * as tf from "@tensorflow/tfjs-core";
 import { dsmLoss, edmDsmWeighting, edmWeighting, mdsmLoss, referenceWeighting, sampleNoiseLevelTimes, sampleTimes, varianceWeighting } from "@dale/losses";
 import { toLossModel, type ScoreModel } from "@dale/models";
 import type { AnySDE, SDE } from "@dale/sde";
@@ -70,4 +70,52 @@ export function stepLoss(model: ScoreModel, sde: AnySDE, recipe: LossRecipe): (x
         withTimes(x0, draws, (d) => dsmLoss(net, x0, { sde: additive, eps, ...(weighting ? { weighting } : {}), ...d }) as tf.Scalar);
     }
   }
+}
+
+/** A loss value and its gradients with respect to the trained variables. */
+export interface LossAndGrads {
+  loss: number;
+  grads: tf.NamedTensorMap;
+}
+
+/**
+ * Gradient accumulation (the trainer's `microBatch`): the loss and gradients of a batch computed in slices of at most
+ * `micro` rows. `arrays` share their first dimension, the batch (x0, t and noise); `pass` computes the mean loss of
+ * one slice of each and its gradients. The loss is a mean over the batch, so the batch's loss and gradients are the
+ * slices' weighted by slice size / batch size, which is what is returned, up to float rounding. Gradients are summed
+ * as they come, so that only one slice's activations are alive at a time; `pass`'s gradients are disposed here, and
+ * the caller owns the result. With `micro` >= the batch, it is one pass.
+ */
+export async function inSlices(arrays: readonly tf.Tensor[], micro: number, pass: (slice: tf.Tensor[]) => Promise<LossAndGrads>): Promise<LossAndGrads> {
+  if (!Number.isInteger(micro) || micro < 1) throw new Error(`inSlices: micro must be a positive integer, got ${micro}.`);
+  const n = arrays[0]?.shape[0];
+  if (n === undefined || n < 1) throw new Error("inSlices: arrays must hold at least one tensor with a non-empty first dimension.");
+  for (const a of arrays) {
+    if (a.shape[0] !== n) throw new Error(`inSlices: every array must have the batch (${n}) as its first dimension; got shape [${a.shape.join(", ")}].`);
+  }
+  let loss = 0;
+  let sum: tf.NamedTensorMap | null = null;
+  try {
+    for (let begin = 0; begin < n; begin += micro) {
+      const size = Math.min(micro, n - begin);
+      const part = arrays.map((a) => tf.slice(a, begin, size));
+      let result: LossAndGrads;
+      try {
+        result = await pass(part);
+      } finally {
+        tf.dispose(part);
+      }
+      const w = size / n;
+      loss += w * result.loss;
+      const before: tf.NamedTensorMap | null = sum;
+      const grads = result.grads;
+      sum = tf.tidy(() => Object.fromEntries(Object.entries(grads).map(([k, g]) => [k, before === null ? tf.mul(g, w) : tf.add(before[k] as tf.Tensor, tf.mul(g, w))])));
+      tf.dispose(Object.values(grads));
+      if (before !== null) tf.dispose(Object.values(before));
+    }
+  } catch (e) {
+    if (sum !== null) tf.dispose(Object.values(sum));
+    throw e;
+  }
+  return { loss, grads: sum as tf.NamedTensorMap };
 }

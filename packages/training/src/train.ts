@@ -30,7 +30,7 @@ import {
 import { BatchOrder, loadTrainingData, trainingBatch, transformFor } from "./data";
 import { checkOptimizerStep, crossCheckManifest, type ManifestFacts } from "./manifest-checks";
 import { gridPng } from "./grid-png";
-import { stepLoss, stepTimes } from "./loss";
+import { inSlices, stepLoss, stepTimes } from "./loss";
 import { buildModel, samplerScore } from "./model";
 import { acquireRunLock } from "./run-lock";
 import { sampleImages } from "./sample-images";
@@ -383,17 +383,29 @@ async function run(given: Given, hooks: TrainHooks, out: string, name: (key: str
     }
     info(`data parallel: the main thread and ${config.workers} worker thread${config.workers === 1 ? "" : "s"}.`);
   }
+  // One pass over a slice of the batch, with the slice's times and noise (the data-parallel shards', or this thread's).
+  const passOf = async (x0: tf.Tensor, t: tf.Tensor, noise: tf.Tensor): Promise<{ loss: number; grads: tf.NamedTensorMap }> => {
+    if (dp !== null) return dp.lossAndGrads([x0, t, noise]);
+    const { value, grads } = tf.variableGrads(() => lossOf(x0, { t, noise }), model.variables);
+    const loss = (await value.data())[0] as number;
+    value.dispose();
+    return { loss, grads };
+  };
   const lossAndGrads = async (x0: tf.Tensor, seed: number): Promise<{ loss: number; grads: tf.NamedTensorMap }> => {
-    if (dp === null) {
+    const n = x0.shape[0] as number;
+    const micro = config.microBatch !== null && config.microBatch < n ? config.microBatch : null;
+    if (dp === null && micro === null) {
       const { value, grads } = tf.variableGrads(() => lossOf(x0, { seed }), model.variables);
       const loss = (await value.data())[0] as number;
       value.dispose();
       return { loss, grads };
     }
-    const t = stepTimes(sde, config, x0.shape[0] as number, seed);
+    // The step's draws, made once for the whole batch (the ones the loss would draw from the seed), then sliced.
+    const t = stepTimes(sde, config, n, seed);
     const noise = tf.tensor(normalArray(x0.size, seed, 0), x0.shape);
     try {
-      return await dp.lossAndGrads([x0, t, noise]);
+      if (micro === null) return await passOf(x0, t, noise);
+      return await inSlices([x0, t, noise], micro, ([xs, ts, ns]) => passOf(xs as tf.Tensor, ts as tf.Tensor, ns as tf.Tensor));
     } finally {
       t.dispose();
       noise.dispose();
@@ -415,6 +427,8 @@ async function run(given: Given, hooks: TrainHooks, out: string, name: (key: str
       let result: { loss: number; grads: tf.NamedTensorMap };
       try {
         result = await lossAndGrads(x0, stepSeed);
+      } catch (e) {
+        throw wasmMemoryError(e, tf.getBackend(), step, config.batch, config.microBatch);
       } finally {
         x0.dispose();
       }
@@ -464,6 +478,27 @@ async function run(given: Given, hooks: TrainHooks, out: string, name: (key: str
     ...(finalSeconds !== undefined ? { trainSeconds: finalSeconds } : {}),
     ...(dataNote ? { note: dataNote } : {}),
   };
+}
+
+/** The messages with which tfjs' wasm backend (and the engine under it) reports that its heap is exhausted. */
+const WASM_MEMORY_MESSAGES = /^Aborted\(|memory access out of bounds|out of memory|Cannot enlarge memory|Array buffer allocation failed/i;
+
+/**
+ * A training step's error `e`, explained when it is the wasm backend running out of memory: its heap holds at most
+ * 4 GiB (wasm32), and a large batch's activations, kept for the backward pass, exceed it. The explanation names the
+ * batch and suggests `microBatch`. Any other error is returned as it is.
+ */
+export function wasmMemoryError(e: unknown, backend: string, step: number, batch: number, microBatch: number | null): unknown {
+  const message = e instanceof Error ? e.message : String(e);
+  if (backend !== "wasm" || !WASM_MEMORY_MESSAGES.test(message)) return e;
+  const slice = microBatch !== null && microBatch < batch ? microBatch : batch;
+  const suggest = Math.max(1, Math.floor(slice / 2));
+  return new Error(
+    `train: step ${step} failed on tfjs' wasm backend with "${message}": the backend's memory (at most 4 GiB) ran out, ` +
+      `${slice === batch ? `a batch of ${batch} images at once` : `micro-batches of ${slice} images`} being too many for this network. ` +
+      `Set microBatch (dale-train --micro-batch ${suggest}) to compute each batch of ${batch} in slices of ${suggest}: the same gradients, less memory.`,
+    { cause: e },
+  );
 }
 
 /**
