@@ -7,7 +7,8 @@
 # and restores it (see that script); the campaign of RESULTS.md is kept in results/cpu-edm/campaign:
 #
 #   apps/bench/campaigns/snapshot.sh restore results/cpu-edm/campaign out/cpu-edm-seeds   (then this script)
-#   apps/bench/campaigns/snapshot.sh save out/cpu-edm-seeds results/cpu-edm/campaign      (then git add and commit)
+#   apps/bench/campaigns/snapshot.sh save out/cpu-edm-seeds results/cpu-edm/campaign mnist-s0,kmnist-s0,cifar10-s0,mnist-reference-s0
+#   (then git add and commit; the runs named last are those whose models later runs sample)
 #
 #   DALE_DATA_DIR=../shared/datasets apps/bench/campaigns/cpu-edm-seeds.sh [OUT]   (default out/cpu-edm-seeds)
 #

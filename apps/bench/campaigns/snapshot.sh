@@ -3,26 +3,28 @@
 # preemptible cloud box, a CI runner): `save` copies each run folder's resumable state into a folder that git tracks,
 # and `restore` copies it back before the campaign command is run again, which then resumes every run where it stopped.
 #
-#   apps/bench/campaigns/snapshot.sh save OUT DEST      e.g. save out/cpu-edm-seeds results/cpu-edm/campaign
-#   apps/bench/campaigns/snapshot.sh restore DEST OUT   e.g. restore results/cpu-edm/campaign out/cpu-edm-seeds
+#   apps/bench/campaigns/snapshot.sh save OUT DEST [KEEP]   e.g. save out/cpu-edm-seeds results/cpu-edm/campaign kmnist-s0
+#   apps/bench/campaigns/snapshot.sh restore DEST OUT       e.g. restore results/cpu-edm/campaign out/cpu-edm-seeds
 #
 # What a run folder holds, and what is saved:
 # - a run in progress: everything (its current checkpoints, with the optimizer state, so that training resumes at the
 #   same step; the finished sample chunks; the classifier and the real-image features), except the one-writer locks
 #   (train.lock, which names a process of this machine) and the temporary files of atomic writes (.*.tmp);
 # - a finished run (results.json written): the same, less the sample and real-image features (*.features.npy,
-#   reference-features.npy, about 8 MB a run), which only the report stage reads. results.json holds every figure, and
-#   the campaign script skips a run that has one, so a restored finished run is never sampled again.
-# Checkpoint folders are stored whole: `--models` runs sample them, and a reader can load them with dale-sample.
+#   reference-features.npy, about 8 MB a run), which only the report stage reads, and less its models' weights
+#   (models/*/checkpoints/*/*.safetensors: weights, EMA and optimizer state, 18 MB per 28x28 model), unless the run is
+#   named in KEEP (comma-separated run names: the runs whose models later runs sample with --models). Their
+#   checkpoint.json (with each file's SHA-256) and loss.csv stay. results.json holds every figure, and the campaign
+#   script skips a run that has one, so a restored finished run is never sampled or trained again.
 #
 # `save` pauses this machine's dale-bench processes (SIGSTOP) while it copies, so that no checkpoint is half copied,
 # and continues them after (SIGCONT). The copy of a run replaces the older copy in DEST, so that a checkpoint the
 # trainer has since replaced does not linger. `restore` copies only runs that OUT does not hold yet (a run folder in
 # OUT is newer than any snapshot of it), and leaves the others alone with a note.
 set -euo pipefail
-usage() { echo "usage: $0 save OUT DEST | $0 restore DEST OUT" >&2; exit 2; }
-[ $# = 3 ] || usage
-mode=$1 from=$2 to=$3
+usage() { echo "usage: $0 save OUT DEST [KEEP] | $0 restore DEST OUT" >&2; exit 2; }
+[ $# = 3 ] || [ $# = 4 ] || usage
+mode=$1 from=$2 to=$3 keep=,${4:-},
 [ -d "$from" ] || { echo "snapshot.sh $mode: $from is not a folder" >&2; exit 1; }
 mkdir -p "$to"
 
@@ -47,9 +49,12 @@ case $mode in
     # shellcheck disable=SC2086
     trap '[ -z "$pids" ] || kill -CONT $pids 2>/dev/null || true' EXIT
     for run in $(runs "$from"); do
-      if [ -f "$from/$run/results.json" ]; then
+      if [ -f "$from/$run/results.json" ] && [[ $keep == *",$run,"* ]]; then
         copy_run "$from" "$to" "$run" --exclude='*.features.npy' --exclude=reference-features.npy
-        echo "[snapshot] $run: finished; saved without its features" >&2
+        echo "[snapshot] $run: finished; saved without its features, with its models (KEEP)" >&2
+      elif [ -f "$from/$run/results.json" ]; then
+        copy_run "$from" "$to" "$run" --exclude='*.features.npy' --exclude=reference-features.npy --exclude='*/checkpoints/*.safetensors'
+        echo "[snapshot] $run: finished; saved without its features and its models' weights" >&2
       else
         copy_run "$from" "$to" "$run"
         echo "[snapshot] $run: in progress; saved whole" >&2
