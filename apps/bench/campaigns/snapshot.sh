@@ -10,8 +10,8 @@
 # - a run in progress: everything (its current checkpoints, with the optimizer state, so that training resumes at the
 #   same step; the finished sample chunks; the classifier and the real-image features), except the one-writer locks
 #   (train.lock, which names a process of this machine) and the temporary files of atomic writes (.*.tmp);
-# - a finished run (results.json written): the same, less the sample and real-image features (*.features.npy,
-#   reference-features.npy, about 8 MB a run), which only the report stage reads, and less its models' weights
+# - a finished run (results.json written): the same, less the classifier features and probabilities of the samples and
+#   of the real images (*features.npy, *probabilities.npy, about 10 MB a run), which only the report stage reads, and less its models' weights
 #   (models/*/checkpoints/*/*.safetensors: weights, EMA and optimizer state, 18 MB per 28x28 model), unless the run is
 #   named in KEEP (comma-separated run names: the runs whose models later runs sample with --models). Their
 #   checkpoint.json (with each file's SHA-256) and loss.csv stay. results.json holds every figure, and the campaign
@@ -50,10 +50,10 @@ case $mode in
     trap '[ -z "$pids" ] || kill -CONT $pids 2>/dev/null || true' EXIT
     for run in $(runs "$from"); do
       if [ -f "$from/$run/results.json" ] && [[ $keep == *",$run,"* ]]; then
-        copy_run "$from" "$to" "$run" --exclude='*.features.npy' --exclude=reference-features.npy
+        copy_run "$from" "$to" "$run" --exclude='*features.npy' --exclude='*probabilities.npy'
         echo "[snapshot] $run: finished; saved without its features, with its models (KEEP)" >&2
       elif [ -f "$from/$run/results.json" ]; then
-        copy_run "$from" "$to" "$run" --exclude='*.features.npy' --exclude=reference-features.npy --exclude='*/checkpoints/*.safetensors'
+        copy_run "$from" "$to" "$run" --exclude='*features.npy' --exclude='*probabilities.npy' --exclude='*/checkpoints/*.safetensors'
         echo "[snapshot] $run: finished; saved without its features and its models' weights" >&2
       else
         copy_run "$from" "$to" "$run"
