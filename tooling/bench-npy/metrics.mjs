@@ -1,6 +1,7 @@
 // FID, KID (raw and on standardised features), precision and recall of a .npy of samples against a dale-bench run's
-// held-out images, in that run's classifier features: the bench's metrics for samples it cannot draw itself (e.g. an
-// autoguided sampler, which dale-bench does not run). The same functions and options as the bench's report stage.
+// held-out images, in that run's classifier features: the bench's metrics for samples it does not draw itself (a
+// sampler setting outside its rows, or another library's samples; autoguided solver rows it draws with --guides). The
+// same functions and options as the bench's report stage.
 //
 // After `scripts/pnpm build`, from the repository root:
 //   node apps/trainer/dist/sample.js --checkpoint checkpoints/mnist-gbm --n 500 --seed 1 --out g.png --out-npy s.npy

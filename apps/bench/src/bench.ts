@@ -3,10 +3,11 @@ import { existsSync, readFileSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { resolve } from "node:path";
 import { initBackend } from "@dale/backend";
-import { fail, int, list, oneOf, userArgv } from "@dale/cli-kit";
+import { fail, int, list, num, oneOf, userArgv } from "@dale/cli-kit";
+import { isSolver } from "@dale/samplers";
 import { fidInceptionWeights } from "@dale/metrics";
 import { Command, Option } from "commander";
-import { modelsOption, samplersOption, type ModelPaths } from "./options";
+import { guidesOption, modelsOption, samplersOption, type ModelPaths } from "./options";
 import {
   BENCH_DATASETS,
   BENCH_GRIDS,
@@ -20,6 +21,7 @@ import {
   profileSchema,
   REFERENCE_SAMPLERS,
   sampleConfigs,
+  samplersOf,
   shardChunks,
   type BenchDataset,
   type BenchGrid,
@@ -29,7 +31,7 @@ import {
 } from "./plan";
 import { createProgress } from "./progress";
 import { report } from "./report";
-import type { FeatureChoice, RunContext } from "./context";
+import { guidedProcesses, type FeatureChoice, type RunContext } from "./context";
 import { prepare, sampleChunks } from "./stages";
 import { BenchStore, writeAtomic } from "./store";
 
@@ -53,6 +55,8 @@ interface Options {
   grids?: BenchGrid[];
   samplers?: BenchSampler[];
   models?: ModelPaths;
+  guides?: ModelPaths;
+  guidance?: number;
   evalImages?: number;
   evalWeights?: "ema" | "raw";
   features: FeatureChoice["kind"];
@@ -99,6 +103,12 @@ function command(): Command {
       "evaluate existing checkpoints instead of training: gbm=DIR,vp=DIR (either or both; a dale-train checkpoint or --out folder, or a dale-export folder), sampled with the weights the profile names (evalWeights: EMA, or raw); needs a single --datasets",
       modelsOption,
     )
+    .option(
+      "--guides <list>",
+      "autoguidance: a weaker checkpoint of the same process and data per process, gbm=DIR,vp=DIR (e.g. checkpoints/mnist-gbm/guide); every solver row of a guided process gets a twin sampled with D_guide + w (D - D_guide), whose NFE counts both networks; needs a single --datasets",
+      guidesOption,
+    )
+    .option("--guidance <w>", "the autoguidance weight w of --guides (default 2)", num("--guidance", (v) => Number.isFinite(v) && v >= 0, "a number >= 0"))
     .option("--eval-images <n>", "override the profile's held-out real images", int("--eval-images", 1))
     .addOption(
       new Option("--features <net>", "feature network of FID/KID/PR/IS: a classifier Dale trains per dataset, or the FID Inception-v3 (needs its weights)")
@@ -142,6 +152,20 @@ async function main(): Promise<void> {
       models[kind] = resolve(path);
     }
   }
+  // --guides: a guide per process, for the solver rows of that process, of the one dataset.
+  const guides: ModelPaths = {};
+  if (o.guides !== undefined) {
+    if (datasets.length !== 1) throw new Error(`--guides guides the models of one dataset; give --datasets with one of ${BENCH_DATASETS.join(", ")} (got ${datasets.join(", ")}).`);
+    for (const kind of BENCH_PROCESSES) {
+      const path = o.guides[kind];
+      if (path === undefined) continue;
+      if (!samplersOf(kind, profile).some((s) => isSolver(s))) {
+        throw new Error(`--guides ${kind}=${path}: autoguidance combines denoisers, which only the solvers take, and none of the run's samplers (${profile.samplers.join(", ")}) is a solver on ${kind}.`);
+      }
+      guides[kind] = resolve(path);
+    }
+  } else if (o.guidance !== undefined) throw new Error("--guidance sets the weight of autoguidance; give --guides too.");
+  const guidance = o.guidance ?? 2;
   const root = resolve(o.out);
   await mkdir(root, { recursive: true });
   const store = new BenchStore(root);
@@ -151,10 +175,19 @@ async function main(): Promise<void> {
   // The run's identity: a folder holds one profile (with its overrides), seed and feature network; datasets may be
   // added later.
   // The checkpoints of --models are part of it (with their dataset), so that every stage samples the same ones.
-  const identity = { app: "dale-bench", profile: profile.name, seed: o.seed, features: o.features, budget: profile, models: o.models !== undefined ? { dataset: datasets[0], ...models } : null };
+  // So are the guides and their weight.
+  const identity = {
+    app: "dale-bench",
+    profile: profile.name,
+    seed: o.seed,
+    features: o.features,
+    budget: profile,
+    models: o.models !== undefined ? { dataset: datasets[0], ...models } : null,
+    ...(o.guides !== undefined ? { guides: { dataset: datasets[0], weight: guidance, ...guides } } : {}),
+  };
   const isNew = !existsSync(store.manifest());
   if (!isNew) {
-    const stored = JSON.parse(readFileSync(store.manifest(), "utf8")) as { profile: ProfileName; seed: number; features?: string; budget?: Profile; models?: typeof identity.models };
+    const stored = JSON.parse(readFileSync(store.manifest(), "utf8")) as { profile: ProfileName; seed: number; features?: string; budget?: Profile; models?: typeof identity.models; guides?: typeof identity.guides };
     // Runs from before --features and the overrides used the classifier and the profile as defined.
     const storedFeatures = stored.features ?? "classifier";
     if (stored.profile !== identity.profile || stored.seed !== identity.seed || storedFeatures !== identity.features) {
@@ -174,6 +207,12 @@ async function main(): Promise<void> {
     if (JSON.stringify(storedModels) !== JSON.stringify(identity.models)) {
       const show = (m: typeof identity.models) => (m === null ? "no --models (it trains its models)" : `--datasets ${m.dataset} --models ${BENCH_PROCESSES.flatMap((k) => (m[k] !== undefined ? [`${k}=${m[k]}`] : [])).join(",")}`);
       throw new Error(`${root} holds a run with ${show(storedModels)}; give the same, or use another --out (this command has ${show(identity.models)}).`);
+    }
+    // Runs from before --guides have none.
+    if (JSON.stringify(stored.guides ?? null) !== JSON.stringify(identity.guides ?? null)) {
+      const show = (g: typeof identity.guides) =>
+        g === undefined || g === null ? "no --guides" : `--guides ${BENCH_PROCESSES.flatMap((k) => (g[k] !== undefined ? [`${k}=${g[k]}`] : [])).join(",")} --guidance ${g.weight}`;
+      throw new Error(`${root} holds a run with ${show(stored.guides)}; give the same, or use another --out (this command has ${show(identity.guides)}).`);
     }
   }
   // The Inception weights are found (or downloaded) before anything is trained, so that a missing file fails at once.
@@ -201,11 +240,12 @@ async function main(): Promise<void> {
     features,
     jobs: o.jobs,
     models,
+    guides: { paths: guides, weight: guidance },
   };
 
   if (stage === "all" || stage === "prepare") await prepare(ctx);
   if (stage === "all" || stage === "sample") {
-    const all = sampleConfigs(datasets, profile).flatMap((c) => chunksOf(c, profile, o.seed));
+    const all = sampleConfigs(datasets, profile, guidedProcesses(ctx)).flatMap((c) => chunksOf(c, profile, o.seed));
     const mine = shard ? shardChunks(all, shard) : all;
     const { done, skipped } = await sampleChunks(ctx, mine);
     progress.log(`sampled ${done} chunks${skipped > 0 ? `, ${skipped} were already there` : ""}${shard ? ` (shard ${shard.index}/${shard.count} of ${all.length} chunks)` : ""}`);

@@ -1,6 +1,6 @@
 // What every stage of a benchmark run is given: the run folder, the profile, the datasets and the run's options.
 import type { ModelPaths } from "./options";
-import type { BenchDataset, Profile } from "./plan";
+import { BENCH_PROCESSES, type BenchDataset, type BenchProcess, type Profile } from "./plan";
 import type { Progress } from "./progress";
 import type { BenchStore } from "./store";
 
@@ -23,4 +23,14 @@ export interface RunContext {
    * run has a single dataset.
    */
   models: ModelPaths;
+  /**
+   * Autoguidance (`--guides`, `--guidance`): the guide checkpoint of each guided process, as absolute paths (a single
+   * dataset), and the weight w of D_guide + w (D - D_guide). Each solver row of a guided process gets a guided twin.
+   */
+  guides: { paths: ModelPaths; weight: number };
+}
+
+/** The processes of a run that have a guide (`--guides`), in BENCH_PROCESSES order. */
+export function guidedProcesses(ctx: Pick<RunContext, "guides">): BenchProcess[] {
+  return BENCH_PROCESSES.filter((p) => ctx.guides.paths[p] !== undefined);
 }

@@ -243,8 +243,8 @@ export function gridsOf(sampler: BenchSampler, profile: Pick<Profile, "grids">):
  * A sampler with its grid, as the results name it: "heun (karras sigma grid)" for a solver, whose only grid is Karras
  * et al.'s noise levels; "dale-langevin (uniform time grid)" or "(karras time grid)" for a reference sampler.
  */
-export function samplerLabel(sampler: BenchSampler, grid: BenchGrid): string {
-  return isSolver(sampler) ? `${sampler} (karras sigma grid)` : `${sampler} (${grid} time grid)`;
+export function samplerLabel(sampler: BenchSampler, grid: BenchGrid, guided = false): string {
+  return isSolver(sampler) ? `${sampler}${guided ? " + autoguidance" : ""} (karras sigma grid)` : `${sampler} (${grid} time grid)`;
 }
 
 /**
@@ -252,11 +252,13 @@ export function samplerLabel(sampler: BenchSampler, grid: BenchGrid): string {
  * catalogue entry (`solvers[name].stepsForNfe` and `.nfe`: Euler, DPM-Solver++(2M) and its SDE variant one evaluation
  * per step, Heun and EDM's stochastic sampler 2 steps - 1). Of the reference samplers, Dale-Langevin, sign-agnostic and
  * Euler-Maruyama evaluate once per step; probability-flow (Heun with a final Euler step) 2 steps - 1 times;
- * predictor-corrector with one corrector step 2 steps times.
+ * predictor-corrector with one corrector step 2 steps times. `networks` is 2 for an autoguided row, whose every
+ * evaluation runs the model and its guide: half the steps, and the NFE counts both networks.
  */
-export function stepsForNfe(sampler: BenchSampler, nfe: number): { steps: number; nfe: number } {
-  const steps = Math.max(1, samplerStepsForNfe(sampler, nfe));
-  return { steps, nfe: samplerNfe(sampler, { steps }) };
+export function stepsForNfe(sampler: BenchSampler, nfe: number, networks = 1): { steps: number; nfe: number } {
+  // With autoguidance (networks 2) both networks run at every evaluation, and the budget counts both.
+  const steps = Math.max(1, samplerStepsForNfe(sampler, Math.floor(nfe / networks)));
+  return { steps, nfe: networks * samplerNfe(sampler, { steps }) };
 }
 
 /** One row of the results table: a trained model sampled with one sampler at one budget. */
@@ -273,6 +275,8 @@ export interface SampleConfig {
   nfe: number;
   /** Folder name of its chunks, unique within the dataset. */
   key: string;
+  /** Sampled with autoguidance (`--guides`, solvers only): the process's guide checkpoint at the run's weight. Absent: not. */
+  guided?: true;
 }
 
 /** One chunk of samples: images [first, first + count) of a config, drawn with `seed`. */
@@ -285,11 +289,15 @@ export interface Chunk {
 }
 
 /** The folder and grid-image name of a configuration; the uniform grid keeps the name it had before grids existed. */
-export function configKey(process: BenchProcess, sampler: BenchSampler, targetNfe: number, grid: BenchGrid): string {
-  return `${process}-${sampler}-nfe${targetNfe}${grid === "uniform" ? "" : `-${grid}`}`;
+export function configKey(process: BenchProcess, sampler: BenchSampler, targetNfe: number, grid: BenchGrid, guided = false): string {
+  return `${process}-${sampler}-nfe${targetNfe}${grid === "uniform" ? "" : `-${grid}`}${guided ? "-guided" : ""}`;
 }
 
-export function sampleConfigs(datasets: readonly BenchDataset[], profile: Profile): SampleConfig[] {
+/**
+ * The rows of a run: every (process, sampler, grid, target NFE) of the profile, and for each process in `guided` (the
+ * processes with a `--guides` checkpoint) an autoguided twin of each solver row, after the unguided one.
+ */
+export function sampleConfigs(datasets: readonly BenchDataset[], profile: Profile, guided: readonly BenchProcess[] = []): SampleConfig[] {
   const out: SampleConfig[] = [];
   for (const dataset of datasets)
     for (const process of BENCH_PROCESSES)
@@ -298,6 +306,10 @@ export function sampleConfigs(datasets: readonly BenchDataset[], profile: Profil
           for (const target of profile.nfe) {
             const { steps, nfe } = stepsForNfe(sampler, target);
             out.push({ dataset, process, sampler, grid, targetNfe: target, steps, nfe, key: configKey(process, sampler, target, grid) });
+            if (guided.includes(process) && isSolver(sampler)) {
+              const g = stepsForNfe(sampler, target, 2);
+              out.push({ dataset, process, sampler, grid, targetNfe: target, steps: g.steps, nfe: g.nfe, key: configKey(process, sampler, target, grid, true), guided: true });
+            }
           }
   return out;
 }

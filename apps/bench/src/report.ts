@@ -8,8 +8,8 @@ import { compareFeatures, featureStats, inceptionScore, type HostFeatureMatrix }
 import type { TopLevelSpec } from "vega-lite";
 import { isSolver, solvers } from "@dale/samplers";
 import { BENCH_PROCESSES, chunksOf, configKey, processesOf, sampleConfigs, samplerLabel, type BenchDataset, type BenchGrid, type BenchProcess, type BenchSampler, type Profile, type SampleConfig } from "./plan";
-import { checkpointHasEma, checkpointOf, floorFeatures, readModelRecord, sampledWeights, type ChunkInfo, type ModelRecord } from "./stages";
-import type { RunContext } from "./context";
+import { checkpointHasEma, checkpointOf, floorFeatures, guideOf, readModelRecord, sampledWeights, type ChunkInfo, type ModelRecord } from "./stages";
+import { guidedProcesses, type RunContext } from "./context";
 import { readFeatures, writeAtomic } from "./store";
 
 /** One row of results.json. */
@@ -44,6 +44,8 @@ export interface ResultRow {
   secondsPerImage: number | null;
   /** Fraction of generated pixel values that were NaN or infinite (a diverged sampler); they were embedded as 0. */
   nonFinite: number | null;
+  /** An autoguided row (`--guides`): the guide checkpoint, its training step and the weight w. Absent: unguided. */
+  guidance?: { checkpoint: string; step: number; weight: number };
 }
 
 export interface DatasetSummary {
@@ -104,8 +106,17 @@ function pixelsPerImage(ctx: RunContext, config: SampleConfig): number {
 function gather(
   ctx: RunContext,
   config: SampleConfig,
-): { features: ReturnType<typeof concatRows>; probabilities: ReturnType<typeof concatRows>; seconds: number; nonFiniteFraction: number; pixelSpread: number | null } {
+): {
+  features: ReturnType<typeof concatRows>;
+  probabilities: ReturnType<typeof concatRows>;
+  seconds: number;
+  nonFiniteFraction: number;
+  pixelSpread: number | null;
+  guidance: ChunkInfo["guide"];
+} {
   const chunks = chunksOf(config, ctx.profile, ctx.seed);
+  // An autoguided row's chunks must all come from the run's guide, at its step and weight; an unguided row's from none.
+  const guide = config.guided ? { ...guideOf(ctx, config.dataset, config.process), weight: ctx.guides.weight } : undefined;
   const record = readModelRecord(ctx.store, config.dataset, config.process);
   const { dir, step } = checkpointOf(ctx.store, config.dataset, config.process, record);
   const hasEma = checkpointHasEma(dir);
@@ -135,6 +146,13 @@ function gather(
     if (infoWeights !== weights) {
       throw new Error(`${ctx.store.chunkInfo(c)} was sampled with the ${infoWeights} weights of ${dir}, but this run samples its ${weights} weights (evalWeights); delete ${join(ctx.store.root, config.dataset, "samples")} and run the sample stage again.`);
     }
+    const same = guide === undefined ? info.guide === undefined : info.guide?.checkpoint === guide.dir && info.guide.step === guide.step && info.guide.weight === guide.weight;
+    if (!same) {
+      const show = (g: ChunkInfo["guide"]) => (g === undefined ? "no guide" : `the guide ${g.checkpoint} (step ${g.step}, w ${g.weight})`);
+      throw new Error(
+        `${ctx.store.chunkInfo(c)} was sampled with ${show(info.guide)}, but this row uses ${show(guide && { checkpoint: guide.dir, step: guide.step, weight: guide.weight })}; delete ${join(ctx.store.root, config.dataset, "samples", config.key)} and run the sample stage again.`,
+      );
+    }
     seconds += info.seconds;
     nonFinite += info.nonFinite;
     if (info.pixelSpread !== undefined) spreads.push(info.pixelSpread);
@@ -150,12 +168,13 @@ function gather(
     nonFiniteFraction: nonFinite / (values * pixelsPerImage(ctx, config)),
     // Chunks from before the spread was recorded leave it out.
     pixelSpread: spreads.length === chunks.length ? spreads.reduce((a, b) => a + b, 0) / spreads.length : null,
+    guidance: guide && { checkpoint: guide.dir, step: guide.step, weight: guide.weight },
   };
 }
 
 function metricsRow(
   ctx: RunContext,
-  base: Pick<ResultRow, "dataset" | "process" | "sampler" | "grid" | "targetNfe" | "nfe" | "steps" | "secondsPerImage" | "nonFinite" | "pixelSpread">,
+  base: Pick<ResultRow, "dataset" | "process" | "sampler" | "grid" | "targetNfe" | "nfe" | "steps" | "secondsPerImage" | "nonFinite" | "pixelSpread" | "guidance">,
   real: { data: Float32Array; rows: number },
   realStats: ReturnType<typeof featureStats>,
   fake: { data: Float32Array; rows: number },
@@ -180,7 +199,7 @@ function metricsRow(
 export async function report(ctx: RunContext): Promise<Results> {
   const rows: ResultRow[] = [];
   const summaries: DatasetSummary[] = [];
-  const configs = sampleConfigs(ctx.datasets, ctx.profile);
+  const configs = sampleConfigs(ctx.datasets, ctx.profile, guidedProcesses(ctx));
   for (const dataset of ctx.datasets) {
     const task = ctx.progress.task(`metrics ${dataset}`, configs.filter((c) => c.dataset === dataset).length + 1);
     const real = readFeatures(ctx.store.reference(dataset));
@@ -205,7 +224,19 @@ export async function report(ctx: RunContext): Promise<Results> {
       rows.push(
         metricsRow(
           ctx,
-          { dataset, process, sampler, grid, targetNfe, nfe, steps, secondsPerImage: g.seconds / g.features.rows, nonFinite: g.nonFiniteFraction, pixelSpread: g.pixelSpread },
+          {
+            dataset,
+            process,
+            sampler,
+            grid,
+            targetNfe,
+            nfe,
+            steps,
+            secondsPerImage: g.seconds / g.features.rows,
+            nonFinite: g.nonFiniteFraction,
+            pixelSpread: g.pixelSpread,
+            ...(g.guidance ? { guidance: g.guidance } : {}),
+          },
           real,
           realStats,
           g.features,
@@ -308,6 +339,10 @@ export function markdown(results: Results, root: string): string {
           : `- ${proc}: trained by this run: U-Net ${t.preset}, ${t.recipe ?? "reference"} recipe, ${t.steps} steps x batch ${t.batch}, ${fmt(t.seconds, 0)} s of training${where === "" ? "" : `; ${where}`}.`,
       );
     }
+    for (const proc of BENCH_PROCESSES) {
+      const g = results.rows.find((r) => r.dataset === d.dataset && r.process === proc && r.guidance !== undefined)?.guidance;
+      if (g !== undefined) lines.push(`- ${proc} guide (autoguidance, --guides): checkpoint \`${g.checkpoint}\` at step ${g.step}, weight w = ${g.weight}; its rows read "+ autoguidance", and their NFE counts both networks.`);
+    }
     for (const n of d.notes) lines.push(`- Note: ${n}`);
     lines.push(
       "",
@@ -320,7 +355,7 @@ export function markdown(results: Results, root: string): string {
       const fid = r.process !== "real" && r.fid === best ? `**${fmt(r.fid)}**` : fmt(r.fid);
       const is = r.isClassifier ? `${fmt(r.isClassifier.mean)} ± ${fmt(r.isClassifier.std)}` : "-";
       lines.push(
-        `| ${r.process} | ${r.sampler} | ${gridCell(r)} | ${r.nfe ?? "-"} | ${fid} | ${fmt(1000 * r.kid.mean)} ± ${fmt(1000 * r.kid.std)} | ${r.kidStandardized ? `${fmt(1000 * r.kidStandardized.mean)} ± ${fmt(1000 * r.kidStandardized.std)}` : "-"} | ${fmt(r.precision, 3)} | ${fmt(r.recall, 3)} | ${is} | ${r.pixelSpread === null ? "-" : fmt(r.pixelSpread, 3)} | ${r.secondsPerImage === null ? "-" : fmt(r.secondsPerImage, 4)} | ${r.nonFinite === null ? "-" : r.nonFinite === 0 ? "0" : `${fmt(100 * r.nonFinite, 1)}%`} |`,
+        `| ${r.process} | ${r.sampler}${r.guidance ? ` + autoguidance (w ${r.guidance.weight})` : ""} | ${gridCell(r)} | ${r.nfe ?? "-"} | ${fid} | ${fmt(1000 * r.kid.mean)} ± ${fmt(1000 * r.kid.std)} | ${r.kidStandardized ? `${fmt(1000 * r.kidStandardized.mean)} ± ${fmt(1000 * r.kidStandardized.std)}` : "-"} | ${fmt(r.precision, 3)} | ${fmt(r.recall, 3)} | ${is} | ${r.pixelSpread === null ? "-" : fmt(r.pixelSpread, 3)} | ${r.secondsPerImage === null ? "-" : fmt(r.secondsPerImage, 4)} | ${r.nonFinite === null ? "-" : r.nonFinite === 0 ? "0" : `${fmt(100 * r.nonFinite, 1)}%`} |`,
       );
     }
     lines.push("", ...gridLinks(d.dataset, rs), "");
@@ -338,15 +373,15 @@ function gridLinks(dataset: BenchDataset, rows: readonly ResultRow[]): string[] 
   return rows.flatMap((r) => {
     if (r.process === "real" || r.sampler === "training images" || r.targetNfe === null) return [];
     const grid = r.grid ?? "uniform";
-    const file = `${dataset}/grids/${configKey(r.process, r.sampler, r.targetNfe, grid)}.png`;
-    return [`- ${r.process} ${samplerLabel(r.sampler, grid)}, NFE ${r.nfe}: [${file}](${file})`];
+    const file = `${dataset}/grids/${configKey(r.process, r.sampler, r.targetNfe, grid, r.guidance !== undefined)}.png`;
+    return [`- ${r.process} ${samplerLabel(r.sampler, grid, r.guidance !== undefined)}, NFE ${r.nfe}: [${file}](${file})`];
   });
 }
 
 /** FID against network evaluations, one panel per dataset, one line per (process, sampler); the real-image floor as a rule. */
 export function fidSpec(results: Results): TopLevelSpec {
   const values = results.rows.flatMap((r) =>
-    r.process === "real" || r.sampler === "training images" ? [] : [{ dataset: r.dataset, method: `${r.process} ${samplerLabel(r.sampler, r.grid ?? "uniform")}`, nfe: r.nfe, fid: r.fid }],
+    r.process === "real" || r.sampler === "training images" ? [] : [{ dataset: r.dataset, method: `${r.process} ${samplerLabel(r.sampler, r.grid ?? "uniform", r.guidance !== undefined)}`, nfe: r.nfe, fid: r.fid }],
   );
   const floors = results.rows.filter((r) => r.process === "real").map((r) => ({ dataset: r.dataset, fid: r.fid }));
   return {

@@ -46,6 +46,8 @@ export interface SummaryRow extends ModelKey {
   sampler: BenchSampler;
   grid: BenchGrid;
   targetNfe: number;
+  /** Autoguided (`--guides`); absent: unguided. */
+  guided?: true;
   /** Network evaluations per image (the same in every run: same sampler and target). */
   nfe: number;
   samples: number;
@@ -86,6 +88,8 @@ export interface Comparison {
   sampler: BenchSampler;
   grid: BenchGrid;
   targetNfe: number;
+  /** Both rows autoguided; absent: both unguided. */
+  guided?: true;
   gbm: Stat;
   vp: Stat;
   /** Which process has the lower FID where the two intervals mean +- sd do not overlap; "none" where they do. */
@@ -163,7 +167,7 @@ export function summarize(runs: readonly SeedRun[], created = new Date().toISOSt
         floors.set(row.dataset, [...(floors.get(row.dataset) ?? []), row.fid]);
         continue;
       }
-      const key = `${modelKey(run, row)}|${row.sampler}|${row.grid ?? "-"}|${row.targetNfe ?? "-"}`;
+      const key = `${modelKey(run, row)}|${row.sampler}${row.guidance ? "+guided" : ""}|${row.grid ?? "-"}|${row.targetNfe ?? "-"}`;
       const list = groups.get(key) ?? [];
       if (list.some((e) => e.run.results.seed === run.results.seed)) {
         throw new Error(`${fn}: ${run.root} and ${list.find((e) => e.run.results.seed === run.results.seed)?.run.root} both hold seed ${run.results.seed} for ${key}; give each seed once.`);
@@ -223,6 +227,7 @@ export function summarize(runs: readonly SeedRun[], created = new Date().toISOSt
       sampler: r.sampler,
       grid: r.grid,
       targetNfe: r.targetNfe,
+      ...(r.guidance ? { guided: true as const } : {}),
       nfe: r.nfe,
       samples: r.samples,
       seeds: list.map((e) => e.run.results.seed),
@@ -265,8 +270,10 @@ export function summarize(runs: readonly SeedRun[], created = new Date().toISOSt
 
   const comparisons: Comparison[] = [];
   for (const g of rows.filter((r) => r.process === "gbm")) {
-    const v = rows.find((r) => r.process === "vp" && r.recipe === g.recipe && r.dataset === g.dataset && r.sampler === g.sampler && r.grid === g.grid && r.targetNfe === g.targetNfe);
-    if (v) comparisons.push({ dataset: g.dataset, recipe: g.recipe, sampler: g.sampler, grid: g.grid, targetNfe: g.targetNfe, gbm: g.fid, vp: v.fid, better: verdict(g.fid, v.fid) });
+    const v = rows.find((r) => r.process === "vp" && r.recipe === g.recipe && r.dataset === g.dataset && r.sampler === g.sampler && r.grid === g.grid && r.targetNfe === g.targetNfe && r.guided === g.guided);
+    if (v) {
+      comparisons.push({ dataset: g.dataset, recipe: g.recipe, sampler: g.sampler, grid: g.grid, targetNfe: g.targetNfe, ...(g.guided ? { guided: true as const } : {}), gbm: g.fid, vp: v.fid, better: verdict(g.fid, v.fid) });
+    }
   }
   const headlines: Headline[] = [];
   for (const dataset of datasetNames) {
@@ -312,8 +319,8 @@ function modelLabel(m: ModelKey): string {
   return m.recipe === "edm" ? m.process : `${m.process} (${m.recipe} recipe)`;
 }
 
-function rowLabel(r: Pick<SummaryRow, "sampler" | "grid">): string {
-  return isSolver(r.sampler) ? r.sampler : samplerLabel(r.sampler, r.grid);
+function rowLabel(r: Pick<SummaryRow, "sampler" | "grid" | "guided">): string {
+  return isSolver(r.sampler) ? `${r.sampler}${r.guided ? " + autoguidance" : ""}` : samplerLabel(r.sampler, r.grid);
 }
 
 const CALL: Record<BenchProcess | "none", string> = { gbm: "GBM better", vp: "VP better", none: "no clear difference" };
@@ -351,9 +358,9 @@ export function summaryMarkdown(s: SeedSummary, gridFiles: Partial<Record<BenchD
     );
     const mine = s.rows
       .filter((r) => r.dataset === d.dataset)
-      .sort((a, b) => a.process.localeCompare(b.process) || a.recipe.localeCompare(b.recipe) || a.sampler.localeCompare(b.sampler) || a.grid.localeCompare(b.grid) || a.targetNfe - b.targetNfe);
+      .sort((a, b) => a.process.localeCompare(b.process) || a.recipe.localeCompare(b.recipe) || a.sampler.localeCompare(b.sampler) || Number(a.guided === true) - Number(b.guided === true) || a.grid.localeCompare(b.grid) || a.targetNfe - b.targetNfe);
     for (const r of mine) {
-      const c = s.comparisons.find((x) => x.dataset === r.dataset && x.recipe === r.recipe && x.sampler === r.sampler && x.grid === r.grid && x.targetNfe === r.targetNfe);
+      const c = s.comparisons.find((x) => x.dataset === r.dataset && x.recipe === r.recipe && x.sampler === r.sampler && x.grid === r.grid && x.targetNfe === r.targetNfe && x.guided === r.guided);
       lines.push(
         `| ${modelLabel(r)} | ${rowLabel(r)} | ${r.nfe} | ${pm(r.fid)} | ${pm(r.kid, 2, 1000)} | ${pm(r.kidStandardized, 2, 1000)} | ${pm(r.precision, 3)} | ${pm(r.recall, 3)} | ${pm(r.pixelSpread, 3)} | ${c ? CALL[c.better] : "-"} |`,
       );
@@ -418,6 +425,6 @@ export function sideBySideChoice(s: SeedSummary, dataset: BenchDataset, recipe =
     const m = s.datasets.find((d) => d.dataset === dataset)?.models.find((x) => x.process === p && x.recipe === recipe);
     return m?.runs[0] ?? (s.runs[0] as { root: string }).root;
   };
-  const file = (p: BenchProcess) => `${root(p)}/${dataset}/grids/${configKey(p, c.sampler, c.targetNfe, c.grid)}.png`;
+  const file = (p: BenchProcess) => `${root(p)}/${dataset}/grids/${configKey(p, c.sampler, c.targetNfe, c.grid, c.guided === true)}.png`;
   return { comparison: c, files: { gbm: file("gbm"), vp: file("vp") } };
 }

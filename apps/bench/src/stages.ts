@@ -6,8 +6,8 @@ import { appendFileSync, existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import { toTensor, type Dataset } from "@dale/data";
-import { gridPng, NonFiniteLossError, openCheckpoint, readTrainerManifest, type OpenCheckpoint, type TrainOptions, type TrainResult } from "@dale/training";
-import type { RunContext } from "./context";
+import { checkGuide, gridPng, NonFiniteLossError, openCheckpoint, readTrainerManifest, type OpenCheckpoint, type TrainOptions, type TrainResult } from "@dale/training";
+import { guidedProcesses, type RunContext } from "./context";
 import { evalImages, INSTRUMENT_SEED, trainImages, type ImageSet } from "./data";
 import { pixelSpread } from "./diversity";
 import { embed, embedderFor, type Embedder } from "./features";
@@ -66,6 +66,29 @@ export interface CheckpointRecord {
 /** The checkpoint folder of a model of the run, and the step it was recorded at. */
 export function checkpointOf(store: BenchStore, dataset: BenchDataset, kind: BenchProcess, record: ModelRecord): { dir: string; step: number } {
   return record.source === "checkpoint" ? { dir: record.checkpoint, step: record.step } : { dir: join(store.model(dataset, kind), "checkpoint"), step: record.steps };
+}
+
+/**
+ * The guide checkpoint of a process (`--guides`): its folder (holding checkpoint.json) and training step, after
+ * `checkGuide` of @dale/training has checked that it can guide the run's model (the same process, prior and noise
+ * coordinates, and data).
+ */
+export function guideOf(ctx: Pick<RunContext, "store" | "guides">, dataset: BenchDataset, kind: BenchProcess): { dir: string; step: number } {
+  const path = ctx.guides.paths[kind];
+  if (path === undefined) throw new Error(`guideOf: the run has no guide for ${kind} (--guides).`);
+  let main: ReturnType<typeof readTrainerManifest>;
+  let guide: ReturnType<typeof readTrainerManifest>;
+  try {
+    main = readTrainerManifest(checkpointOf(ctx.store, dataset, kind, readModelRecord(ctx.store, dataset, kind)).dir);
+    guide = readTrainerManifest(path);
+    checkGuide(main, guide);
+  } catch (e) {
+    throw new Error(`--guides ${kind}=${path}: ${(e instanceof Error ? e.message : String(e)).replace(/^(readTrainerManifest|checkGuide): /, "")}`);
+  }
+  if (guide.extra.config.dataset !== main.extra.config.dataset) {
+    throw new Error(`--guides ${kind}=${path}: the guide was trained on ${guide.extra.config.dataset}, the ${dataset} model on ${main.extra.config.dataset}.`);
+  }
+  return { dir: guide.dir, step: guide.extra.position.step };
 }
 
 /** Whether the checkpoint folder `dir` holds EMA weights (its checkpoint.json lists them). */
@@ -260,6 +283,8 @@ export async function prepare(ctx: RunContext): Promise<void> {
     ),
     ctx.jobs,
   );
+  // The guides (--guides): each must be able to guide its process's model, checked before any image is drawn.
+  for (const dataset of ctx.datasets) for (const kind of guidedProcesses(ctx)) guideOf(ctx, dataset, kind);
   const embedders = new Slot<Embedder>();
   try {
     for (const dataset of ctx.datasets) {
@@ -304,6 +329,8 @@ export interface ChunkInfo {
   checkpointStep: number;
   /** The weights it was sampled with: the checkpoint's EMA, or its raw weights (absent in chunks from before the choice: EMA). */
   weights?: "ema" | "raw";
+  /** The guide of an autoguided row (`--guides`): its checkpoint folder, training step and weight. Absent: unguided. */
+  guide?: { checkpoint: string; step: number; weight: number };
   /** Pixel values that came out NaN or infinite (set to 0 before embedding). */
   nonFinite: number;
   /** `pixelSpread` of the chunk's images (in [0, 1]): near 0 when the sampler collapsed to one image. */
@@ -317,6 +344,7 @@ export async function sampleChunks(ctx: RunContext, chunks: readonly Chunk[]): P
   // The checkpoint of the dataset/process at hand (chunks come grouped by it), and the feature network, which both
   // processes of a dataset share (and, for Inception-v3, every dataset).
   const checkpoints = new Slot<OpenCheckpoint>();
+  const guides = new Slot<OpenCheckpoint>();
   const embedders = new Slot<Embedder>();
   try {
     let done = 0;
@@ -333,10 +361,26 @@ export async function sampleChunks(ctx: RunContext, chunks: readonly Chunk[]): P
         }
         return opened;
       });
+      let guide: { checkpoint: OpenCheckpoint; info: NonNullable<ChunkInfo["guide"]> } | undefined;
+      if (chunk.config.guided) {
+        const { dir, step } = guideOf(ctx, dataset, kind);
+        const opened = await guides.get(`${dataset}/${kind}`, () => openCheckpoint(dir));
+        // A guide folder that is a training run may have moved on since the prepare stage.
+        if (opened.step !== step) throw new Error(`--guides ${kind}: ${dir} now holds step ${opened.step}, not ${step}; give a finished checkpoint.`);
+        guide = { checkpoint: opened, info: { checkpoint: dir, step, weight: ctx.guides.weight } };
+      }
       const embedder = await embedders.get(embedderKey(ctx, dataset), () => embedderFor(ctx, dataset, null));
       const t0 = performance.now();
       const ema = ctx.profile.evalWeights === "ema";
-      const pixels = await ckpt.sample({ sampler, schedule: { steps, grid }, n: chunk.count, batch: chunk.count, seed: chunk.seed, ema });
+      const pixels = await ckpt.sample({
+        sampler,
+        schedule: { steps, grid },
+        n: chunk.count,
+        batch: chunk.count,
+        seed: chunk.seed,
+        ema,
+        ...(guide ? { guide: { checkpoint: guide.checkpoint, weight: ctx.guides.weight } } : {}),
+      });
       const seconds = (performance.now() - t0) / 1000;
       // A diverged sampler leaves NaN: count it, and embed those pixels as 0 so that the metrics still say how bad it is.
       let nonFinite = 0;
@@ -362,7 +406,18 @@ export async function sampleChunks(ctx: RunContext, chunks: readonly Chunk[]): P
       await writeFeatures(ctx.store.chunkFeatures(chunk).replace(/\.features\.npy$/, ".probabilities.npy"), out.probabilities, chunk.count);
       const spread = chunk.count >= 2 ? pixelSpread(pixels, chunk.count) : undefined;
       const weights = sampledWeights(ctx.profile.evalWeights, ckpt.ema !== undefined);
-      const info: ChunkInfo = { seconds, count: chunk.count, seed: chunk.seed, steps, nfe, checkpointStep: ckpt.step, weights, nonFinite, ...(spread !== undefined ? { pixelSpread: spread } : {}) };
+      const info: ChunkInfo = {
+        seconds,
+        count: chunk.count,
+        seed: chunk.seed,
+        steps,
+        nfe,
+        checkpointStep: ckpt.step,
+        weights,
+        ...(guide ? { guide: guide.info } : {}),
+        nonFinite,
+        ...(spread !== undefined ? { pixelSpread: spread } : {}),
+      };
       await writeAtomic(ctx.store.chunkInfo(chunk), `${JSON.stringify(info)}\n`); // written last: marks the chunk done
       task.update(++done);
     }
@@ -370,6 +425,7 @@ export async function sampleChunks(ctx: RunContext, chunks: readonly Chunk[]): P
     return { done: todo.length, skipped: chunks.length - todo.length };
   } finally {
     checkpoints.dispose();
+    guides.dispose();
     embedders.dispose();
   }
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { solvers } from "@dale/samplers";
-import { modelsOption, samplersOption } from "../src/options";
+import { guidesOption, modelsOption, samplersOption } from "../src/options";
 import { BENCH_SAMPLERS, chunkSeed, chunksOf, effectiveProfile, parseShard, processesOf, PROFILES, profileSchema, REFERENCE_SAMPLERS, sampleConfigs, samplerLabel, shardChunks, stepsForNfe } from "../src/plan";
 
 const SOLVER_NAMES = ["euler", "heun", "edm-stochastic", "dpmpp-2m", "dpmpp-2m-sde"] as const;
@@ -80,6 +80,33 @@ describe("plan", () => {
     expect(samplerLabel("dale-langevin", "karras")).toBe("dale-langevin (karras time grid)");
   });
 
+  it("--guides adds an autoguided twin after each solver row of a guided process, with half the steps per NFE", () => {
+    const profile = effectiveProfile("cpu-edm", { samplers: ["dale-langevin", "heun", "edm-stochastic", "dpmpp-2m"] });
+    const plain = sampleConfigs(["mnist"], profile);
+    const guided = sampleConfigs(["mnist"], profile, ["gbm"]);
+    // The unguided rows are unchanged, in order; the twins are GBM's solver rows (3 solvers x 3 NFE), nothing for VP or
+    // for Dale-Langevin (a reference sampler takes a score, not a denoiser).
+    expect(guided.filter((c) => c.guided !== true)).toEqual(plain);
+    const twins = guided.filter((c) => c.guided === true);
+    expect(twins.map((c) => c.key)).toEqual(
+      ["heun", "edm-stochastic", "dpmpp-2m"].flatMap((s) => [10, 20, 50].map((n) => `gbm-${s}-nfe${n}-karras-guided`)),
+    );
+    for (const t of twins) {
+      const base = guided[guided.indexOf(t) - 1];
+      expect(base).toMatchObject({ process: "gbm", sampler: t.sampler, targetNfe: t.targetNfe, grid: "karras" });
+      expect(base?.guided).toBeUndefined();
+      // Both networks run at every evaluation: the steps of half the budget, and the NFE counts both.
+      const half = stepsForNfe(t.sampler, Math.floor(t.targetNfe / 2));
+      expect(t.steps).toBe(half.steps);
+      expect(t.nfe).toBe(2 * half.nfe);
+      expect(t.nfe).toBeLessThanOrEqual(t.targetNfe);
+    }
+    expect(twins.find((c) => c.sampler === "edm-stochastic" && c.targetNfe === 20)).toMatchObject({ steps: 5, nfe: 18 });
+    expect(stepsForNfe("heun", 10, 2)).toEqual({ steps: 3, nfe: 10 });
+    expect(samplerLabel("heun", "karras", true)).toBe("heun + autoguidance (karras sigma grid)");
+    expect(new Set(guided.map((c) => c.key)).size).toBe(guided.length);
+  });
+
   it("--samplers picks the processes: a process none of them serves is left out", () => {
     expect(processesOf(effectiveProfile("quick", {}))).toEqual(["gbm", "vp"]);
     expect(processesOf(effectiveProfile("quick", { samplers: ["sign-agnostic"] }))).toEqual(["gbm"]);
@@ -99,6 +126,9 @@ describe("plan", () => {
     expect(() => modelsOption("ve=out/ve")).toThrow(/the process of every item of --models must be one of gbm, vp, got "ve"/);
     expect(() => modelsOption("gbm=")).toThrow(/every item of --models needs a checkpoint folder after "gbm="/);
     expect(() => modelsOption("gbm=a,gbm=b")).toThrow(/--models names gbm more than once/);
+    expect(guidesOption("gbm=checkpoints/mnist-gbm/guide")).toEqual({ gbm: "checkpoints/mnist-gbm/guide" });
+    expect(() => guidesOption("vp=a,vp=b")).toThrow(/--guides names vp more than once/);
+    expect(() => guidesOption("guide")).toThrow(/every item of --guides must be PROCESS=DIR \(e\.g\. gbm=checkpoints\/mnist-gbm\/guide\), got "guide"/);
   });
 
   it("reads a run recorded before grids existed as uniform-only, and takes --grids in canonical order", () => {

@@ -10,9 +10,13 @@ function run(seed: number, fids: Record<string, number>, o: { checkpoints?: Reco
   ];
   const processes = new Set<string>();
   for (const [key, fid] of Object.entries(fids)) {
-    const [process, sampler, nfe] = key.split(":") as ["gbm" | "vp", "heun" | "euler", string];
+    // "gbm:heun+g:20": an autoguided row.
+    const [process, spec, nfe] = key.split(":") as ["gbm" | "vp", string, string];
+    const guided = spec.endsWith("+g");
+    const sampler = spec.replace(/\+g$/, "") as "heun" | "euler";
     processes.add(process);
     rows.push({
+      ...(guided ? { guidance: { checkpoint: `/guides/${process}`, step: 5, weight: 2 } } : {}),
       dataset: "mnist",
       process,
       sampler,
@@ -163,5 +167,24 @@ describe("summarize", () => {
     const both = summarize([three[0] as SeedRun, { root: "/runs/fashion-s0", results: fashion.results }]);
     expect(sideBySideChoice(both, "fashion-mnist")?.files.vp).toBe("/runs/fashion-s0/fashion-mnist/grids/vp-heun-nfe20-karras.png");
     expect(sideBySideChoice(both, "mnist")?.files.vp).toBe("/runs/s0/mnist/grids/vp-heun-nfe20-karras.png");
+  });
+});
+
+describe("autoguided rows", () => {
+  it("are rows of their own, compared with the other process's guided rows only, and labelled", () => {
+    const fids = (k: number) => ({ "gbm:heun:20": 30 + k, "gbm:heun+g:20": 20 + k, "vp:heun:20": 31 + k, "vp:heun+g:20": 42 + k });
+    const s = summarize([run(0, fids(0)), run(1, fids(1))]);
+    expect(s.rows.map((r) => `${r.process} ${r.sampler}${r.guided ? "+g" : ""} ${r.fid.mean}`)).toEqual(["gbm heun 30.5", "gbm heun+g 20.5", "vp heun 31.5", "vp heun+g 42.5"]);
+    expect(s.comparisons.map((c) => `${c.sampler}${c.guided ? "+g" : ""}: ${c.gbm.mean} / ${c.vp.mean} ${c.better}`)).toEqual(["heun: 30.5 / 31.5 none", "heun+g: 20.5 / 42.5 gbm"]);
+    const md = summaryMarkdown(s, {});
+    expect(md).toMatch(/\| gbm \| heun \+ autoguidance \| 19 \| 20\.50 ± 0\.71 \|/);
+    expect(md).toMatch(/\| gbm \| heun \| 19 \| 30\.50 ± 0\.71 \|/);
+    // The side-by-side grids are those of the pair with the lowest summed FID: the unguided one (62 against 63), then,
+    // with a better guided VP, the guided one.
+    const choice = sideBySideChoice(s, "mnist");
+    expect(choice?.comparison.guided).toBeUndefined();
+    expect(choice?.files.gbm).toBe("/runs/s0/mnist/grids/gbm-heun-nfe20-karras.png");
+    const guidedBest = summarize([run(0, { ...fids(0), "vp:heun+g:20": 21 }), run(1, { ...fids(1), "vp:heun+g:20": 22 })]);
+    expect(sideBySideChoice(guidedBest, "mnist")?.files.vp).toBe("/runs/s0/mnist/grids/vp-heun-nfe20-karras-guided.png");
   });
 });
