@@ -345,6 +345,7 @@ export async function sampleChunks(ctx: RunContext, chunks: readonly Chunk[]): P
   // processes of a dataset share (and, for Inception-v3, every dataset).
   const checkpoints = new Slot<OpenCheckpoint>();
   const guides = new Slot<OpenCheckpoint>();
+  const guideFacts = new Map<string, { dir: string; step: number }>();
   const embedders = new Slot<Embedder>();
   try {
     let done = 0;
@@ -363,7 +364,10 @@ export async function sampleChunks(ctx: RunContext, chunks: readonly Chunk[]): P
       });
       let guide: { checkpoint: OpenCheckpoint; info: NonNullable<ChunkInfo["guide"]> } | undefined;
       if (chunk.config.guided) {
-        const { dir, step } = guideOf(ctx, dataset, kind);
+        // Checked once per dataset and process (it reads both manifests), not per chunk.
+        const key = `${dataset}/${kind}`;
+        if (!guideFacts.has(key)) guideFacts.set(key, guideOf(ctx, dataset, kind));
+        const { dir, step } = guideFacts.get(key) as { dir: string; step: number };
         const opened = await guides.get(`${dataset}/${kind}`, () => openCheckpoint(dir));
         // A guide folder that is a training run may have moved on since the prepare stage.
         if (opened.step !== step) throw new Error(`--guides ${kind}: ${dir} now holds step ${opened.step}, not ${step}; give a finished checkpoint.`);
